@@ -1,0 +1,41 @@
+export { Matrix, type DType, type FloatArray, type MatrixLike } from './tensor/matrix.js';
+export { Random } from './random.js';
+export {
+  BackpropError,
+  ShapeError,
+  DataError,
+  OptionError,
+  DivergenceError,
+  FormatError,
+} from './errors.js';
+export { ACTIVATIONS, activation, type Activation, type ActivationId } from './activations/index.js';
+export { LOSSES, loss, type Loss, type LossId } from './losses/index.js';
+export {
+  OPTIMIZERS,
+  optimizer,
+  sgd,
+  momentum,
+  adam,
+  type Optimizer,
+  type OptimizerId,
+  type OptimizerOptions,
+  type OptimizerState,
+  type Parameter,
+} from './optimizers/index.js';
+export { INITIALIZERS, type InitId } from './nn/init.js';
+export { dense, Dense, type DenseSpec } from './nn/dense.js';
+export {
+  Network,
+  network,
+  sequential,
+  type NetworkOptions,
+  type NetworkSpec,
+  type Evaluation,
+  type Gradients,
+  type LayerGradients,
+} from './nn/network.js';
+export type { TargetLike } from './train/batch.js';
+export type { FitOptions, History, EpochLogs, BatchLogs } from './train/fit.js';
+export type { Explanation, LayerExplanation, ExplainOptions } from './train/explain.js';
+export type { Kernels } from './kernels/types.js';
+export { jsKernels } from './kernels/js.js';

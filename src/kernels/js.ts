@@ -1,0 +1,148 @@
+import type { Activation } from '../activations/index.js';
+import type { FloatArray } from '../tensor/matrix.js';
+import type { Kernels } from './types.js';
+
+/**
+ * The reference kernels in plain TypeScript. They work on Float32Array and Float64Array alike
+ * (gradient checks run in float64), allocate nothing, and order their loops so that the innermost
+ * one walks memory contiguously.
+ */
+export const jsKernels: Kernels = {
+  name: 'js',
+
+  alloc: (length) => new Float32Array(length),
+
+  gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
+    if (beta === 0) c.fill(0, 0, m * n);
+    else if (beta !== 1) for (let i = 0; i < m * n; i++) c[i]! *= beta;
+    if (!transA && !transB) {
+      // C += alpha·A(m×k)·B(k×n): for each A_ip, add a scaled row of B to a row of C.
+      for (let i = 0; i < m; i++) {
+        const ci = i * n;
+        for (let p = 0; p < k; p++) {
+          const s = alpha * a[i * k + p]!;
+          if (s === 0) continue;
+          const bp = p * n;
+          for (let j = 0; j < n; j++) c[ci + j]! += s * b[bp + j]!;
+        }
+      }
+    } else if (transA && !transB) {
+      // C += alpha·Aᵀ·B with A stored k×m: row p of A and row p of B make a rank-1 update.
+      for (let p = 0; p < k; p++) {
+        const ap = p * m;
+        const bp = p * n;
+        for (let i = 0; i < m; i++) {
+          const s = alpha * a[ap + i]!;
+          if (s === 0) continue;
+          const ci = i * n;
+          for (let j = 0; j < n; j++) c[ci + j]! += s * b[bp + j]!;
+        }
+      }
+    } else if (!transA && transB) {
+      // C += alpha·A·Bᵀ with B stored n×k: each C_ij is a dot product of two contiguous rows.
+      for (let i = 0; i < m; i++) {
+        const ai = i * k;
+        for (let j = 0; j < n; j++) {
+          const bj = j * k;
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a[ai + p]! * b[bj + p]!;
+          c[i * n + j]! += alpha * s;
+        }
+      }
+    } else {
+      // C += alpha·Aᵀ·Bᵀ: rarely needed; correct rather than fast.
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a[p * m + i]! * b[j * k + p]!;
+          c[i * n + j]! += alpha * s;
+        }
+      }
+    }
+  },
+
+  addBias(z, b, units, n) {
+    for (let i = 0; i < units; i++) {
+      const bi = b[i]!;
+      const row = i * n;
+      for (let j = 0; j < n; j++) z[row + j]! += bi;
+    }
+  },
+
+  sumColumns(out, x, units, n, alpha) {
+    for (let i = 0; i < units; i++) {
+      let s = 0;
+      const row = i * n;
+      for (let j = 0; j < n; j++) s += x[row + j]!;
+      out[i] = alpha * s;
+    }
+  },
+
+  activate(act, z, a, units, n) {
+    if (act.elementwise) {
+      const f = act.f;
+      for (let i = 0; i < units * n; i++) a[i] = f(z[i]!);
+      return;
+    }
+    softmaxColumns(z, a, units, n);
+  },
+
+  activateBackward(act, z, a, dA, delta, units, n) {
+    if (act.elementwise) {
+      const df = act.df;
+      for (let i = 0; i < units * n; i++) delta[i] = dA[i]! * df(z[i]!, a[i]!);
+      return;
+    }
+    // Softmax Jacobian-vector product per sample: δ_i = a_i·(∂C/∂a_i − Σ_j a_j·∂C/∂a_j).
+    for (let j = 0; j < n; j++) {
+      let dot = 0;
+      for (let i = 0; i < units; i++) dot += a[i * n + j]! * dA[i * n + j]!;
+      for (let i = 0; i < units; i++) delta[i * n + j] = a[i * n + j]! * (dA[i * n + j]! - dot);
+    }
+  },
+
+  activationDerivative(act: Activation, z, a, out, count) {
+    if (!act.elementwise) throw new Error('softmax has a Jacobian, not an elementwise derivative');
+    for (let i = 0; i < count; i++) out[i] = act.df(z[i]!, a[i]!);
+  },
+
+  sgdUpdate(theta, g, lr) {
+    for (let i = 0; i < theta.length; i++) theta[i]! -= lr * g[i]!;
+  },
+
+  momentumUpdate(theta, g, v, lr, mu) {
+    for (let i = 0; i < theta.length; i++) {
+      const vi = mu * v[i]! + g[i]!;
+      v[i] = vi;
+      theta[i]! -= lr * vi;
+    }
+  },
+
+  adamUpdate(theta, g, m, v, lr, beta1, beta2, eps, t) {
+    const c1 = 1 - Math.pow(beta1, t);
+    const c2 = 1 - Math.pow(beta2, t);
+    for (let i = 0; i < theta.length; i++) {
+      const gi = g[i]!;
+      const mi = beta1 * m[i]! + (1 - beta1) * gi;
+      const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      theta[i]! -= (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+    }
+  },
+};
+
+/** a = softmax(z) for each column, shifted by the column's max so that exp never overflows. */
+function softmaxColumns(z: FloatArray, a: FloatArray, units: number, n: number): void {
+  for (let j = 0; j < n; j++) {
+    let max = -Infinity;
+    for (let i = 0; i < units; i++) max = Math.max(max, z[i * n + j]!);
+    let sum = 0;
+    for (let i = 0; i < units; i++) {
+      const e = Math.exp(z[i * n + j]! - max);
+      a[i * n + j] = e;
+      sum += e;
+    }
+    for (let i = 0; i < units; i++) a[i * n + j]! /= sum;
+  }
+}

@@ -1,0 +1,71 @@
+import type { Activation } from '../activations/index.js';
+import type { FloatArray } from '../tensor/matrix.js';
+
+/**
+ * Every piece of matrix work a training step does goes through this interface, so that a faster
+ * implementation (WebAssembly SIMD, threads) replaces it without touching layers or optimizers.
+ * All matrices are row-major; activations are stored units × batch (one column per sample), as in
+ * the math: Z = W·X + B.
+ */
+export interface Kernels {
+  readonly name: string;
+
+  /** Storage for `length` values that these kernels can work on (a WASM backend hands out views of its memory). */
+  alloc(length: number): Float32Array;
+
+  /** C(m×n) = alpha·op(A)·op(B) + beta·C, op(X) = Xᵀ when trans; op(A) is m×k, op(B) is k×n. beta = 0 ignores C's old contents. */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: FloatArray,
+    b: FloatArray,
+    beta: number,
+    c: FloatArray,
+  ): void;
+
+  /** Z(units×n) += b, broadcast over the n columns: the "+ B" of Z = W·X + B. */
+  addBias(z: FloatArray, b: FloatArray, units: number, n: number): void;
+
+  /** out_i = alpha·Σ_j x_ij over the n columns: ∂C/∂b = (1/N) Σ_k δ_k with alpha = 1/N. */
+  sumColumns(out: FloatArray, x: FloatArray, units: number, n: number, alpha: number): void;
+
+  /** a = σ(z) over a units×n block (softmax: per column). */
+  activate(act: Activation, z: FloatArray, a: FloatArray, units: number, n: number): void;
+
+  /** δ = ∂C/∂a ⊙ σ'(z) (softmax: δ = J_softmax·∂C/∂a per column), given z and a = σ(z). */
+  activateBackward(
+    act: Activation,
+    z: FloatArray,
+    a: FloatArray,
+    dA: FloatArray,
+    delta: FloatArray,
+    units: number,
+    n: number,
+  ): void;
+
+  /** σ'(z) itself, for the explain view (elementwise activations only). */
+  activationDerivative(act: Activation, z: FloatArray, a: FloatArray, out: FloatArray, count: number): void;
+
+  /** θ ← θ − η·g */
+  sgdUpdate(theta: FloatArray, g: FloatArray, lr: number): void;
+
+  /** v ← μ·v + g; θ ← θ − η·v (the PyTorch form of momentum). */
+  momentumUpdate(theta: FloatArray, g: FloatArray, v: FloatArray, lr: number, mu: number): void;
+
+  /** Adam step t ≥ 1: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; θ ← θ − η·m̂/(√v̂ + ε). */
+  adamUpdate(
+    theta: FloatArray,
+    g: FloatArray,
+    m: FloatArray,
+    v: FloatArray,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    t: number,
+  ): void;
+}

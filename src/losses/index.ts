@@ -1,0 +1,119 @@
+import type { Activation } from '../activations/index.js';
+import { OptionError, oneOf } from '../errors.js';
+import type { FloatArray } from '../tensor/matrix.js';
+
+export const LOSSES = ['mse', 'cross-entropy', 'binary-cross-entropy'] as const;
+export type LossId = (typeof LOSSES)[number];
+
+/**
+ * A cost C_k of one sample k, given the output layer's a = a(L) (and z = z(L)) and the target y,
+ * all units × n with one column per sample. The batch cost is C = (1/N) Σ_k C_k.
+ */
+export interface Loss {
+  readonly id: LossId;
+  /** The batch cost C = (1/N) Σ_k C_k. */
+  value(a: FloatArray, z: FloatArray, y: FloatArray, units: number, n: number): number;
+  /** ∂C_k/∂a(L) for every sample column (not yet averaged over the batch). */
+  gradient(a: FloatArray, y: FloatArray, dA: FloatArray, units: number, n: number): void;
+  /**
+   * δ(L) = ∂C_k/∂z(L) in one stable step instead of ∂C/∂a ⊙ σ'(z), for costs tied to one output
+   * activation (softmax, sigmoid) by `check`.
+   */
+  fusedDelta?(a: FloatArray, y: FloatArray, delta: FloatArray, units: number, n: number): void;
+  /** Throws unless this cost is defined for the given output activation. */
+  check(act: Activation): void;
+}
+
+/** C_k = (1/n_L) Σ_i (a_i − y_i)², the textbook mean squared error; ∂C_k/∂a = (2/n_L)(a − y). */
+const mse: Loss = {
+  id: 'mse',
+  value(a, _z, y, units, n) {
+    let s = 0;
+    for (let i = 0; i < units * n; i++) {
+      const d = a[i]! - y[i]!;
+      s += d * d;
+    }
+    return s / units / n;
+  },
+  gradient(a, y, dA, units, n) {
+    const k = 2 / units;
+    for (let i = 0; i < units * n; i++) dA[i] = k * (a[i]! - y[i]!);
+  },
+  check() {},
+};
+
+/** C_k = −Σ_i y_i·log a_i with a = softmax(z); fused δ = a·Σy − y (= a − y for one-hot y). */
+const crossEntropy: Loss = {
+  id: 'cross-entropy',
+  value(_a, z, y, units, n) {
+    // log a_i = z_i − max − log Σ_j e^{z_j − max}: never takes the log of an underflowed 0.
+    let s = 0;
+    for (let j = 0; j < n; j++) {
+      let max = -Infinity;
+      for (let i = 0; i < units; i++) max = Math.max(max, z[i * n + j]!);
+      let sum = 0;
+      for (let i = 0; i < units; i++) sum += Math.exp(z[i * n + j]! - max);
+      const logSum = Math.log(sum) + max;
+      for (let i = 0; i < units; i++) {
+        const yi = y[i * n + j]!;
+        if (yi !== 0) s -= yi * (z[i * n + j]! - logSum);
+      }
+    }
+    return s / n;
+  },
+  gradient(a, y, dA, units, n) {
+    for (let i = 0; i < units * n; i++) dA[i] = y[i] === 0 ? 0 : -y[i]! / a[i]!;
+  },
+  fusedDelta(a, y, delta, units, n) {
+    for (let j = 0; j < n; j++) {
+      let ySum = 0;
+      for (let i = 0; i < units; i++) ySum += y[i * n + j]!;
+      for (let i = 0; i < units; i++) delta[i * n + j] = a[i * n + j]! * ySum - y[i * n + j]!;
+    }
+  },
+  check(act) {
+    if (act.id !== 'softmax') {
+      throw new OptionError(`cost 'cross-entropy' needs a 'softmax' output layer, got '${act.id}'; for sigmoid outputs use 'binary-cross-entropy'`);
+    }
+  },
+};
+
+/** C_k = −(1/n_L) Σ_i [y_i·log a_i + (1 − y_i)·log(1 − a_i)] with a = sigmoid(z); fused δ = (a − y)/n_L. */
+const binaryCrossEntropy: Loss = {
+  id: 'binary-cross-entropy',
+  value(_a, z, y, units, n) {
+    // −[y log σ(z) + (1−y) log(1−σ(z))] = max(z, 0) − z·y + log(1 + e^{−|z|}), finite for every z.
+    let s = 0;
+    for (let i = 0; i < units * n; i++) {
+      const zi = z[i]!;
+      s += Math.max(zi, 0) - zi * y[i]! + Math.log1p(Math.exp(-Math.abs(zi)));
+    }
+    return s / units / n;
+  },
+  gradient(a, y, dA, units, n) {
+    for (let i = 0; i < units * n; i++) {
+      const ai = a[i]!;
+      dA[i] = (ai - y[i]!) / (ai * (1 - ai)) / units;
+    }
+  },
+  fusedDelta(a, y, delta, units, n) {
+    for (let i = 0; i < units * n; i++) delta[i] = (a[i]! - y[i]!) / units;
+  },
+  check(act) {
+    if (act.id !== 'sigmoid') {
+      throw new OptionError(`cost 'binary-cross-entropy' needs a 'sigmoid' output layer, got '${act.id}'; for softmax outputs use 'cross-entropy'`);
+    }
+  },
+};
+
+/** Looks a cost up by id; unknown ids throw an OptionError listing the valid ones. */
+export function loss(id: string): Loss {
+  switch (oneOf('loss', id, LOSSES)) {
+    case 'mse':
+      return mse;
+    case 'cross-entropy':
+      return crossEntropy;
+    case 'binary-cross-entropy':
+      return binaryCrossEntropy;
+  }
+}
