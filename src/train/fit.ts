@@ -39,6 +39,7 @@ export interface FitOptions {
   /** First epoch number, to resume a run: epochs run from initialEpoch to epochs − 1. */
   initialEpoch?: number;
   validationData?: readonly [MatrixLike, TargetLike];
+  onEpochBegin?(epoch: number, batches: number): void;
   onBatchEnd?(logs: BatchLogs): void;
   onEpochEnd?(logs: EpochLogs): void | Promise<void>;
   /** Polled after every batch; returning true ends training there (e.g. on Ctrl-C). */
@@ -85,6 +86,7 @@ export async function fit(net: Network, x: MatrixLike, y: TargetLike, options: F
 
   for (let epoch = initialEpoch; epoch < epochs; epoch++) {
     const started = Date.now();
+    options.onEpochBegin?.(epoch, batches);
     if (shuffle) {
       for (let i = 0; i < order.length; i++) order[i] = i;
       new Random(epochSeed(seed, epoch)).shuffle(order);

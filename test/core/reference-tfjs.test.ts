@@ -55,9 +55,9 @@ describe('gradients agree with TensorFlow.js autodiff', () => {
       }
       const ours = net.gradients(x, y);
 
-      const params = net.layers.flatMap((l) => [tf.tensor2d(l.W, [l.units, l.inputs]), tf.tensor1d(l.b)]);
-      const tx = tf.tensor2d(x.data, [n, inputs]);
-      const ty = tf.tensor2d(y.data, [n, outputs]);
+      const params = net.layers.flatMap((l) => [tf.tensor2d(Float32Array.from(l.W), [l.units, l.inputs]), tf.tensor1d(Float32Array.from(l.b))]);
+      const tx = tf.tensor2d(Float32Array.from(x.data), [n, inputs]);
+      const ty = tf.tensor2d(Float32Array.from(y.data), [n, outputs]);
       const cost = (...p: tf.Tensor[]): tf.Scalar => {
         let a = tx as tf.Tensor2D;
         let z = a;

@@ -1,0 +1,67 @@
+import { loadDataset } from '../data/index.js';
+import type { Dataset, Task } from '../data/dataset.js';
+import { applyPreprocessing, fitPreprocessing, trainValidationSplit, type Preprocessing, type PreprocessingKind } from '../data/preprocess.js';
+import { subset } from '../data/dataset.js';
+import { DataError } from '../errors.js';
+import { range } from '../train/batch.js';
+
+export interface DataFlags {
+  data: string;
+  dataDir?: string;
+  label?: string;
+  task?: Task;
+  limit?: number;
+}
+
+/** The splits a command works on, with the input transform applied to all of them. */
+export interface PreparedData {
+  train: Dataset;
+  validation?: Dataset;
+  test?: Dataset;
+  preprocessing: Preprocessing;
+}
+
+/** Loads --data as given on the command line (a built-in name, a toy set, or a CSV path). */
+export function loadSplits(flags: DataFlags, seed: number): { train: Dataset; test?: Dataset } {
+  const options: Parameters<typeof loadDataset>[1] = { seed };
+  if (flags.dataDir !== undefined) options.dataDir = flags.dataDir;
+  if (flags.label !== undefined) options.label = flags.label;
+  if (flags.task !== undefined) options.task = flags.task;
+  const { train, test } = loadDataset(flags.data, options);
+  return { train: limit(train, flags.limit), ...(test ? { test } : {}) };
+}
+
+/**
+ * For training: split a validation set off the training set (seeded), fit the preprocessing on
+ * what remains (never on validation or test data) and apply it to every split.
+ */
+export function prepareForTraining(flags: DataFlags, kind: PreprocessingKind | 'auto', validation: number, seed: number): PreparedData {
+  const { train: all, test } = loadSplits(flags, seed);
+  let train = all;
+  let val: Dataset | undefined;
+  if (validation > 0) {
+    const split = trainValidationSplit(all, validation, seed);
+    if (split.validation.x.rows === 0) throw new DataError(`--validation ${validation} leaves no validation sample out of ${all.x.rows}`);
+    train = split.train;
+    val = split.validation;
+  }
+  const resolved = kind === 'auto' ? defaultPreprocessing(flags.data) : kind;
+  const preprocessing = fitPreprocessing(resolved, train.x);
+  const apply = (ds: Dataset): Dataset => ({ ...ds, x: applyPreprocessing(preprocessing, ds.x) });
+  return {
+    train: apply(train),
+    ...(val ? { validation: apply(val) } : {}),
+    ...(test ? { test: apply(test) } : {}),
+    preprocessing,
+  };
+}
+
+/** Image sets are already scaled to [0, 1]; CSV columns come in any unit, so standardise them. */
+function defaultPreprocessing(data: string): PreprocessingKind {
+  return data.toLowerCase().endsWith('.csv') ? 'standardize' : 'none';
+}
+
+function limit(ds: Dataset, n: number | undefined): Dataset {
+  if (n === undefined || n >= ds.x.rows) return ds;
+  return subset(ds, range(n));
+}

@@ -1,0 +1,57 @@
+import { labelsOf } from '../data/dataset.js';
+import type { DataFlags } from './data.js';
+import { modelData, openModel } from './model.js';
+import type { Output } from './output.js';
+
+export interface EvalFlags extends DataFlags {
+  model: string;
+  split?: 'train' | 'test';
+  json?: boolean;
+}
+
+export async function evaluate(flags: EvalFlags, io: Output): Promise<number> {
+  const model = await openModel(flags.model);
+  const ds = modelData(model, flags, flags.split);
+  const net = model.network;
+  const { loss, accuracy } = net.evaluate(ds.x, ds.y);
+  if (ds.task !== 'classification') {
+    const report = { data: ds.name, samples: ds.x.rows, loss };
+    io.result(flags.json ? JSON.stringify(report) : `${ds.name}: ${ds.x.rows} samples, loss (${net.cost.id}) ${loss.toFixed(6)}`);
+    return 0;
+  }
+  const classes = ds.classNames ?? Array.from({ length: ds.y.cols }, (_, i) => String(i));
+  const truth = labelsOf(ds);
+  const out = net.predict(ds.x);
+  const k = classes.length;
+  // confusion[t][p]: samples of true class t predicted as p
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let i = 0; i < out.rows; i++) {
+    let p = 0;
+    for (let j = 1; j < k; j++) if (out.data[i * k + j]! > out.data[i * k + p]!) p = j;
+    confusion[truth[i]!]![p]!++;
+  }
+  const perClass = confusion.map((row, t) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return { class: classes[t]!, samples: total, accuracy: total ? row[t]! / total : NaN };
+  });
+  if (flags.json) {
+    io.result(JSON.stringify({ data: ds.name, samples: ds.x.rows, loss, accuracy, perClass, classes, confusion }));
+    return 0;
+  }
+  io.result(`${ds.name}: ${ds.x.rows} samples`);
+  io.result(`loss (${net.cost.id}) ${loss.toFixed(4)}   accuracy ${accuracy.toFixed(4)}`);
+  io.result('');
+  io.result('per class:');
+  const named = classes.some((c, i) => c !== String(i));
+  const nameWidth = named ? Math.min(14, Math.max(...classes.map((c) => c.length))) : 0;
+  perClass.forEach((c, t) => io.result(`  ${String(t).padStart(2)}  ${(named ? c.class : '').slice(0, nameWidth).padEnd(nameWidth)}  ${c.accuracy.toFixed(4)}  (${c.samples})`));
+  io.result('');
+  io.result('confusion matrix (rows: true class, columns: predicted):');
+  const cell = Math.max(4, String(ds.x.rows).length + 1);
+  io.result(' '.repeat(nameWidth + 4) + classes.map((_, j) => String(j).padStart(cell)).join(''));
+  confusion.forEach((row, t) => {
+    const name = classes[t] === String(t) ? '' : classes[t]!.slice(0, nameWidth);
+    io.result(`  ${String(t).padStart(2)}  ${name.padEnd(nameWidth)}${row.map((v) => String(v).padStart(cell)).join('')}`);
+  });
+  return 0;
+}

@@ -1,0 +1,121 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ACTIVATIONS } from '../activations/index.js';
+import { TASKS } from '../data/dataset.js';
+import { DATASETS } from '../data/load.js';
+import { PREPROCESSINGS } from '../data/preprocess.js';
+import { BackpropError } from '../errors.js';
+import { LOSSES } from '../losses/index.js';
+import { INITIALIZERS } from '../nn/init.js';
+import { OPTIMIZERS } from '../optimizers/index.js';
+import { choice, fraction, layerList, nonNegativeInt, positiveInt, positiveNumber } from './args.js';
+import { evaluate } from './evaluate.js';
+import { explainCommand } from './explain.js';
+import { exportCommand } from './export.js';
+import { consoleOutput, type Output } from './output.js';
+import { predict } from './predict.js';
+import { train, type TrainFlags } from './train.js';
+
+/** The options every command that reads a data set shares. */
+function dataOptions(cmd: Command, withDefault: boolean): Command {
+  const data = new Option('--data <name|file.csv>', `data set: ${DATASETS.join(', ')}, or a CSV file`);
+  return cmd
+    .addOption(withDefault ? data.default('digits') : data.makeOptionMandatory())
+    .option('--data-dir <dir>', 'directory of the IDX files (mnist; fashion-mnist default /usr/share/datasets/fashion-mnist)')
+    .option('--label <column>', 'CSV: label column, by name or 0-based index (default: the last column)')
+    .addOption(new Option('--task <task>', 'CSV: classification or regression').argParser(choice(TASKS)))
+    .addOption(new Option('--limit <n>', 'use only the first n training samples').argParser(positiveInt));
+}
+
+export function buildProgram(io: Output): Command {
+  const program = new Command('backprop')
+    .description('Train, evaluate, explain and export dense neural networks trained by backpropagation.')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => io.result(s.trimEnd()), writeErr: (s) => io.info(s.trimEnd()) });
+
+  const trainCmd = dataOptions(program.command('train').description('train a network and save it as a model file'), true)
+    .addOption(new Option('--layers <sizes>', 'hidden layer sizes, e.g. 256,128 ("none": no hidden layer)').argParser(layerList).default([128], '128'))
+    .addOption(new Option('--activation <name>', 'hidden activation').choices(ACTIVATIONS.filter((a) => a !== 'softmax')).default('relu'))
+    .addOption(new Option('--output-activation <name>', 'output activation (default: from the loss)').choices(ACTIVATIONS))
+    .addOption(new Option('--loss <name>', 'cost (default: cross-entropy for classes, mse for regression)').choices(LOSSES))
+    .addOption(new Option('--init <name>', 'weight initialisation').choices(INITIALIZERS).default('auto'))
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZERS).default('adam'))
+    .addOption(new Option('--lr <rate>', 'learning rate η (default: sgd 0.01, momentum 0.01, adam 0.001)').argParser(positiveNumber))
+    .addOption(new Option('--momentum <mu>', 'momentum μ (optimizer momentum)').argParser(fraction))
+    .addOption(new Option('--epochs <n>', 'epochs').argParser(positiveInt).default(10))
+    .addOption(new Option('--batch-size <n>', 'samples per gradient step').argParser(positiveInt).default(32))
+    .addOption(new Option('--validation <fraction>', 'fraction of the training set held out for validation').argParser(fraction).default(0.1))
+    .addOption(new Option('--preprocess <kind>', 'input transform fitted on the training split: auto (none for images, standardize for CSV), ' + PREPROCESSINGS.join(', ')).choices(['auto', ...PREPROCESSINGS]).default('auto'))
+    .addOption(new Option('--seed <n>', 'seed of the weights, the split and the shuffling').argParser(nonNegativeInt).default(1))
+    .option('--out <file>', 'model file to write (safetensors)', 'model.safetensors')
+    .addOption(new Option('--checkpoint-every <n>', 'save a checkpoint every n epochs').argParser(positiveInt))
+    .option('--checkpoint <file>', 'checkpoint file (default: <out>.ckpt.safetensors)')
+    .option('--resume <file>', 'continue the run saved in this checkpoint')
+    .action(async (flags: TrainFlags) => {
+      await train(flags, io, (name) => trainCmd.getOptionValueSource(name) === 'cli');
+    });
+
+  dataOptions(program.command('eval').description('loss, accuracy, per-class accuracy and confusion matrix of a model on a data set'), true)
+    .requiredOption('--model <file>', 'model file')
+    .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
+    .option('--json', 'print JSON')
+    .action(async (flags) => void (await evaluate(flags, io)));
+
+  program
+    .command('predict')
+    .description('one prediction per CSV row (features only)')
+    .requiredOption('--model <file>', 'model file')
+    .requiredOption('--input <file.csv|->', 'CSV of features, "-" for standard input')
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+    .action(async (flags) => void (await predict(flags, io)));
+
+  dataOptions(program.command('explain').description('one backpropagation step for one sample, from the cost back to the input'), true)
+    .requiredOption('--model <file>', 'model file')
+    .addOption(new Option('--index <n>', 'sample number').argParser(nonNegativeInt).default(0))
+    .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
+    .addOption(new Option('--lr <rate>', 'also show the update W − η·∂C/∂W with this η').argParser(positiveNumber))
+    .option('--json', 'print every factor as JSON')
+    .action(async (flags) => void (await explainCommand(flags, io)));
+
+  program
+    .command('export')
+    .description('write a model as ONNX or as a TensorFlow.js layers model')
+    .requiredOption('--model <file>', 'model file')
+    .addOption(new Option('--format <format>', 'onnx or tfjs').choices(['onnx', 'tfjs']).makeOptionMandatory())
+    .requiredOption('--out <path>', 'output file (onnx) or directory (tfjs)')
+    .action(async (flags) => void (await exportCommand(flags, io)));
+
+  return program;
+}
+
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOSPC: 'no space left on the device',
+};
+
+/** Runs the CLI; returns the exit code. Expected errors print one line, never a stack trace. */
+export async function main(argv: string[], io: Output = consoleOutput): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit with 0; usage errors were already printed by commander
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.help' ? 0 : 2;
+    }
+    if (e instanceof BackpropError) {
+      io.info(`backprop: ${e.message}`);
+      return 1;
+    }
+    const sys = e as NodeJS.ErrnoException;
+    if (typeof sys.code === 'string' && sys.path !== undefined) {
+      io.info(`backprop: cannot ${sys.syscall ?? 'open'} ${sys.path}: ${SYSTEM_ERRORS[sys.code] ?? sys.code}`);
+      return 1;
+    }
+    throw e;
+  }
+}
