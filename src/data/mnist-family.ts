@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataError, FormatError } from '../errors.js';
+import { Matrix } from '../tensor/matrix.js';
+import { checkDataset, type Dataset, type TrainTest } from './dataset.js';
+import { readIdx } from './idx.js';
+import { oneHot } from './preprocess.js';
+
+/** The four files of an MNIST-family data set, each stored as is or gzipped (with .gz appended). */
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+export const DIGIT_CLASSES: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+export const FASHION_MNIST_CLASSES: readonly string[] = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
+
+/** Where Debian's dataset-fashion-mnist package installs the files. */
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist/';
+
+export interface MnistFamilyOptions {
+  /** Name of the data set, in messages and as the prefix of the sets' names. */
+  name: string;
+  classNames: readonly string[];
+  /** The last part of the message when files are missing: how to get them. */
+  missingHint: string;
+}
+
+/**
+ * Loads an MNIST-family data set from a directory holding the four standard IDX files:
+ * pixels scaled to [0, 1] (divided by 255), labels one-hot.
+ */
+export function loadMnistFamily(dir: string, options: MnistFamilyOptions): TrainTest {
+  const paths = locateFiles(dir, options);
+  return {
+    train: idxDataset(paths.trainImages, paths.trainLabels, `${options.name}/train`, options.classNames),
+    test: idxDataset(paths.testImages, paths.testLabels, `${options.name}/test`, options.classNames),
+  };
+}
+
+/** MNIST proper, from a directory the caller names (no standard place installs it). */
+export function loadMnist(options: { dir: string }): TrainTest {
+  return loadMnistFamily(options.dir, {
+    name: 'mnist',
+    classNames: DIGIT_CLASSES,
+    missingHint: 'put the MNIST files there, or pass --data-dir DIR',
+  });
+}
+
+/** Fashion-MNIST, by default from where `apt-get install -y dataset-fashion-mnist` puts it. */
+export function loadFashionMnist(options: { dir?: string } = {}): TrainTest {
+  return loadMnistFamily(options.dir ?? FASHION_MNIST_DIR, {
+    name: 'fashion-mnist',
+    classNames: FASHION_MNIST_CLASSES,
+    missingHint: 'install them with: apt-get install -y dataset-fashion-mnist, or pass --data-dir DIR',
+  });
+}
+
+type FilePaths = Record<keyof typeof MNIST_FILES, string>;
+
+/** Finds each file as is or gzipped (the uncompressed one first: it reads faster), or says all that is missing at once. */
+function locateFiles(dir: string, options: MnistFamilyOptions): FilePaths {
+  const found: Partial<FilePaths> = {};
+  const missing: string[] = [];
+  for (const [key, file] of Object.entries(MNIST_FILES) as [keyof FilePaths, string][]) {
+    const path = [join(dir, file), join(dir, `${file}.gz`)].find((p) => existsSync(p));
+    if (path === undefined) missing.push(file);
+    else found[key] = path;
+  }
+  if (missing.length > 0) {
+    const expected = Object.values(MNIST_FILES).join(', ');
+    const what = existsSync(dir) ? `missing: ${missing.join(', ')}` : 'the directory does not exist';
+    throw new DataError(
+      `${options.name} not found: looked in ${dir} for ${expected} (each optionally .gz); ${what}; ${options.missingHint}`,
+    );
+  }
+  return found as FilePaths;
+}
+
+function idxDataset(imagesPath: string, labelsPath: string, name: string, classNames: readonly string[]): Dataset {
+  const images = readIdx(imagesPath);
+  const labels = readIdx(labelsPath);
+  if (images.dims.length !== 3) {
+    throw new FormatError(`${imagesPath}: expected 3 dimensions (images × rows × columns), found ${images.dims.length}`);
+  }
+  if (labels.dims.length !== 1) {
+    throw new FormatError(`${labelsPath}: expected 1 dimension (one label per image), found ${labels.dims.length}`);
+  }
+  const [count, height, width] = images.dims as [number, number, number];
+  if (labels.dims[0] !== count) {
+    throw new FormatError(`${labelsPath}: expected ${count} labels, one per image of ${imagesPath}, found ${labels.dims[0]}`);
+  }
+  const bad = labels.data.findIndex((label) => label >= classNames.length);
+  if (bad >= 0) {
+    throw new FormatError(`${labelsPath}: expected labels 0..${classNames.length - 1}, found ${labels.data[bad]} at index ${bad}`);
+  }
+  const pixels = new Float32Array(images.data.length);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = images.data[i]! / 255;
+  return checkDataset({
+    name,
+    x: new Matrix(count, height * width, pixels),
+    y: oneHot(labels.data, classNames.length),
+    task: 'classification',
+    classNames: [...classNames],
+  });
+}

@@ -1,0 +1,138 @@
+import { DataError, OptionError, ShapeError, oneOf } from '../errors.js';
+import { Random } from '../random.js';
+import { assertFinite, Matrix } from '../tensor/matrix.js';
+import { range } from '../train/batch.js';
+import { subset, type Dataset } from './dataset.js';
+
+export const PREPROCESSINGS = ['none', 'scale', 'standardize'] as const;
+export type PreprocessingKind = (typeof PREPROCESSINGS)[number];
+
+/**
+ * A per-feature input transformation as plain JSON data, so that a saved model carries the exact
+ * statistics it was trained with. 'scale' maps [min, max] to [0, 1]; 'standardize' maps to mean 0,
+ * standard deviation 1.
+ */
+export type Preprocessing =
+  | { kind: 'none' }
+  | { kind: 'scale'; min: number[]; max: number[] }
+  | { kind: 'standardize'; mean: number[]; std: number[] };
+
+/**
+ * Computes the statistics of a preprocessing from x alone: pass the training set, never the test
+ * set, or its statistics leak into training.
+ */
+export function fitPreprocessing(kind: PreprocessingKind, x: Matrix): Preprocessing {
+  oneOf('preprocessing', kind, PREPROCESSINGS);
+  if (kind === 'none') return { kind };
+  if (x.rows === 0) throw new DataError('cannot fit a preprocessing to an empty data set');
+  assertFinite(x, 'x');
+  return kind === 'scale' ? { kind, ...columnRange(x) } : { kind, ...columnMoments(x) };
+}
+
+/** Returns a new float32 matrix with the preprocessing applied to every row of x. */
+export function applyPreprocessing(p: Preprocessing, x: Matrix): Matrix {
+  // p often comes from a model file, so its kind is checked rather than trusted.
+  oneOf('preprocessing', p.kind, PREPROCESSINGS);
+  const { rows, cols, data } = x;
+  const out = new Float32Array(data.length);
+  if (p.kind === 'none') {
+    out.set(data);
+    return new Matrix(rows, cols, out);
+  }
+  const { offset, factor } = affine(p, cols);
+  for (let i = 0; i < rows; i++) {
+    const base = i * cols;
+    for (let j = 0; j < cols; j++) out[base + j] = (data[base + j]! - offset[j]!) * factor[j]!;
+  }
+  return new Matrix(rows, cols, out);
+}
+
+/** Rows of the identity matrix: row i has a 1 in column labels[i]. */
+export function oneHot(labels: ArrayLike<number>, classes: number): Matrix {
+  const out = new Float32Array(labels.length * classes);
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i]!;
+    if (!Number.isInteger(c) || c < 0 || c >= classes) {
+      throw new DataError(`label ${c} of sample ${i} is not a class index in 0..${classes - 1}`);
+    }
+    out[i * classes + c] = 1;
+  }
+  return new Matrix(labels.length, classes, out);
+}
+
+/** The samples in a seeded random order: the same seed gives the same order everywhere. */
+export function shuffleDataset(ds: Dataset, seed: number): Dataset {
+  return subset(ds, new Random(seed).shuffle(range(ds.x.rows)));
+}
+
+/**
+ * Holds out a seeded random `fraction` of the samples (rounded, at least one) for validation and
+ * keeps the rest for training.
+ */
+export function trainValidationSplit(ds: Dataset, fraction: number, seed: number): { train: Dataset; validation: Dataset } {
+  if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) {
+    throw new OptionError(`validation fraction must be a number between 0 and 1 (exclusive), got ${String(fraction)}`);
+  }
+  const n = ds.x.rows;
+  const held = Math.round(n * fraction);
+  if (held < 1 || held > n - 1) {
+    throw new DataError(
+      `${ds.name}: a validation fraction of ${fraction} of ${n} samples leaves ${held} for validation and ${n - held} for training; both need at least one`,
+    );
+  }
+  const order = new Random(seed).shuffle(range(n));
+  return {
+    train: subset(ds, order.subarray(0, n - held)),
+    validation: subset(ds, order.subarray(n - held), `${ds.name}/validation`),
+  };
+}
+
+function columnRange(x: Matrix): { min: number[]; max: number[] } {
+  const { rows, cols, data } = x;
+  const min = new Float64Array(cols).fill(Infinity);
+  const max = new Float64Array(cols).fill(-Infinity);
+  for (let i = 0; i < rows; i++) {
+    const base = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const v = data[base + j]!;
+      if (v < min[j]!) min[j] = v;
+      if (v > max[j]!) max[j] = v;
+    }
+  }
+  return { min: Array.from(min), max: Array.from(max) };
+}
+
+/** Mean and population standard deviation per column, in two passes (one-pass sums lose precision in float). */
+function columnMoments(x: Matrix): { mean: number[]; std: number[] } {
+  const { rows, cols, data } = x;
+  const mean = new Float64Array(cols);
+  const variance = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) {
+    const base = i * cols;
+    for (let j = 0; j < cols; j++) mean[j] += data[base + j]!;
+  }
+  for (let j = 0; j < cols; j++) mean[j] /= rows;
+  for (let i = 0; i < rows; i++) {
+    const base = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const d = data[base + j]! - mean[j]!;
+      variance[j] += d * d;
+    }
+  }
+  return { mean: Array.from(mean), std: Array.from(variance, (v) => Math.sqrt(v / rows)) };
+}
+
+/**
+ * The transformation as out = (x − offset)·factor per column. A constant column has range or
+ * standard deviation 0; dividing by 1 instead keeps it finite (it becomes 0).
+ */
+function affine(p: Exclude<Preprocessing, { kind: 'none' }>, cols: number): { offset: Float64Array; factor: Float64Array } {
+  const [offset, spread] = p.kind === 'scale' ? [p.min, p.max.map((max, j) => max - p.min[j]!)] : [p.mean, p.std];
+  if (offset.length !== cols || spread.length !== cols) {
+    throw new ShapeError(`the ${p.kind} preprocessing has statistics for ${offset.length} features but x has ${cols}`);
+  }
+  return {
+    offset: Float64Array.from(offset),
+    factor: Float64Array.from(spread, (s) => 1 / (s === 0 ? 1 : s)),
+  };
+}

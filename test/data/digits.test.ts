@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { labelsOf } from '../../src/data/dataset.js';
+import { loadDigits } from '../../src/data/digits.js';
+
+describe('loadDigits', () => {
+  it('loads the 10,000 digits of the mnist package quickly, split 8,000 / 2,000 by class', () => {
+    const start = performance.now();
+    const { train, test } = loadDigits();
+    // The brief is < 2 s on a developer machine; the bound leaves room for a busy CI machine.
+    expect(performance.now() - start).toBeLessThan(4000);
+    expect(train.x.shape).toEqual([8000, 784]);
+    expect(test.x.shape).toEqual([2000, 784]);
+    expect(train.y.shape).toEqual([8000, 10]);
+    expect(train.classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    for (const ds of [train, test]) {
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of ds.x.data) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      expect(min).toBe(0);
+      expect(max).toBe(1);
+    }
+    const trainCounts = counts(labelsOf(train));
+    const testCounts = counts(labelsOf(test));
+    // The package's per-digit sample counts, each split 80 / 20.
+    const perDigit = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
+    perDigit.forEach((n, d) => {
+      expect(trainCounts[d]! + testCounts[d]!).toBe(n);
+      expect(trainCounts[d]).toBe(Math.round(n * 0.8));
+    });
+    // Shuffled: the first samples already hold many classes.
+    expect(new Set(labelsOf(train).subarray(0, 50)).size).toBeGreaterThan(5);
+  });
+
+  it('is the same on every load', () => {
+    const a = loadDigits();
+    const b = loadDigits();
+    // Byte comparison: vitest's deep equality is slow on millions of elements.
+    expect(bytes(a.train.x.data).equals(bytes(b.train.x.data))).toBe(true);
+    expect(bytes(a.test.x.data).equals(bytes(b.test.x.data))).toBe(true);
+    expect(bytes(labelsOf(a.train)).equals(bytes(labelsOf(b.train)))).toBe(true);
+  });
+});
+
+function counts(labels: Uint32Array): number[] {
+  const c = new Array<number>(10).fill(0);
+  for (const label of labels) c[label]!++;
+  return c;
+}
+
+function bytes(a: ArrayBufferView): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
