@@ -30,7 +30,7 @@ export async function openModel(path: string): Promise<CliModel> {
 /** The split a command looks at (the test split when the data set has one), transformed as the model expects. */
 export function modelData(model: CliModel, flags: DataFlags, split: 'train' | 'test' | undefined): Dataset {
   const seed = model.info.seed;
-  const { train, test } = loadSplits(flags, seed);
+  const { train, test } = loadSplits(flags, seed, model.info.classNames);
   const ds = split === 'train' || !test ? train : test;
   if (ds.y.cols !== model.network.outputs) {
     throw new ShapeError(`${ds.name} has ${ds.y.cols} outputs per sample but ${model.path} has ${model.network.outputs}`);

@@ -17,6 +17,8 @@ export interface LoadOptions extends ToyOptions {
   task?: Task;
   /** CSV: whether the first row is a header (default: detected). */
   header?: boolean;
+  /** CSV: the classes in output order (a trained model's), so that labels map as they did in training. */
+  classNames?: readonly string[];
 }
 
 /** The sets a name resolves to; only the standard benchmarks come with a test set. */
@@ -31,7 +33,8 @@ export interface LoadedData {
  */
 export function loadDataset(name: string, options: LoadOptions = {}): LoadedData {
   if (name.toLowerCase().endsWith('.csv')) {
-    return { train: readCsvDataset(name, { label: options.label, task: options.task, header: options.header }) };
+    const { label, task, header, classNames } = options;
+    return { train: readCsvDataset(name, { label, task, header, classNames }) };
   }
   switch (name) {
     case 'digits':
