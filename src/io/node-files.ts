@@ -1,0 +1,143 @@
+/**
+ * Files on disk (Node only). Every write is atomic: readers see either the old file or the complete
+ * new one, never a torn mix, even if the process dies or the disk fills up half-way.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Network } from '../nn/network.js';
+import {
+  checkpointFromBytes,
+  checkpointToBytes,
+  modelFromBytes,
+  modelToBytes,
+  type CheckpointState,
+  type LoadedCheckpoint,
+  type LoadedModel,
+  type LoadOptions,
+  type ModelInfoInput,
+} from './model-file.js';
+import { toOnnx, type OnnxExportOptions } from './onnx.js';
+import { TFJS_WEIGHTS_FILE, toTfjs, type TfjsExportOptions } from './tfjs.js';
+
+/** Bytes to write: one buffer, or chunks produced while writing (a failing producer aborts the write). */
+export type FileContent = Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/**
+ * Writes `content` to `path` atomically: into a new temporary file in the same directory (so that
+ * the rename cannot cross file systems), fsync, rename over the target, then fsync the directory
+ * so that the rename itself survives a crash (where the platform allows opening a directory).
+ * On any failure the temporary file is removed and an existing file at `path` is left untouched.
+ * An existing target keeps its permission bits.
+ */
+export async function writeFileAtomic(path: string | URL, content: FileContent): Promise<void> {
+  const target = typeof path === 'string' ? path : fileURLToPath(path);
+  const dir = dirname(target);
+  // Hidden, unique per process and call; 'wx' below refuses to reuse an existing name.
+  const temp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let mode = 0o666;
+  try {
+    mode = (await stat(target)).mode & 0o777;
+  } catch {
+    // no existing file: default mode (masked by the umask)
+  }
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(temp, 'wx', mode);
+    await writeAll(handle, content);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temp, target);
+  } catch (e) {
+    if (handle) await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw e;
+  }
+  await syncDirectory(dir);
+}
+
+async function writeAll(handle: FileHandle, content: FileContent): Promise<void> {
+  if (typeof content === 'string') {
+    await writeChunk(handle, new TextEncoder().encode(content));
+  } else if (content instanceof Uint8Array) {
+    await writeChunk(handle, content);
+  } else if (Symbol.asyncIterator in content) {
+    for await (const chunk of content) await writeChunk(handle, chunk);
+  } else {
+    for (const chunk of content) await writeChunk(handle, chunk);
+  }
+}
+
+/** FileHandle.write may write fewer bytes than asked: loop until the chunk is out. */
+async function writeChunk(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done);
+    done += bytesWritten;
+  }
+}
+
+/** fsync of the directory makes the new directory entry durable; not every platform allows it (Windows). */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // EISDIR/EPERM/EINVAL on platforms that cannot fsync a directory: the rename is already done.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** Saves a model file (see model-file.ts) atomically. */
+export async function saveModel(path: string | URL, net: Network, info: ModelInfoInput = {}): Promise<void> {
+  await writeFileAtomic(path, modelToBytes(net, info));
+}
+
+/** Loads a model from a path (string or file: URL) or from bytes already read. */
+export async function loadModel(pathOrBytes: string | URL | Uint8Array, options: LoadOptions = {}): Promise<LoadedModel> {
+  const { bytes, name } = await readSource(pathOrBytes, 'model data');
+  return modelFromBytes(bytes, name, options);
+}
+
+/** Saves a training checkpoint atomically (a crash while saving keeps the previous checkpoint). */
+export async function saveCheckpoint(path: string | URL, net: Network, info: ModelInfoInput, state: CheckpointState): Promise<void> {
+  await writeFileAtomic(path, checkpointToBytes(net, info, state));
+}
+
+export async function loadCheckpoint(pathOrBytes: string | URL | Uint8Array, options: LoadOptions = {}): Promise<LoadedCheckpoint> {
+  const { bytes, name } = await readSource(pathOrBytes, 'checkpoint data');
+  return checkpointFromBytes(bytes, name, options);
+}
+
+/**
+ * Writes a TF.js Layers model into `dir` (created if needed): the weights file first, then
+ * model.json, each atomically. A reader therefore never finds a model.json without its weights;
+ * a reader racing an overwrite of an existing export may briefly pair the old model.json with the
+ * new weights (the file names are fixed by the format), so do not overwrite an export being served.
+ */
+export async function saveTfjsModel(dir: string | URL, net: Network, options: TfjsExportOptions = {}): Promise<{ modelJsonPath: string; weightsPath: string }> {
+  const root = typeof dir === 'string' ? dir : fileURLToPath(dir);
+  const { modelJson, weights } = toTfjs(net, options);
+  await mkdir(root, { recursive: true });
+  const weightsPath = join(root, TFJS_WEIGHTS_FILE);
+  const modelJsonPath = join(root, 'model.json');
+  await writeFileAtomic(weightsPath, weights);
+  await writeFileAtomic(modelJsonPath, JSON.stringify(modelJson));
+  return { modelJsonPath, weightsPath };
+}
+
+async function readSource(source: string | URL | Uint8Array, fallback: string): Promise<{ bytes: Uint8Array; name: string }> {
+  if (source instanceof Uint8Array) return { bytes: source, name: fallback };
+  const path = typeof source === 'string' ? source : fileURLToPath(source);
+  const buf = await readFile(path);
+  return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), name: path };
+}
+
+/** Writes the ONNX export of `net` (see onnx.ts) atomically. */
+export async function saveOnnx(path: string | URL, net: Network, options: OnnxExportOptions = {}): Promise<void> {
+  await writeFileAtomic(path, toOnnx(net, options));
+}
