@@ -39,3 +39,40 @@ export type { FitOptions, History, EpochLogs, BatchLogs } from './train/fit.js';
 export type { Explanation, LayerExplanation, ExplainOptions } from './train/explain.js';
 export type { Kernels } from './kernels/types.js';
 export { jsKernels } from './kernels/js.js';
+export { TOY_DATASETS, toyDataset, type ToyName, type ToyOptions } from './data/toy.js';
+export {
+  PREPROCESSINGS,
+  fitPreprocessing,
+  applyPreprocessing,
+  oneHot,
+  shuffleDataset,
+  trainValidationSplit,
+  type Preprocessing,
+  type PreprocessingKind,
+} from './data/preprocess.js';
+export { TASKS, labelsOf, subset, type Dataset, type Task, type TrainTest } from './data/dataset.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  type SafetensorsTensor,
+  type SafetensorsDType,
+  type DecodedSafetensors,
+} from './io/safetensors.js';
+export {
+  modelToBytes,
+  modelFromBytes,
+  checkpointToBytes,
+  checkpointFromBytes,
+  optimizerConfig,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  type ModelInfo,
+  type ModelInfoInput,
+  type LoadedModel,
+  type LoadOptions,
+  type CheckpointState,
+  type LoadedCheckpoint,
+  type OptimizerConfig,
+  type Json,
+  type JsonObject,
+} from './io/model-file.js';

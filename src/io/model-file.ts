@@ -244,28 +244,9 @@ export function checkpointFromBytes(bytes: Uint8Array, name = 'checkpoint data',
   return out;
 }
 
-/**
- * The hyper-parameters of an optimizer made by src/optimizers. The Optimizer interface does not
- * expose them, so they are read from the public fields of the concrete classes (momentum: `mu`;
- * adam: `beta1`, `beta2`, `epsilon`); an optimizer without them cannot be checkpointed faithfully.
- */
+/** What a checkpoint records of an optimizer besides its slot buffers. */
 export function optimizerConfig(opt: Optimizer): OptimizerConfig {
-  const fields = opt as unknown as Record<string, unknown>;
-  const num = (key: string): number => {
-    const v = fields[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new OptionError(`cannot checkpoint the '${opt.id}' optimizer: its hyper-parameter "${key}" is not readable`);
-    }
-    return v;
-  };
-  const config: OptimizerConfig = { id: opt.id, t: opt.state().t, learningRate: opt.learningRate };
-  if (opt.id === 'momentum') config.momentum = num('mu');
-  if (opt.id === 'adam') {
-    config.beta1 = num('beta1');
-    config.beta2 = num('beta2');
-    config.epsilon = num('epsilon');
-  }
-  return config;
+  return { id: opt.id, t: opt.t, learningRate: opt.learningRate, ...opt.hyperParameters() };
 }
 
 /** The per-parameter buffers each optimizer keeps (see src/optimizers). */

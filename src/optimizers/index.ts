@@ -26,6 +26,10 @@ export interface OptimizerState {
 export interface Optimizer {
   readonly id: OptimizerId;
   learningRate: number;
+  /** Steps taken so far. */
+  readonly t: number;
+  /** The learning rate and the hyper-parameters this optimizer was made with (what `optimizer(id, …)` takes). */
+  hyperParameters(): OptimizerOptions;
   step(params: readonly Parameter[], kernels: Kernels): void;
   state(): OptimizerState;
   loadState(state: OptimizerState): void;
@@ -67,6 +71,10 @@ abstract class Base implements Optimizer {
 
   abstract step(params: readonly Parameter[], kernels: Kernels): void;
 
+  hyperParameters(): OptimizerOptions {
+    return { learningRate: this.learningRate };
+  }
+
   state(): OptimizerState {
     const slots: Record<string, FloatArray> = {};
     for (const [k, v] of this.slots) slots[k] = v.slice();
@@ -98,6 +106,9 @@ class Momentum extends Base {
     if (!(mu >= 0 && mu < 1)) throw new OptionError(`momentum must be in [0, 1), got ${mu}`);
     this.mu = mu;
   }
+  override hyperParameters(): OptimizerOptions {
+    return { learningRate: this.learningRate, momentum: this.mu };
+  }
   step(params: readonly Parameter[], kernels: Kernels): void {
     this.t++;
     for (const p of params) kernels.momentumUpdate(p.value, p.grad, this.slot(p, 'v'), this.learningRate, this.mu);
@@ -118,6 +129,9 @@ class Adam extends Base {
       if (!(b >= 0 && b < 1)) throw new OptionError(`${name} must be in [0, 1), got ${b}`);
     }
     positive('epsilon', epsilon);
+  }
+  override hyperParameters(): OptimizerOptions {
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
   step(params: readonly Parameter[], kernels: Kernels): void {
     this.t++;

@@ -1,0 +1,3 @@
+/** Exports to other runtimes' formats (browser-safe; ONNX needs protobufjs). */
+export { toOnnx, ONNX_OPSET, ONNX_IR_VERSION, type OnnxExportOptions } from './io/onnx.js';
+export { toTfjs, TFJS_WEIGHTS_FILE, type TfjsExport, type TfjsExportOptions, type TfjsModelJson } from './io/tfjs.js';

@@ -1,0 +1,37 @@
+/**
+ * The Node.js entry point: everything of the core library plus what needs Node (files, data
+ * sets on disk) or a serialisation dependency (ONNX).
+ */
+export * from './index.js';
+export * from './export.js';
+export {
+  DATASETS,
+  loadDataset,
+  loadDigits,
+  loadMnist,
+  loadFashionMnist,
+  loadMnistFamily,
+  parseCsvDataset,
+  readCsvDataset,
+  parseCsvFeatures,
+  readCsvFeatures,
+  parseIdx,
+  readIdx,
+  FASHION_MNIST_CLASSES,
+  type LoadOptions as DatasetLoadOptions,
+  type LoadedData,
+  type CsvOptions,
+  type CsvFeaturesOptions,
+  type CsvFeatures,
+  type IdxArray,
+} from './data/index.js';
+export {
+  writeFileAtomic,
+  saveModel,
+  loadModel,
+  saveCheckpoint,
+  loadCheckpoint,
+  saveOnnx,
+  saveTfjsModel,
+  type FileContent,
+} from './io/node-files.js';
