@@ -1,0 +1,677 @@
+// The float32 kernels of backprop in WebAssembly with 128-bit SIMD (f32x4), compiled by `asc`
+// (scripts/build-wasm.mjs). Every pointer is a byte offset into the one linear memory, which the
+// JavaScript side owns and hands out (src/kernels/wasm/index.ts); this module allocates nothing.
+//
+// Layout conventions are those of src/kernels/types.ts: row-major matrices, activations are
+// units × n with one column per sample.
+
+// ---------------------------------------------------------------------------------------------
+// GEMM: C(m×n) = alpha·op(A)·op(B) + beta·C, structured as in BLIS / XNNPACK:
+//
+//   for jc in n step NC            (B block: kc × nc, packed once per (jc, pc))
+//     for pc in k step KC          (depth block: a packed A panel row stays in L1 for one tile)
+//       pack op(B)[pc.., jc..] into NR-column micro-panels  (kc × NR each, row p contiguous)
+//       for ic in m step MC        (A block: mc × kc, lives in L2)
+//         pack op(A)[ic.., pc..] into MR-row micro-panels  (MR × kc each, column p contiguous)
+//         for jr in nc step NR     (one B micro-panel stays in L1 ...)
+//           for ir in mc step MR   (... while the A micro-panels stream past it)
+//             4×8 micro-kernel: 8 f32x4 accumulators, kc rank-1 updates
+//
+// Packing turns every transpose form into the same micro-kernel, so NN (W·X), NT (δ·Xᵀ) and
+// TN (Wᵀ·δ) run equally fast; only the packing routines differ (straight copies or 4×4
+// register transposes). Edges are zero-padded in the packs; partial tiles go through a small
+// scratch tile. The first depth block applies beta (beta = 0 never reads C); later depth blocks
+// accumulate.
+// ---------------------------------------------------------------------------------------------
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+const MC: i32 = 128;
+const NC: i32 = 1024;
+
+/** First free byte after the module's static data: the JS allocator starts here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Bytes of scratch one gemm call (one thread) needs: packed A block, packed B block, one tile. */
+export function workspaceBytes(): i32 {
+  return (MC * KC + KC * NC + MR * NR) * 4;
+}
+
+/** Micro-panel tile geometry, for tests and benchmarks. */
+export function tileRows(): i32 {
+  return MR;
+}
+export function tileCols(): i32 {
+  return NR;
+}
+
+// Activation ids, shared with src/kernels/wasm/index.ts.
+const SIGMOID = 0;
+const RELU = 1;
+const TANH = 2;
+const LEAKY = 3;
+const LINEAR = 4;
+const SOFTMAX = 5;
+const NONE = -1;
+
+/**
+ * C = alpha·op(A)·op(B) + beta·C restricted to rows [i0, i1) and columns [j0, j1) of C (a thread
+ * computes one such block). A is m×k (k×m when transA), B is k×n (n×k when transB), C is m×n.
+ * `ws` is a workspace of workspaceBytes() bytes, 16-byte aligned, private to the caller.
+ */
+export function gemm(
+  transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize,
+  ws: usize, i0: i32, i1: i32, j0: i32, j1: i32,
+): void {
+  gemmCore(transA, transB, m, n, k, alpha, a, b, beta, c, ws, i0, i1, j0, j1, 0, NONE, 0, 0);
+}
+
+/**
+ * The forward product of a dense layer with its epilogue fused: z = W·X + b and a = σ(z), for
+ * rows [i0, i1) and columns [j0, j1) (W: m×k, X: k×n, z and a: m×n). The bias and the
+ * activation are applied to each block of C while it is still in cache. Softmax couples the rows
+ * of a column, so it is applied by the caller after all rows are done (act = NONE here).
+ */
+export function denseForward(
+  m: i32, n: i32, k: i32, w: usize, x: usize, bias: usize, act: i32, actAlpha: f32, z: usize, aOut: usize,
+  ws: usize, i0: i32, i1: i32, j0: i32, j1: i32,
+): void {
+  gemmCore(0, 0, m, n, k, 1, w, x, 0, z, ws, i0, i1, j0, j1, bias, act, actAlpha, aOut);
+}
+
+function gemmCore(
+  transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize,
+  ws: usize, i0: i32, i1: i32, j0: i32, j1: i32, bias: usize, act: i32, actAlpha: f32, aOut: usize,
+): void {
+  if (i0 >= i1 || j0 >= j1) return;
+  const ldc = n;
+  if (k <= 0 || alpha == 0) {
+    scaleBlock(c, ldc, i0, i1, j0, j1, beta);
+    if (bias != 0 || act != NONE) epilogue(c, aOut, ldc, i0, i1, j0, j1, bias, act, actAlpha);
+    return;
+  }
+  const lda = transA ? m : k;
+  const ldb = transB ? k : n;
+  const packA = ws;
+  const packB = ws + <usize>(MC * KC * 4);
+  const tile = packB + <usize>(KC * NC * 4);
+
+  for (let jc = j0; jc < j1; jc += NC) {
+    const nc = min(NC, j1 - jc);
+    // Depth blocks of equal size (a multiple of 4) rather than KC, KC, ..., remainder.
+    const kblocks = (k + KC - 1) / KC;
+    const kstep = min(KC, (((k + kblocks - 1) / kblocks) + 3) & ~3);
+    for (let pc = 0; pc < k; pc += kstep) {
+      const kc = min(kstep, k - pc);
+      if (transB) packBT(b, ldb, pc, kc, jc, nc, packB);
+      else packBN(b, ldb, pc, kc, jc, nc, packB);
+      const first = pc == 0;
+      const last = pc + kc >= k;
+      const betaHere: f32 = first ? beta : 1;
+      for (let ic = i0; ic < i1; ic += MC) {
+        const mc = min(MC, i1 - ic);
+        if (transA) packAT(a, lda, ic, mc, pc, kc, packA);
+        else packAN(a, lda, ic, mc, pc, kc, packA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = min(NR, nc - jr);
+          const pb = packB + <usize>(jr * kc * 4);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const rows = min(MR, mc - ir);
+            const pa = packA + <usize>(ir * kc * 4);
+            const cp = c + (<usize>(ic + ir) * <usize>ldc + <usize>(jc + jr)) * 4;
+            if (rows == MR && cols == NR) {
+              micro4x8(kc, pa, pb, cp, ldc, alpha, betaHere);
+            } else {
+              micro4x8(kc, pa, pb, tile, NR, alpha, 0);
+              edgeTile(tile, cp, ldc, rows, cols, betaHere);
+            }
+          }
+        }
+        if (last && (bias != 0 || act != NONE)) epilogue(c, aOut, ldc, ic, ic + mc, jc, jc + nc, bias, act, actAlpha);
+      }
+    }
+  }
+}
+
+/** C[i0..i1, j0..j1] *= beta (beta = 0 writes zeros, whatever C held, NaN included). */
+function scaleBlock(c: usize, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32, beta: f32): void {
+  if (beta == 1) return;
+  for (let i = i0; i < i1; i++) {
+    const row = c + <usize>i * <usize>ldc * 4;
+    for (let j = j0; j < j1; j++) {
+      const p = row + (<usize>j << 2);
+      store<f32>(p, beta == 0 ? 0 : beta * load<f32>(p));
+    }
+  }
+}
+
+/** Copies the valid rows × cols of a scratch tile (already alpha·op(A)·op(B)) into C with beta. */
+function edgeTile(tile: usize, c: usize, ldc: i32, rows: i32, cols: i32, beta: f32): void {
+  for (let r = 0; r < rows; r++) {
+    const src = tile + <usize>(r * NR * 4);
+    const dst = c + <usize>r * <usize>ldc * 4;
+    for (let j = 0; j < cols; j++) {
+      const t = load<f32>(src + (<usize>j << 2));
+      const p = dst + (<usize>j << 2);
+      store<f32>(p, beta == 0 ? t : t + beta * load<f32>(p));
+    }
+  }
+}
+
+/**
+ * The register-blocked micro-kernel: a 4×8 tile of C held in 8 f32x4 accumulators while kc
+ * rank-1 updates stream through (one 8-wide row of packed B, four broadcast values of packed A).
+ * Then C = alpha·acc + beta·C (beta = 0: C is not read).
+ */
+// @ts-ignore: decorator
+@inline
+function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f32, beta: f32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let p = 0;
+  for (; p + 2 <= kc; p += 2) {
+    let b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let x = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    b0 = v128.load(pb, 32); b1 = v128.load(pb, 48);
+    x = v128.load32_splat(pa, 16);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa, 20);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa, 24);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa, 28);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    pa += 32;
+    pb += 64;
+  }
+  if (p < kc) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let x = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+  }
+  const va = f32x4.splat(alpha);
+  const s = <usize>ldc << 2;
+  if (beta == 0) {
+    v128.store(c, f32x4.mul(c00, va)); v128.store(c, f32x4.mul(c01, va), 16); c += s;
+    v128.store(c, f32x4.mul(c10, va)); v128.store(c, f32x4.mul(c11, va), 16); c += s;
+    v128.store(c, f32x4.mul(c20, va)); v128.store(c, f32x4.mul(c21, va), 16); c += s;
+    v128.store(c, f32x4.mul(c30, va)); v128.store(c, f32x4.mul(c31, va), 16);
+  } else {
+    const vb = f32x4.splat(beta);
+    v128.store(c, f32x4.add(f32x4.mul(c00, va), f32x4.mul(v128.load(c), vb)));
+    v128.store(c, f32x4.add(f32x4.mul(c01, va), f32x4.mul(v128.load(c, 16), vb)), 16);
+    c += s;
+    v128.store(c, f32x4.add(f32x4.mul(c10, va), f32x4.mul(v128.load(c), vb)));
+    v128.store(c, f32x4.add(f32x4.mul(c11, va), f32x4.mul(v128.load(c, 16), vb)), 16);
+    c += s;
+    v128.store(c, f32x4.add(f32x4.mul(c20, va), f32x4.mul(v128.load(c), vb)));
+    v128.store(c, f32x4.add(f32x4.mul(c21, va), f32x4.mul(v128.load(c, 16), vb)), 16);
+    c += s;
+    v128.store(c, f32x4.add(f32x4.mul(c30, va), f32x4.mul(v128.load(c), vb)));
+    v128.store(c, f32x4.add(f32x4.mul(c31, va), f32x4.mul(v128.load(c, 16), vb)), 16);
+  }
+}
+
+// ---- packing --------------------------------------------------------------------------------
+
+/** 4×4 transpose of rows r0..r3 (4 floats each); writes column q of the block to dst + q·stride. */
+// @ts-ignore: decorator
+@inline
+function transpose4Store(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, stride: usize): void {
+  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5); // r0[0] r1[0] r0[1] r1[1]
+  const t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5); // r2[0] r3[0] r2[1] r3[1]
+  const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + stride, f32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * stride, f32x4.shuffle(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * stride, f32x4.shuffle(t2, t3, 2, 3, 6, 7));
+}
+
+/** Packs op(A) = A (m×k, row stride lda), rows [i0, i0+mc), depth [p0, p0+kc), into MR-row micro-panels. */
+function packAN(a: usize, lda: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
+  const rs = <usize>lda << 2;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    const src = a + (<usize>(i0 + ir) * <usize>lda + <usize>p0) * 4;
+    if (rows == MR) {
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const o = <usize>p << 2;
+        transpose4Store(v128.load(src + o), v128.load(src + rs + o), v128.load(src + 2 * rs + o), v128.load(src + 3 * rs + o), dst, 16);
+        dst += 64;
+      }
+      for (; p < kc; p++) {
+        const o = <usize>p << 2;
+        store<f32>(dst, load<f32>(src + o));
+        store<f32>(dst, load<f32>(src + rs + o), 4);
+        store<f32>(dst, load<f32>(src + 2 * rs + o), 8);
+        store<f32>(dst, load<f32>(src + 3 * rs + o), 12);
+        dst += 16;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          store<f32>(dst + (<usize>r << 2), r < rows ? load<f32>(src + <usize>r * rs + (<usize>p << 2)) : 0);
+        }
+        dst += 16;
+      }
+    }
+  }
+}
+
+/** Packs op(A) = Aᵀ with A stored k×m (row stride lda = m): each depth step is 4 contiguous floats. */
+function packAT(a: usize, lda: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
+  const rs = <usize>lda << 2;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    let src = a + (<usize>p0 * <usize>lda + <usize>(i0 + ir)) * 4;
+    if (rows == MR) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        src += rs;
+        dst += 16;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), r < rows ? load<f32>(src + (<usize>r << 2)) : 0);
+        src += rs;
+        dst += 16;
+      }
+    }
+  }
+}
+
+/** Packs op(B) = B (k×n, row stride ldb): each depth step of a micro-panel is 8 contiguous floats. */
+function packBN(b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+  const rs = <usize>ldb << 2;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    let src = b + (<usize>p0 * <usize>ldb + <usize>(j0 + jr)) * 4;
+    if (cols == NR) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        src += rs;
+        dst += 32;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), j < cols ? load<f32>(src + (<usize>j << 2)) : 0);
+        src += rs;
+        dst += 32;
+      }
+    }
+  }
+}
+
+/** Packs op(B) = Bᵀ with B stored n×k (row stride ldb = k): 8 rows of B become one micro-panel. */
+function packBT(b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+  const rs = <usize>ldb << 2;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    const src = b + (<usize>(j0 + jr) * <usize>ldb + <usize>p0) * 4;
+    if (cols == NR) {
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const o = src + (<usize>p << 2);
+        transpose4Store(v128.load(o), v128.load(o + rs), v128.load(o + 2 * rs), v128.load(o + 3 * rs), dst, 32);
+        const o4 = o + 4 * rs;
+        transpose4Store(v128.load(o4), v128.load(o4 + rs), v128.load(o4 + 2 * rs), v128.load(o4 + 3 * rs), dst + 16, 32);
+        dst += 128;
+      }
+      for (; p < kc; p++) {
+        const o = src + (<usize>p << 2);
+        for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), load<f32>(o + <usize>j * rs));
+        dst += 32;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const o = src + (<usize>p << 2);
+        for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), j < cols ? load<f32>(o + <usize>j * rs) : 0);
+        dst += 32;
+      }
+    }
+  }
+}
+
+// ---- fused epilogue: z += b (per row), a = σ(z) -----------------------------------------------
+
+function epilogue(z: usize, aOut: usize, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32, bias: usize, act: i32, alpha: f32): void {
+  const w = j1 - j0;
+  for (let i = i0; i < i1; i++) {
+    const off = (<usize>i * <usize>ldc + <usize>j0) * 4;
+    const zr = z + off;
+    if (bias != 0) addScalarRow(zr, load<f32>(bias + (<usize>i << 2)), w);
+    if (act != NONE && act != SOFTMAX) activateRange(act, alpha, zr, aOut + off, w);
+  }
+}
+
+function addScalarRow(z: usize, v: f32, count: i32): void {
+  const vv = f32x4.splat(v);
+  let j = 0;
+  for (; j + 4 <= count; j += 4) {
+    const p = z + (<usize>j << 2);
+    v128.store(p, f32x4.add(v128.load(p), vv));
+  }
+  for (; j < count; j++) {
+    const p = z + (<usize>j << 2);
+    store<f32>(p, load<f32>(p) + v);
+  }
+}
+
+// ---- bias and reductions ---------------------------------------------------------------------
+
+/** Z(units×n) += b broadcast over the columns. */
+export function addBias(z: usize, b: usize, units: i32, n: i32): void {
+  for (let i = 0; i < units; i++) addScalarRow(z + <usize>i * <usize>n * 4, load<f32>(b + (<usize>i << 2)), n);
+}
+
+/** out_i = alpha·Σ_j x_ij, summed in float64 (as the JS kernels do) from f32x4 loads. */
+export function sumColumns(out: usize, x: usize, units: i32, n: i32, alpha: f64): void {
+  for (let i = 0; i < units; i++) {
+    const row = x + <usize>i * <usize>n * 4;
+    let lo = f64x2.splat(0), hi = f64x2.splat(0);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const v = v128.load(row + (<usize>j << 2));
+      lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+      hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+    }
+    let s = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1) + f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1);
+    for (; j < n; j++) s += <f64>load<f32>(row + (<usize>j << 2));
+    store<f32>(out + (<usize>i << 2), <f32>(alpha * s));
+  }
+}
+
+// ---- vector math ------------------------------------------------------------------------------
+
+// e^x for f32x4: x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor polynomial to r^7 (error
+// below 1e-8 relative), 2^n by building the exponent bits. Below -87.3 the result is 0 (the true
+// value is subnormal), above 88.7 it is +Infinity.
+// @ts-ignore: decorator
+@inline
+function vexp(x: v128): v128 {
+  const lo = f32x4.lt(x, f32x4.splat(-87.33654));
+  const hi = f32x4.gt(x, f32x4.splat(88.3762626647949));
+  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-87.33654)), f32x4.splat(88.3762626647949));
+  const nf = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(xc, f32x4.mul(nf, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(nf, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.0 / 5040.0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(nf), i32x4.splat(127)), 23);
+  let y = f32x4.mul(p, scale);
+  y = v128.bitselect(f32x4.splat(0), y, lo);
+  return v128.bitselect(f32x4.splat(Infinity), y, hi);
+}
+
+// σ(z) = 1/(1+e^-z) for z ≥ 0 and e^z/(1+e^z) for z < 0: e = e^-|z| never overflows.
+// @ts-ignore: decorator
+@inline
+function vsigmoid(z: v128): v128 {
+  const e = vexp(f32x4.neg(f32x4.abs(z)));
+  const s = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
+  return v128.bitselect(s, f32x4.mul(e, s), f32x4.ge(z, f32x4.splat(0)));
+}
+
+// tanh: odd Taylor polynomial to z^13 for |z| < 0.5 (error < 1e-7 relative), else
+// sign(z)·(1 − 2/(e^{2|z|} + 1)), which has no cancellation there.
+// @ts-ignore: decorator
+@inline
+function vtanh(z: v128): v128 {
+  const ax = f32x4.abs(z);
+  const e = vexp(f32x4.add(ax, ax));
+  const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
+  const signed = v128.or(big, v128.and(z, i32x4.splat(0x80000000)));
+  const z2 = f32x4.mul(z, z);
+  let p = f32x4.splat(-0.00145583438705131826825); // -929569/638512875
+  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(0.00359212803657248101692)); // 21844/6081075
+  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(-0.00886323552990219656886)); // -1382/155925
+  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(0.0218694885361552028219)); // 62/2835
+  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(-0.0539682539682539682540)); // -17/315
+  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(0.133333333333333333333)); // 2/15
+  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(-0.333333333333333333333));
+  const small = f32x4.add(z, f32x4.mul(f32x4.mul(z, z2), p));
+  return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.5)));
+}
+
+// @ts-ignore: decorator
+@inline
+function vact(act: i32, z: v128, alpha: f32): v128 {
+  if (act == SIGMOID) return vsigmoid(z);
+  if (act == RELU) return f32x4.max(z, f32x4.splat(0));
+  if (act == TANH) return vtanh(z);
+  if (act == LEAKY) return v128.bitselect(z, f32x4.mul(z, f32x4.splat(alpha)), f32x4.gt(z, f32x4.splat(0)));
+  return z;
+}
+
+// σ'(z) given z and a = σ(z)
+// @ts-ignore: decorator
+@inline
+function vdact(act: i32, z: v128, a: v128, alpha: f32): v128 {
+  const one = f32x4.splat(1);
+  if (act == SIGMOID) return f32x4.mul(a, f32x4.sub(one, a));
+  if (act == RELU) return v128.and(f32x4.gt(z, f32x4.splat(0)), one);
+  if (act == TANH) return f32x4.mul(f32x4.sub(one, a), f32x4.add(one, a)); // 1 − a², without cancellation near |a| = 1
+  if (act == LEAKY) return v128.bitselect(one, f32x4.splat(alpha), f32x4.gt(z, f32x4.splat(0)));
+  return one;
+}
+
+// ---- activations ------------------------------------------------------------------------------
+
+function activateRange(act: i32, alpha: f32, z: usize, a: usize, count: i32): void {
+  let i = 0;
+  if (act == RELU) {
+    for (; i + 4 <= count; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(a + o, f32x4.max(v128.load(z + o), f32x4.splat(0)));
+    }
+  } else if (act == SIGMOID) {
+    for (; i + 4 <= count; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(a + o, vsigmoid(v128.load(z + o)));
+    }
+  } else if (act == TANH) {
+    for (; i + 4 <= count; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(a + o, vtanh(v128.load(z + o)));
+    }
+  } else {
+    for (; i + 4 <= count; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(a + o, vact(act, v128.load(z + o), alpha));
+    }
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    store<f32>(a + o, f32x4.extract_lane(vact(act, f32x4.splat(load<f32>(z + o)), alpha), 0));
+  }
+}
+
+/** a = σ(z) over units×n (softmax: per column). */
+export function activate(act: i32, alpha: f32, z: usize, a: usize, units: i32, n: i32): void {
+  if (act == SOFTMAX) softmaxColumns(z, a, units, n);
+  else activateRange(act, alpha, z, a, units * n);
+}
+
+/** a = softmax(z) per column, shifted by the column max; four columns at a time. */
+function softmaxColumns(z: usize, a: usize, units: i32, n: i32): void {
+  const rs = <usize>n << 2;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) softmax4(z + (<usize>j << 2), a + (<usize>j << 2), units, rs, 4);
+  for (; j < n; j++) softmax4(z + (<usize>j << 2), a + (<usize>j << 2), units, rs, 1);
+}
+
+// One group of `w` (4 or 1) adjacent columns; w = 1 uses lane 0 of the same vector code.
+// @ts-ignore: decorator
+@inline
+function softmax4(z: usize, a: usize, units: i32, rs: usize, w: i32): void {
+  let mx = f32x4.splat(-Infinity);
+  for (let i = 0; i < units; i++) mx = f32x4.max(mx, ld(z + <usize>i * rs, w));
+  let sum = f32x4.splat(0);
+  for (let i = 0; i < units; i++) {
+    const e = vexp(f32x4.sub(ld(z + <usize>i * rs, w), mx));
+    sum = f32x4.add(sum, e);
+    st(a + <usize>i * rs, e, w);
+  }
+  const inv = f32x4.div(f32x4.splat(1), sum);
+  for (let i = 0; i < units; i++) {
+    const p = a + <usize>i * rs;
+    st(p, f32x4.mul(ld(p, w), inv), w);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function ld(p: usize, w: i32): v128 {
+  return w == 4 ? v128.load(p) : f32x4.splat(load<f32>(p));
+}
+
+// @ts-ignore: decorator
+@inline
+function st(p: usize, v: v128, w: i32): void {
+  if (w == 4) v128.store(p, v);
+  else store<f32>(p, f32x4.extract_lane(v, 0));
+}
+
+/** δ = ∂C/∂a ⊙ σ'(z); softmax: δ = a ⊙ (∂C/∂a − Σ_i a_i·∂C/∂a_i) per column. */
+export function activateBackward(act: i32, alpha: f32, z: usize, a: usize, dA: usize, delta: usize, units: i32, n: i32): void {
+  if (act == SOFTMAX) {
+    const rs = <usize>n << 2;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) softmaxBack4(a + (<usize>j << 2), dA + (<usize>j << 2), delta + (<usize>j << 2), units, rs, 4);
+    for (; j < n; j++) softmaxBack4(a + (<usize>j << 2), dA + (<usize>j << 2), delta + (<usize>j << 2), units, rs, 1);
+    return;
+  }
+  const count = units * n;
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(delta + o, f32x4.mul(v128.load(dA + o), vdact(act, v128.load(z + o), v128.load(a + o), alpha)));
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    const d = vdact(act, f32x4.splat(load<f32>(z + o)), f32x4.splat(load<f32>(a + o)), alpha);
+    store<f32>(delta + o, load<f32>(dA + o) * f32x4.extract_lane(d, 0));
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function softmaxBack4(a: usize, dA: usize, delta: usize, units: i32, rs: usize, w: i32): void {
+  let dot = f32x4.splat(0);
+  for (let i = 0; i < units; i++) {
+    const o = <usize>i * rs;
+    dot = f32x4.add(dot, f32x4.mul(ld(a + o, w), ld(dA + o, w)));
+  }
+  for (let i = 0; i < units; i++) {
+    const o = <usize>i * rs;
+    st(delta + o, f32x4.mul(ld(a + o, w), f32x4.sub(ld(dA + o, w), dot)), w);
+  }
+}
+
+/** out = σ'(z) elementwise. */
+export function activationDerivative(act: i32, alpha: f32, z: usize, a: usize, out: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, vdact(act, v128.load(z + o), v128.load(a + o), alpha));
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, f32x4.extract_lane(vdact(act, f32x4.splat(load<f32>(z + o)), f32x4.splat(load<f32>(a + o)), alpha), 0));
+  }
+}
+
+// ---- optimizers -------------------------------------------------------------------------------
+
+/** θ ← θ − η·g */
+export function sgdUpdate(theta: usize, g: usize, lr: f32, count: i32): void {
+  const vl = f32x4.splat(lr);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(theta + o, f32x4.sub(v128.load(theta + o), f32x4.mul(vl, v128.load(g + o))));
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    store<f32>(theta + o, load<f32>(theta + o) - lr * load<f32>(g + o));
+  }
+}
+
+/** v ← μ·v + g; θ ← θ − η·v */
+export function momentumUpdate(theta: usize, g: usize, v: usize, lr: f32, mu: f32, count: i32): void {
+  const vl = f32x4.splat(lr);
+  const vm = f32x4.splat(mu);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    const vi = f32x4.add(f32x4.mul(vm, v128.load(v + o)), v128.load(g + o));
+    v128.store(v + o, vi);
+    v128.store(theta + o, f32x4.sub(v128.load(theta + o), f32x4.mul(vl, vi)));
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    const vi = mu * load<f32>(v + o) + load<f32>(g + o);
+    store<f32>(v + o, vi);
+    store<f32>(theta + o, load<f32>(theta + o) - lr * vi);
+  }
+}
+
+/**
+ * Adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; θ ← θ − (η/c1)·m / (√(v/c2) + ε), where
+ * c1 = 1 − β1^t, c2 = 1 − β2^t, 1 − β1 and 1 − β2 are computed by the caller in float64 (1 − β2
+ * in float32 arithmetic would be off by 1e-5 relative for β2 = 0.999).
+ */
+export function adamUpdate(
+  theta: usize, g: usize, m: usize, v: usize, lrc1: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32, eps: f32, invc2: f32, count: i32,
+): void {
+  const b1 = f32x4.splat(beta1), b1c = f32x4.splat(oneMinusBeta1);
+  const b2 = f32x4.splat(beta2), b2c = f32x4.splat(oneMinusBeta2);
+  const vl = f32x4.splat(lrc1), ve = f32x4.splat(eps), vc2 = f32x4.splat(invc2);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    const gi = v128.load(g + o);
+    const mi = f32x4.add(f32x4.mul(b1, v128.load(m + o)), f32x4.mul(b1c, gi));
+    const vi = f32x4.add(f32x4.mul(b2, v128.load(v + o)), f32x4.mul(b2c, f32x4.mul(gi, gi)));
+    v128.store(m + o, mi);
+    v128.store(v + o, vi);
+    const step = f32x4.div(f32x4.mul(vl, mi), f32x4.add(f32x4.sqrt(f32x4.mul(vi, vc2)), ve));
+    v128.store(theta + o, f32x4.sub(v128.load(theta + o), step));
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    const gi = load<f32>(g + o);
+    const mi = beta1 * load<f32>(m + o) + oneMinusBeta1 * gi;
+    const vi = beta2 * load<f32>(v + o) + oneMinusBeta2 * gi * gi;
+    store<f32>(m + o, mi);
+    store<f32>(v + o, vi);
+    store<f32>(theta + o, load<f32>(theta + o) - (lrc1 * mi) / (Mathf.sqrt(vi * invc2) + eps));
+  }
+}

@@ -1,0 +1,90 @@
+// GEMM throughput of the kernels on the products a training step does, per transpose form.
+//
+//   node --import tsx bench/gemm.ts [--js] [--quick]
+//
+// Shapes: the three products of each layer of the modern net (784-256-128-10, batch 128) and of
+// the textbook net (784-30-10, batch 10): forward z = W·X (NN), ∂C/∂W = δ·Xᵀ (NT) and
+// ∂C/∂a_prev = Wᵀ·δ (TN, also for the first layer here, so that every form is measured at
+// 784×256×128). GFLOP/s = 2·m·n·k / time, best of several timed runs.
+import { jsKernels } from '../src/kernels/js.js';
+import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
+import type { Kernels } from '../src/kernels/types.js';
+
+interface Shape {
+  net: string;
+  what: string;
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+}
+
+/** The three products of a dense layer with `units` outputs and `inputs` inputs at batch n. */
+function layer(net: string, l: number, inputs: number, units: number, n: number): Shape[] {
+  return [
+    { net, what: `L${l} W·X    (NN)`, transA: false, transB: false, m: units, n, k: inputs },
+    { net, what: `L${l} δ·Xᵀ   (NT)`, transA: false, transB: true, m: units, n: inputs, k: n },
+    { net, what: `L${l} Wᵀ·δ   (TN)`, transA: true, transB: false, m: inputs, n, k: units },
+  ];
+}
+
+const shapes: Shape[] = [
+  ...layer('modern 784-256-128-10, batch 128', 1, 784, 256, 128),
+  ...layer('modern 784-256-128-10, batch 128', 2, 256, 128, 128),
+  ...layer('modern 784-256-128-10, batch 128', 3, 128, 10, 128),
+  ...layer('textbook 784-30-10, batch 10', 1, 784, 30, 10),
+  ...layer('textbook 784-30-10, batch 10', 2, 30, 10, 10),
+];
+
+const quick = process.argv.includes('--quick');
+const withJs = process.argv.includes('--js');
+
+function fill(a: Float32Array): Float32Array {
+  let s = 12345;
+  for (let i = 0; i < a.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    a[i] = s / 2 ** 32 - 0.5;
+  }
+  return a;
+}
+
+function gflops(kernels: Kernels, s: Shape): number {
+  const A = fill(kernels.alloc(s.m * s.k));
+  const B = fill(kernels.alloc(s.k * s.n));
+  const C = kernels.alloc(s.m * s.n);
+  const flop = 2 * s.m * s.n * s.k;
+  const target = quick ? 0.01 : 0.02;
+  let reps = 1;
+  // Warm up and find a repetition count that takes a measurable time.
+  for (;;) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) kernels.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, A, B, 0, C);
+    const dt = (performance.now() - t0) / 1000;
+    if (dt > target) break;
+    reps *= 2;
+  }
+  let best = Infinity;
+  for (let run = 0; run < (quick ? 5 : 25); run++) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) kernels.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, A, B, 0, C);
+    best = Math.min(best, (performance.now() - t0) / 1000 / reps);
+  }
+  return flop / best / 1e9;
+}
+
+const wasm = createWasmKernelsSync();
+// Let V8 tier the module up (Liftoff → TurboFan) before anything is timed.
+for (const s of shapes) gflops(wasm, s);
+console.log(`GEMM, single thread, float32 (${wasm.shared ? 'shared' : 'plain'} memory), GFLOP/s`);
+let net = '';
+const header = `  ${'product'.padEnd(18)} ${'m×n×k'.padEnd(14)} ${'wasm'.padStart(7)}${withJs ? '     js' : ''}`;
+for (const s of shapes) {
+  if (s.net !== net) {
+    net = s.net;
+    console.log(`\n${net}\n${header}`);
+  }
+  const w = gflops(wasm, s);
+  const j = withJs ? gflops(jsKernels, s) : NaN;
+  console.log(`  ${s.what.padEnd(18)} ${`${s.m}×${s.n}×${s.k}`.padEnd(14)} ${w.toFixed(1).padStart(7)}${withJs ? j.toFixed(2).padStart(7) : ''}`);
+}

@@ -1,0 +1,326 @@
+import type { Activation } from '../../activations/index.js';
+import type { FloatArray } from '../../tensor/matrix.js';
+import { jsKernels } from '../js.js';
+import { PLAIN, SHARED } from './binary.js';
+import type { Kernels } from '../types.js';
+
+/**
+ * The WebAssembly SIMD kernels (assembly/kernels.ts). Every buffer from `alloc` is a
+ * Float32Array view into one WebAssembly.Memory, so weights, activations, gradients and optimizer
+ * state stay where the kernels work on them: no copies in or out per call.
+ *
+ * Memory. With a shared memory (the default wherever SharedArrayBuffer exists: Node, and
+ * cross-origin-isolated pages) the memory may grow at any time: views onto a SharedArrayBuffer are
+ * never detached by growth. An ordinary memory would detach every existing view when it grows,
+ * so a non-shared memory is sized once (`initialMemoryMB`) and never grown after the first view
+ * is handed out; when it is full, `alloc` returns ordinary Float32Arrays, which still work (see
+ * below), only without the speed.
+ *
+ * Arrays that are not views of this memory (copies made by `explain`, Float64Array in gradient
+ * checks, optimizer slots allocated elsewhere) are accepted by every kernel: those calls run the
+ * JavaScript reference kernels on them. `owns(x)` tells which path an array takes.
+ */
+export interface WasmKernels extends Kernels {
+  readonly name: 'wasm';
+  readonly memory: WebAssembly.Memory;
+  /** Whether the memory is a shared one (growable without detaching views; usable by workers). */
+  readonly shared: boolean;
+  /** True when x is a Float32Array view into this module's memory (the kernels then run in wasm). */
+  owns(x: FloatArray): boolean;
+  /**
+   * A dense layer's forward product with the epilogue fused: z = W·X + b, a = σ(z), with W units×inputs,
+   * X inputs×n, b units, z and a units×n (the activation is applied to each block of z while it is in cache).
+   */
+  denseForward(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number): void;
+  /** Bytes handed out so far by alloc (including the gemm workspace). */
+  readonly allocatedBytes: number;
+}
+
+export interface WasmKernelOptions {
+  /** Use a shared memory (default: whenever SharedArrayBuffer and shared wasm memories are available). */
+  shared?: boolean;
+  /** Initial size of the memory in MiB (default 16; a non-shared memory never grows past it once views exist). */
+  initialMemoryMB?: number;
+  /** Upper bound of a shared memory in MiB (default 4096, the wasm32 limit; reserved as address space, not RSS). */
+  maximumMemoryMB?: number;
+}
+
+/** The raw exports of assembly/kernels.ts. Pointers are byte offsets into the memory. */
+interface Exports {
+  heapBase(): number;
+  workspaceBytes(): number;
+  tileRows(): number;
+  tileCols(): number;
+  gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
+  denseForward(m: number, n: number, k: number, w: number, x: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
+  addBias(z: number, b: number, units: number, n: number): void;
+  sumColumns(out: number, x: number, units: number, n: number, alpha: number): void;
+  activate(act: number, alpha: number, z: number, a: number, units: number, n: number): void;
+  activateBackward(act: number, alpha: number, z: number, a: number, dA: number, delta: number, units: number, n: number): void;
+  activationDerivative(act: number, alpha: number, z: number, a: number, out: number, count: number): void;
+  sgdUpdate(theta: number, g: number, lr: number, count: number): void;
+  momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
+  adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
+}
+
+const PAGE = 65536;
+const MiB = 1 << 20;
+
+/** Activation ids of assembly/kernels.ts. */
+const ACT_ID: Record<Activation['id'], number> = { sigmoid: 0, relu: 1, tanh: 2, 'leaky-relu': 3, linear: 4, softmax: 5 };
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Whether this runtime can create a shared WebAssembly.Memory (needs SharedArrayBuffer; cross-origin isolation in browsers). */
+export function sharedMemorySupported(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const moduleCache = new Map<boolean, WebAssembly.Module>();
+
+/** The kernel module's bytes for a memory kind (generated into binary.js by scripts/build-wasm.mjs). */
+export function wasmBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  return decodeBase64(shared ? SHARED : PLAIN);
+}
+
+/** Whether WebAssembly with 128-bit SIMD is available here (validates the kernel module itself). */
+export function wasmSimdSupported(): boolean {
+  if (typeof WebAssembly === 'undefined') return false;
+  try {
+    return WebAssembly.validate(wasmBytes(false));
+  } catch {
+    return false;
+  }
+}
+
+function compiledSync(shared: boolean): WebAssembly.Module {
+  let m = moduleCache.get(shared);
+  if (!m) {
+    m = new WebAssembly.Module(wasmBytes(shared));
+    moduleCache.set(shared, m);
+  }
+  return m;
+}
+
+async function compiledAsync(shared: boolean): Promise<WebAssembly.Module> {
+  let m = moduleCache.get(shared);
+  if (!m) {
+    m = await WebAssembly.compile(wasmBytes(shared));
+    moduleCache.set(shared, m);
+  }
+  return m;
+}
+
+function resolveShared(options: WasmKernelOptions): boolean {
+  const possible = sharedMemorySupported();
+  if (options.shared === true && !possible) throw new Error('a shared WebAssembly.Memory is not available here (SharedArrayBuffer needs cross-origin isolation in browsers)');
+  return options.shared ?? possible;
+}
+
+/**
+ * Creates the WebAssembly kernels synchronously (compiles the ~13 KB module on the calling thread:
+ * fine in Node and in workers; browsers' main threads prefer `createWasmKernels`).
+ */
+export function createWasmKernelsSync(options: WasmKernelOptions = {}): WasmKernels {
+  const shared = resolveShared(options);
+  return instantiate(compiledSync(shared), shared, options);
+}
+
+/** Creates the WebAssembly kernels, compiling the module asynchronously. */
+export async function createWasmKernels(options: WasmKernelOptions = {}): Promise<WasmKernels> {
+  const shared = resolveShared(options);
+  return instantiate(await compiledAsync(shared), shared, options);
+}
+
+function createMemory(shared: boolean, options: WasmKernelOptions): WebAssembly.Memory {
+  const initial = Math.max(1, Math.ceil(((options.initialMemoryMB ?? 16) * MiB) / PAGE));
+  if (!shared) return new WebAssembly.Memory({ initial });
+  // The maximum of a shared memory is reserved up front as address space; ask for less if refused.
+  const wanted = Math.min(65536, Math.ceil(((options.maximumMemoryMB ?? 4096) * MiB) / PAGE));
+  let lastError: unknown;
+  for (let maximum = wanted; maximum >= initial; maximum = Math.floor(maximum / 4)) {
+    try {
+      return new WebAssembly.Memory({ initial, maximum: Math.max(maximum, initial), shared: true });
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  throw lastError;
+}
+
+function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmKernelOptions): WasmKernels {
+  const memory = createMemory(shared, options);
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const x = instance.exports as unknown as Exports;
+
+  // Every ArrayBuffer object the memory has had: after a shared memory grows, `memory.buffer` is a
+  // new SharedArrayBuffer object over the same bytes, and older views keep the older object.
+  const buffers = new WeakSet<ArrayBufferLike>();
+  let buffer: ArrayBufferLike = memory.buffer;
+  buffers.add(buffer);
+  let top = align16(Math.max(x.heapBase(), 16));
+  let handedOut = false;
+
+  /** Reserves bytes (16-byte aligned) and returns their offset, or -1 when a non-shared memory is full. */
+  function reserve(bytes: number): number {
+    const ptr = top;
+    const end = align16(ptr + bytes);
+    if (end > memory.buffer.byteLength) {
+      if (!shared && handedOut) return -1;
+      const pages = Math.ceil((end - memory.buffer.byteLength) / PAGE);
+      // Grow by at least a quarter of the current size, so that many small allocations grow rarely.
+      const extra = Math.max(pages, Math.ceil(memory.buffer.byteLength / PAGE / 4));
+      try {
+        memory.grow(extra);
+      } catch {
+        memory.grow(pages);
+      }
+      buffer = memory.buffer;
+      buffers.add(buffer);
+    }
+    top = end;
+    return ptr;
+  }
+
+  function currentBuffer(): ArrayBufferLike {
+    if (memory.buffer.byteLength !== buffer.byteLength) {
+      buffer = memory.buffer;
+      buffers.add(buffer);
+    }
+    return buffer;
+  }
+
+  const ws = reserve(x.workspaceBytes());
+
+  function owns(a: FloatArray): boolean {
+    return a instanceof Float32Array && buffers.has(a.buffer);
+  }
+
+  const kernels: WasmKernels = {
+    name: 'wasm',
+    memory,
+    shared,
+    owns,
+    get allocatedBytes() {
+      return top;
+    },
+
+    alloc(length) {
+      if (!Number.isInteger(length) || length < 0) throw new RangeError(`alloc: length must be a non-negative integer, got ${length}`);
+      const ptr = reserve(length * 4);
+      if (ptr < 0) return new Float32Array(length);
+      handedOut = true;
+      return new Float32Array(currentBuffer(), ptr, length);
+    },
+
+    gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
+      if (m === 0 || n === 0) return;
+      if (!(owns(a) && owns(b) && owns(c))) return jsKernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
+      need('gemm: A', a, m * k);
+      need('gemm: B', b, k * n);
+      need('gemm: C', c, m * n);
+      x.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.byteOffset, b.byteOffset, beta, c.byteOffset, ws, 0, m, 0, n);
+    },
+
+    denseForward(act, W, X, b, z, a, units, n, inputs) {
+      if (!(owns(W) && owns(X) && owns(b) && owns(z) && owns(a))) {
+        jsKernels.gemm(false, false, units, n, inputs, 1, W, X, 0, z);
+        jsKernels.addBias(z, b, units, n);
+        jsKernels.activate(act, z, a, units, n);
+        return;
+      }
+      need('denseForward: W', W, units * inputs);
+      need('denseForward: X', X, inputs * n);
+      need('denseForward: b', b, units);
+      need('denseForward: z', z, units * n);
+      need('denseForward: a', a, units * n);
+      const id = ACT_ID[act.id];
+      const fused = act.elementwise ? id : -1;
+      x.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset, ws, 0, units, 0, n);
+      if (!act.elementwise) x.activate(id, 0, z.byteOffset, a.byteOffset, units, n);
+    },
+
+    addBias(z, b, units, n) {
+      if (!(owns(z) && owns(b))) return jsKernels.addBias(z, b, units, n);
+      need('addBias: z', z, units * n);
+      need('addBias: b', b, units);
+      x.addBias(z.byteOffset, b.byteOffset, units, n);
+    },
+
+    sumColumns(out, xs, units, n, alpha) {
+      if (!(owns(out) && owns(xs))) return jsKernels.sumColumns(out, xs, units, n, alpha);
+      need('sumColumns: out', out, units);
+      need('sumColumns: x', xs, units * n);
+      x.sumColumns(out.byteOffset, xs.byteOffset, units, n, alpha);
+    },
+
+    activate(act, z, a, units, n) {
+      if (!(owns(z) && owns(a))) return jsKernels.activate(act, z, a, units, n);
+      need('activate: z', z, units * n);
+      need('activate: a', a, units * n);
+      x.activate(ACT_ID[act.id], act.alpha, z.byteOffset, a.byteOffset, units, n);
+    },
+
+    activateBackward(act, z, a, dA, delta, units, n) {
+      if (!(owns(z) && owns(a) && owns(dA) && owns(delta))) return jsKernels.activateBackward(act, z, a, dA, delta, units, n);
+      const count = units * n;
+      need('activateBackward: z', z, count);
+      need('activateBackward: a', a, count);
+      need('activateBackward: dA', dA, count);
+      need('activateBackward: delta', delta, count);
+      x.activateBackward(ACT_ID[act.id], act.alpha, z.byteOffset, a.byteOffset, dA.byteOffset, delta.byteOffset, units, n);
+    },
+
+    activationDerivative(act, z, a, out, count) {
+      if (!act.elementwise) throw new Error('softmax has a Jacobian, not an elementwise derivative');
+      if (!(owns(z) && owns(a) && owns(out))) return jsKernels.activationDerivative(act, z, a, out, count);
+      need('activationDerivative: z', z, count);
+      need('activationDerivative: a', a, count);
+      need('activationDerivative: out', out, count);
+      x.activationDerivative(ACT_ID[act.id], act.alpha, z.byteOffset, a.byteOffset, out.byteOffset, count);
+    },
+
+    sgdUpdate(theta, g, lr) {
+      if (!(owns(theta) && owns(g))) return jsKernels.sgdUpdate(theta, g, lr);
+      need('sgdUpdate: g', g, theta.length);
+      x.sgdUpdate(theta.byteOffset, g.byteOffset, lr, theta.length);
+    },
+
+    momentumUpdate(theta, g, v, lr, mu) {
+      if (!(owns(theta) && owns(g) && owns(v))) return jsKernels.momentumUpdate(theta, g, v, lr, mu);
+      need('momentumUpdate: g', g, theta.length);
+      need('momentumUpdate: v', v, theta.length);
+      x.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
+    },
+
+    adamUpdate(theta, g, m, v, lr, beta1, beta2, eps, t) {
+      if (!(owns(theta) && owns(g) && owns(m) && owns(v))) return jsKernels.adamUpdate(theta, g, m, v, lr, beta1, beta2, eps, t);
+      need('adamUpdate: g', g, theta.length);
+      need('adamUpdate: m', m, theta.length);
+      need('adamUpdate: v', v, theta.length);
+      const c1 = 1 - Math.pow(beta1, t);
+      const c2 = 1 - Math.pow(beta2, t);
+      x.adamUpdate(theta.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr / c1, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / c2, theta.length);
+    },
+  };
+  return kernels;
+}
+
+function align16(n: number): number {
+  return Math.ceil(n / 16) * 16;
+}
+
+function need(what: string, a: FloatArray, length: number): void {
+  if (a.length < length) throw new RangeError(`${what} has ${a.length} values, the operation needs ${length}`);
+}

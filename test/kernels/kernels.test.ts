@@ -1,0 +1,446 @@
+// One kernel suite, run against every backend: each kernel is compared with a float64 reference
+// computed here from the same float32 inputs, on shapes chosen to hit the edges of the wasm GEMM's
+// tiling (MR×NR = 4×8 micro-tiles, KC = 256 depth blocks, MC = 128 row blocks, NC = 1024 column
+// blocks): 1×1, primes, batch of 1, 1000×3 and 3×1000, sizes just past a block.
+import { describe, expect, it } from 'vitest';
+import { activation, type Activation, type ElementwiseActivation } from '../../src/activations/index.js';
+import { BACKENDS, createKernels, createKernelsSync, defaultBackend, jsKernels } from '../../src/kernels/index.js';
+import type { Kernels } from '../../src/kernels/types.js';
+import { createWasmKernelsSync, sharedMemorySupported, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/index.js';
+import { Network } from '../../src/nn/network.js';
+import { adam, momentum, sgd, type Optimizer } from '../../src/optimizers/index.js';
+import { Random } from '../../src/random.js';
+import type { FloatArray } from '../../src/tensor/matrix.js';
+
+const backends: [string, () => Kernels][] = [
+  ['js', () => jsKernels],
+  ['wasm (shared memory)', () => createWasmKernelsSync({ shared: true })],
+  ['wasm (plain memory)', () => createWasmKernelsSync({ shared: false })],
+];
+
+const rng = new Random(20240611);
+function fill(a: FloatArray, lo = -1, hi = 1): FloatArray {
+  for (let i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * rng.uniform();
+  return a;
+}
+
+/** Every entry within tol of the reference, relative to `scale` (the magnitude the entry's rounding error follows). */
+function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, scale: ArrayLike<number> | number, tol: number, what: string): void {
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const s = typeof scale === 'number' ? scale : scale[i]!;
+    const err = Math.abs(got[i]! - want[i]!) / (s + 1e-30);
+    if (!(err <= worst)) {
+      worst = err;
+      at = i;
+    }
+  }
+  if (!(worst <= tol)) {
+    throw new Error(`${what}: entry ${at} is ${got[at]}, reference ${want[at]} (relative error ${worst.toExponential(2)} > ${tol})`);
+  }
+}
+
+/** float64 reference of C = alpha·op(A)·op(B) + beta·C, and the scale |alpha|·|op(A)|·|op(B)| + |beta·C| of each entry. */
+function gemmReference(
+  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray,
+): { value: Float64Array; scale: Float64Array } {
+  const value = new Float64Array(m * n);
+  const scale = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      let abs = 0;
+      for (let p = 0; p < k; p++) {
+        const x = transA ? a[p * m + i]! : a[i * k + p]!;
+        const y = transB ? b[j * k + p]! : b[p * n + j]!;
+        s += x * y;
+        abs += Math.abs(x * y);
+      }
+      const old = beta === 0 ? 0 : beta * c[i * n + j]!;
+      value[i * n + j] = alpha * s + old;
+      scale[i * n + j] = Math.abs(alpha) * abs + Math.abs(old);
+    }
+  }
+  return { value, scale };
+}
+
+// [m, n, k]
+const GEMM_SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [7, 13, 29],
+  [4, 8, 4],
+  [5, 9, 3],
+  [1, 17, 33],
+  [33, 1, 17],
+  [1000, 3, 5],
+  [3, 1000, 7],
+  [3, 5, 1000],
+  [17, 23, 257],
+  [131, 37, 31],
+  [9, 1031, 13],
+  [30, 10, 784],
+];
+const FORMS: [boolean, boolean][] = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
+// [alpha, beta]
+const SCALARS: [number, number][] = [
+  [1, 0],
+  [0.125, 0],
+  [1, 1],
+  [-0.7, 0.3],
+  [0, 0.5],
+];
+
+const ACTIVATIONS = [
+  activation('sigmoid'),
+  activation('relu'),
+  activation('tanh'),
+  activation('leaky-relu', { alpha: 0.2 }),
+  activation('linear'),
+] as ElementwiseActivation[];
+
+/** z values across every branch of the wasm approximations (exp range reduction, tanh's polynomial, underflow). */
+function activationInputs(z: FloatArray): FloatArray {
+  const special = [0, -0, 1e-4, -1e-4, 0.49, 0.5, 0.51, -0.5, 3, -3, 20, -20, 87, -87, 88, -88, 100, -100, 1e-30];
+  for (let i = 0; i < z.length; i++) z[i] = i < special.length ? special[i]! : 16 * (rng.uniform() - 0.5) * (i % 3 === 0 ? 0.1 : 1);
+  return z;
+}
+
+function reference(act: Activation, z: number): number {
+  switch (act.id) {
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-z));
+    case 'relu':
+      return z > 0 ? z : 0;
+    case 'tanh':
+      return Math.tanh(z);
+    case 'leaky-relu':
+      return z > 0 ? z : act.alpha * z;
+    case 'linear':
+      return z;
+    default:
+      throw new Error('not elementwise');
+  }
+}
+
+function softmaxReference(z: FloatArray, units: number, n: number): Float64Array {
+  const out = new Float64Array(units * n);
+  for (let j = 0; j < n; j++) {
+    let max = -Infinity;
+    for (let i = 0; i < units; i++) max = Math.max(max, z[i * n + j]!);
+    let sum = 0;
+    for (let i = 0; i < units; i++) sum += Math.exp(z[i * n + j]! - max);
+    for (let i = 0; i < units; i++) out[i * n + j] = Math.exp(z[i * n + j]! - max) / sum;
+  }
+  return out;
+}
+
+const ELEMENT_SHAPES: [number, number][] = [
+  [1, 1],
+  [7, 13],
+  [3, 1000],
+  [1000, 3],
+  [10, 128],
+  [1, 5],
+];
+
+describe.each(backends)('kernels: %s', (_name, make) => {
+  const k = make();
+
+  it('gemm: every transpose form, alpha/beta variant and awkward shape matches float64 within 1e-5', () => {
+    for (const [m, n, kk] of GEMM_SHAPES) {
+      const a = fill(k.alloc(m * kk));
+      const b = fill(k.alloc(kk * n));
+      const c = k.alloc(m * n);
+      for (const [transA, transB] of FORMS) {
+        for (const [alpha, beta] of SCALARS) {
+          fill(c);
+          const ref = gemmReference(transA, transB, m, n, kk, alpha, a, b, beta, c);
+          k.gemm(transA, transB, m, n, kk, alpha, a, b, beta, c);
+          expectClose(c, ref.value, ref.scale, 1e-5, `gemm ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} ${m}×${n}×${kk} alpha=${alpha} beta=${beta}`);
+        }
+      }
+    }
+  });
+
+  it('gemm: beta = 0 ignores C (NaN in C does not leak), k = 0 gives beta·C', () => {
+    const a = fill(k.alloc(6 * 5));
+    const b = fill(k.alloc(5 * 9));
+    const c = k.alloc(6 * 9).fill(NaN);
+    k.gemm(false, false, 6, 9, 5, 1, a, b, 0, c);
+    expect(c.every(Number.isFinite)).toBe(true);
+    fill(c);
+    const before = Float64Array.from(c);
+    k.gemm(false, false, 6, 9, 0, 1, a, b, 0.5, c);
+    expectClose(c, before.map((v) => 0.5 * v), 1, 1e-7, 'k = 0');
+  });
+
+  it('gemm: arrays outside the kernel memory (plain Float32Array, Float64Array) give the same results', () => {
+    const [m, n, kk] = [13, 11, 40];
+    for (const make of [(l: number) => new Float32Array(l), (l: number) => new Float64Array(l)]) {
+      const a = fill(make(m * kk));
+      const b = fill(make(kk * n));
+      const c = fill(make(m * n));
+      const ref = gemmReference(false, true, m, n, kk, 0.5, a, b, 0.25, c);
+      k.gemm(false, true, m, n, kk, 0.5, a, b, 0.25, c);
+      expectClose(c, ref.value, ref.scale, 1e-5, 'foreign arrays');
+    }
+    // mixed: A in kernel memory, B and C outside
+    const a = fill(k.alloc(m * kk));
+    const b = fill(new Float32Array(kk * n));
+    const c = fill(new Float32Array(m * n));
+    const ref = gemmReference(false, false, m, n, kk, 1, a, b, 0, c);
+    k.gemm(false, false, m, n, kk, 1, a, b, 0, c);
+    expectClose(c, ref.value, ref.scale, 1e-5, 'mixed arrays');
+  });
+
+  it('addBias and sumColumns', () => {
+    for (const [units, n] of ELEMENT_SHAPES) {
+      const z = fill(k.alloc(units * n));
+      const b = fill(k.alloc(units));
+      const want = Float64Array.from(z, (v, i) => v + b[Math.floor(i / n)]!);
+      k.addBias(z, b, units, n);
+      expectClose(z, want, Float64Array.from(want, (v, i) => Math.abs(z[i]! - b[Math.floor(i / n)]!) + Math.abs(v)), 1e-6, `addBias ${units}×${n}`);
+
+      const out = fill(k.alloc(units));
+      const sums = new Float64Array(units);
+      const abs = new Float64Array(units);
+      for (let i = 0; i < units; i++) {
+        for (let j = 0; j < n; j++) {
+          sums[i]! += z[i * n + j]!;
+          abs[i]! += Math.abs(z[i * n + j]!);
+        }
+      }
+      k.sumColumns(out, z, units, n, 1 / n);
+      expectClose(out, sums.map((s) => s / n), abs.map((s) => s / n), 1e-6, `sumColumns ${units}×${n}`);
+    }
+  });
+
+  it('activate, activateBackward and activationDerivative for every elementwise activation', () => {
+    for (const act of ACTIVATIONS) {
+      for (const [units, n] of ELEMENT_SHAPES) {
+        const count = units * n;
+        const z = activationInputs(k.alloc(count));
+        const a = k.alloc(count);
+        k.activate(act, z, a, units, n);
+        const want = Float64Array.from(z, (v) => reference(act, v));
+        expectClose(a, want, want.map(Math.abs), 1e-5, `${act.id} ${units}×${n}`);
+
+        // derivative and backward from the same a, so both sides see the same inputs
+        const ds = k.alloc(count);
+        k.activationDerivative(act, z, a, ds, count);
+        const dsWant = Float64Array.from(z, (v, i) => act.df(v, a[i]!));
+        expectClose(ds, dsWant, dsWant.map((v) => Math.abs(v) + 1e-7), 1e-6, `${act.id}' ${units}×${n}`);
+
+        const dA = fill(k.alloc(count));
+        const delta = k.alloc(count);
+        k.activateBackward(act, z, a, dA, delta, units, n);
+        const dWant = Float64Array.from(dA, (v, i) => v * dsWant[i]!);
+        expectClose(delta, dWant, dWant.map((v) => Math.abs(v) + 1e-7), 1e-6, `${act.id} backward ${units}×${n}`);
+      }
+    }
+  });
+
+  it('softmax per column, forward and Jacobian-vector product', () => {
+    const act = activation('softmax');
+    for (const [units, n] of ELEMENT_SHAPES) {
+      const count = units * n;
+      const z = fill(k.alloc(count), -30, 30);
+      const a = k.alloc(count);
+      k.activate(act, z, a, units, n);
+      const want = softmaxReference(z, units, n);
+      expectClose(a, want, want.map((v) => Math.abs(v) + 1e-30), 1e-5, `softmax ${units}×${n}`);
+
+      const dA = fill(k.alloc(count));
+      const delta = k.alloc(count);
+      k.activateBackward(act, z, a, dA, delta, units, n);
+      const dWant = new Float64Array(count);
+      const dScale = new Float64Array(count);
+      for (let j = 0; j < n; j++) {
+        let dot = 0;
+        let abs = 0;
+        for (let i = 0; i < units; i++) {
+          dot += a[i * n + j]! * dA[i * n + j]!;
+          abs += Math.abs(a[i * n + j]! * dA[i * n + j]!);
+        }
+        for (let i = 0; i < units; i++) {
+          dWant[i * n + j] = a[i * n + j]! * (dA[i * n + j]! - dot);
+          dScale[i * n + j] = a[i * n + j]! * (Math.abs(dA[i * n + j]!) + abs) + 1e-30;
+        }
+      }
+      expectClose(delta, dWant, dScale, 1e-6, `softmax backward ${units}×${n}`);
+    }
+    expect(() => k.activationDerivative(act, k.alloc(1), k.alloc(1), k.alloc(1), 1)).toThrow(/Jacobian/);
+  });
+
+  it('sgd, momentum and adam updates over several steps', () => {
+    for (const length of [1, 3, 4, 7, 1001]) {
+      const theta = fill(k.alloc(length));
+      const g = k.alloc(length);
+      const v = k.alloc(length);
+      const m = k.alloc(length);
+      const av = k.alloc(length);
+      const ref = Float64Array.from(theta);
+      const refV = new Float64Array(length);
+      const refM = new Float64Array(length);
+      const refAv = new Float64Array(length);
+      const [lr, mu, b1, b2, eps] = [0.05, 0.9, 0.9, 0.999, 1e-8];
+      for (let t = 1; t <= 3; t++) {
+        fill(g);
+        k.sgdUpdate(theta, g, lr);
+        for (let i = 0; i < length; i++) ref[i]! -= lr * g[i]!;
+        k.momentumUpdate(theta, g, v, lr, mu);
+        // scales: the magnitudes of the terms summed (their float32 rounding is what differs)
+        const vScale = Float64Array.from(refV, (x, i) => Math.abs(mu * x) + Math.abs(g[i]!));
+        const mScale = Float64Array.from(refM, (x, i) => Math.abs(b1 * x) + Math.abs((1 - b1) * g[i]!));
+        const avScale = Float64Array.from(refAv, (x, i) => b2 * x + (1 - b2) * g[i]! * g[i]!);
+        for (let i = 0; i < length; i++) {
+          refV[i] = mu * refV[i]! + g[i]!;
+          ref[i]! -= lr * refV[i]!;
+        }
+        k.adamUpdate(theta, g, m, av, lr, b1, b2, eps, t);
+        for (let i = 0; i < length; i++) {
+          refM[i] = b1 * refM[i]! + (1 - b1) * g[i]!;
+          refAv[i] = b2 * refAv[i]! + (1 - b2) * g[i]! * g[i]!;
+          ref[i]! -= (lr * refM[i]! / (1 - b1 ** t)) / (Math.sqrt(refAv[i]! / (1 - b2 ** t)) + eps);
+        }
+        expectClose(v, refV, vScale, 1e-5, `momentum v, step ${t}`);
+        expectClose(m, refM, mScale, 1e-5, `adam m, step ${t}`);
+        expectClose(av, refAv, avScale, 1e-5, `adam v, step ${t}`);
+        expectClose(theta, ref, ref.map((x) => Math.abs(x) + lr), 1e-5, `θ after step ${t} (length ${length})`);
+      }
+    }
+  });
+});
+
+describe('wasm memory', () => {
+  it('growing a shared memory keeps every earlier view valid and in use by the kernels', () => {
+    if (!sharedMemorySupported()) return;
+    const k = createWasmKernelsSync({ shared: true, initialMemoryMB: 2 });
+    const early = fill(k.alloc(1000));
+    const copy = Float32Array.from(early);
+    const before = k.memory.buffer.byteLength;
+    const big = k.alloc(4 << 20); // 16 MiB: the memory must grow
+    expect(k.memory.buffer.byteLength).toBeGreaterThan(before);
+    expect(k.owns(big)).toBe(true);
+    expect(early.length).toBe(1000);
+    expect(Array.from(early)).toEqual(Array.from(copy));
+    expect(k.owns(early)).toBe(true);
+    // kernels keep working on the old view and on the new one, in the same call
+    big.fill(2, 0, 1000);
+    k.sgdUpdate(early, big.subarray(0, 1000), 0.5);
+    expect(Array.from(early)).toEqual(Array.from(copy, (v) => Math.fround(v - 1)));
+    // views are 16-byte aligned and do not overlap
+    const p = k.alloc(3);
+    const q = k.alloc(5);
+    expect(p.byteOffset % 16).toBe(0);
+    expect(q.byteOffset % 16).toBe(0);
+    expect(q.byteOffset).toBeGreaterThanOrEqual(p.byteOffset + 12);
+    expect(big.byteOffset).toBeGreaterThanOrEqual(early.byteOffset + 4000);
+  });
+
+  it('a full plain memory is never grown under existing views: alloc falls back to ordinary arrays', () => {
+    const k = createWasmKernelsSync({ shared: false, initialMemoryMB: 2 });
+    const early = fill(k.alloc(1000));
+    const copy = Float32Array.from(early);
+    const buffer = k.memory.buffer;
+    const big = k.alloc(1 << 20); // 4 MiB does not fit in 2 MiB
+    expect(k.memory.buffer).toBe(buffer); // not grown, nothing detached
+    expect(k.owns(big)).toBe(false);
+    expect(big.length).toBe(1 << 20);
+    expect(Array.from(early)).toEqual(Array.from(copy));
+    // a kernel on a mix of both kinds still computes the right thing (through the JS path)
+    big.fill(2, 0, 1000);
+    k.sgdUpdate(early, big.subarray(0, 1000), 0.5);
+    expect(Array.from(early)).toEqual(Array.from(copy, (v) => Math.fround(v - 1)));
+  });
+
+  it('the fused dense forward (z = W·X + b, a = σ(z)) matches gemm + addBias + activate', () => {
+    const k = createWasmKernelsSync();
+    for (const act of [...ACTIVATIONS, activation('softmax')]) {
+      for (const [units, n, inputs] of [[1, 1, 1], [30, 10, 784], [131, 9, 260], [10, 128, 128]] as const) {
+        const W = fill(k.alloc(units * inputs));
+        const X = fill(k.alloc(inputs * n));
+        const b = fill(k.alloc(units));
+        const z = k.alloc(units * n);
+        const a = k.alloc(units * n);
+        k.denseForward(act, W, X, b, z, a, units, n, inputs);
+        const ref = gemmReference(false, false, units, n, inputs, 1, W, X, 0, z);
+        const zWant = ref.value.map((v, i) => v + b[Math.floor(i / n)]!);
+        expectClose(z, zWant, ref.scale.map((s, i) => s + Math.abs(b[Math.floor(i / n)]!)), 1e-5, `denseForward z ${act.id} ${units}×${n}×${inputs}`);
+        const aWant = act.elementwise ? Float64Array.from(z, (v) => reference(act, v)) : softmaxReference(z, units, n);
+        expectClose(a, aWant, aWant.map((v) => Math.abs(v) + 1e-30), 1e-5, `denseForward a ${act.id}`);
+      }
+    }
+  });
+});
+
+describe('backend selection', () => {
+  it('auto picks wasm where WebAssembly SIMD exists; js and wasm can be forced', async () => {
+    expect(BACKENDS).toEqual(['auto', 'wasm', 'js']);
+    expect(wasmSimdSupported()).toBe(true);
+    expect(defaultBackend()).toBe('wasm');
+    expect((await createKernels()).name).toBe('wasm');
+    expect((await createKernels({ backend: 'js' })).name).toBe('js');
+    expect((await createKernels({ backend: 'wasm' })).name).toBe('wasm');
+    expect(createKernelsSync({ backend: 'auto' }).name).toBe('wasm');
+    expect(() => createKernelsSync({ backend: 'gpu' as never })).toThrow(/unknown backend "gpu"; valid: auto, wasm, js/);
+  });
+});
+
+describe('training: js and wasm kernels agree', () => {
+  /** Three Gaussian blobs in 6 dimensions. */
+  function blobs(count: number, seed: number): { x: number[][]; y: number[][] } {
+    const r = new Random(seed);
+    const x: number[][] = [];
+    const y: number[][] = [];
+    for (let s = 0; s < count; s++) {
+      const c = s % 3;
+      x.push(Array.from({ length: 6 }, (_, d) => (d % 3 === c ? 1.5 : 0) + r.normal()));
+      y.push([0, 1, 2].map((i) => (i === c ? 1 : 0)));
+    }
+    return { x, y };
+  }
+
+  const cases: [string, () => Optimizer, string, 'cross-entropy' | 'mse'][] = [
+    ['adam, relu/softmax, cross-entropy', () => adam({ learningRate: 0.01 }), 'relu', 'cross-entropy'],
+    ['sgd, sigmoid, mse', () => sgd({ learningRate: 3 }), 'sigmoid', 'mse'],
+    ['momentum, tanh/softmax, cross-entropy', () => momentum({ learningRate: 0.05 }), 'tanh', 'cross-entropy'],
+  ];
+
+  it.each(cases)('%s: same loss curve and accuracy within float32 tolerance', (_name, makeOpt, hidden, lossId) => {
+    const { x, y } = blobs(300, 7);
+    const run = (kernels: Kernels) => {
+      const net = new Network(
+        6,
+        [
+          { units: 16, activation: hidden as 'relu' },
+          { units: 12, activation: hidden as 'relu' },
+          { units: 3, activation: lossId === 'mse' ? 'sigmoid' : 'softmax' },
+        ],
+        { seed: 42, loss: lossId, kernels },
+      );
+      const opt = makeOpt();
+      const losses: number[] = [];
+      for (let epoch = 0; epoch < 5; epoch++) {
+        for (let s = 0; s < x.length; s += 25) losses.push(net.trainStep(x.slice(s, s + 25), y.slice(s, s + 25), opt));
+      }
+      return { losses, final: net.evaluate(x, y) };
+    };
+    const js = run(jsKernels);
+    const wasm = run(createWasmKernelsSync());
+    expect(wasm.losses.length).toBe(js.losses.length);
+    for (let i = 0; i < js.losses.length; i++) expect(Math.abs(wasm.losses[i]! - js.losses[i]!)).toBeLessThan(1e-4 * (1 + js.losses[i]!));
+    expect(Math.abs(wasm.final.loss - js.final.loss)).toBeLessThan(1e-4);
+    expect(Math.abs(wasm.final.accuracy - js.final.accuracy)).toBeLessThanOrEqual(2 / 300);
+    expect(js.final.accuracy).toBeGreaterThan(0.8);
+  });
+});
+
+// keep the type import used when the wasm factory's return type changes
+export type { WasmKernels };
