@@ -1,6 +1,6 @@
 // GEMM throughput of the kernels on the products a training step does, per transpose form.
 //
-//   node --import tsx bench/gemm.ts [--js] [--quick]
+//   node --import tsx bench/gemm.ts [--js] [--quick] [--threads N]
 //
 // Shapes: the three products of each layer of the modern net (784-256-128-10, batch 128) and of
 // the textbook net (784-30-10, batch 10): forward z = W·X (NN), ∂C/∂W = δ·Xᵀ (NT) and
@@ -73,10 +73,12 @@ function gflops(kernels: Kernels, s: Shape): number {
   return flop / best / 1e9;
 }
 
-const wasm = createWasmKernelsSync();
+const threadsArg = process.argv.indexOf('--threads');
+const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 1;
+const wasm = createWasmKernelsSync({ threads, parallelMinFlops: 0 });
 // Let V8 tier the module up (Liftoff → TurboFan) before anything is timed.
 for (const s of shapes) gflops(wasm, s);
-console.log(`GEMM, single thread, float32 (${wasm.shared ? 'shared' : 'plain'} memory), GFLOP/s`);
+console.log(`GEMM, ${wasm.threads} thread${wasm.threads > 1 ? 's' : ''}, float32 (${wasm.shared ? 'shared' : 'plain'} memory), GFLOP/s`);
 let net = '';
 const header = `  ${'product'.padEnd(18)} ${'m×n×k'.padEnd(14)} ${'wasm'.padStart(7)}${withJs ? '     js' : ''}`;
 for (const s of shapes) {
@@ -88,3 +90,4 @@ for (const s of shapes) {
   const j = withJs ? gflops(jsKernels, s) : NaN;
   console.log(`  ${s.what.padEnd(18)} ${`${s.m}×${s.n}×${s.k}`.padEnd(14)} ${w.toFixed(1).padStart(7)}${withJs ? j.toFixed(2).padStart(7) : ''}`);
 }
+wasm.dispose();

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { activation, type Activation, type ElementwiseActivation } from '../../src/activations/index.js';
 import { BACKENDS, createKernels, createKernelsSync, defaultBackend, jsKernels } from '../../src/kernels/index.js';
 import type { Kernels } from '../../src/kernels/types.js';
-import { createWasmKernelsSync, sharedMemorySupported, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/index.js';
+import { createWasmKernels, createWasmKernelsSync, sharedMemorySupported, threadsSupported, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/index.js';
 import { Network } from '../../src/nn/network.js';
 import { adam, momentum, sgd, type Optimizer } from '../../src/optimizers/index.js';
 import { Random } from '../../src/random.js';
@@ -439,6 +439,65 @@ describe('training: js and wasm kernels agree', () => {
     expect(Math.abs(wasm.final.loss - js.final.loss)).toBeLessThan(1e-4);
     expect(Math.abs(wasm.final.accuracy - js.final.accuracy)).toBeLessThanOrEqual(2 / 300);
     expect(js.final.accuracy).toBeGreaterThan(0.8);
+  });
+});
+
+describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
+  it('products split over 2 and 3 threads equal the single-thread ones bit for bit', async () => {
+    const one = createWasmKernelsSync({ threads: 1 });
+    const many = [createWasmKernelsSync({ threads: 2, parallelMinFlops: 0 }), await createWasmKernels({ threads: 3, parallelMinFlops: 0 })];
+    try {
+      for (const k of many) expect(k.threads).toBeGreaterThan(1);
+      for (const [m, n, kk] of GEMM_SHAPES) {
+        for (const [transA, transB] of FORMS) {
+          const a = fill(one.alloc(m * kk));
+          const b = fill(one.alloc(kk * n));
+          const c0 = fill(one.alloc(m * n));
+          const c1 = Float32Array.from(c0);
+          one.gemm(transA, transB, m, n, kk, 0.5, a, b, 0.25, c0);
+          for (const k of many) {
+            const [a2, b2, c2] = [k.alloc(a.length), k.alloc(b.length), k.alloc(c1.length)];
+            a2.set(a);
+            b2.set(b);
+            c2.set(c1);
+            k.gemm(transA, transB, m, n, kk, 0.5, a2, b2, 0.25, c2);
+            expect(Buffer.from(c2.buffer, c2.byteOffset, c2.byteLength).equals(Buffer.from(c0.buffer, c0.byteOffset, c0.byteLength)), `${m}×${n}×${kk} ${transA}${transB} on ${k.threads} threads`).toBe(true);
+          }
+        }
+      }
+      // the fused forward too
+      const [units, n, inputs] = [131, 37, 260];
+      const outputs = [one, ...many].map((k) => {
+        const r = new Random(3);
+        const W = k.alloc(units * inputs).map(() => r.normal());
+        const X = k.alloc(inputs * n).map(() => r.normal());
+        const b = k.alloc(units).map(() => r.normal());
+        const z = k.alloc(units * n);
+        const a = k.alloc(units * n);
+        k.denseForward(activation('tanh'), W, X, b, z, a, units, n, inputs);
+        return [Array.from(z), Array.from(a)];
+      });
+      expect(outputs[0]![1]!.some((v) => v !== 0)).toBe(true);
+      for (const o of outputs.slice(1)) expect(o).toEqual(outputs[0]);
+    } finally {
+      for (const k of many) k.dispose();
+    }
+  });
+
+  it('training with 1 and 2 threads gives the same loss curve', () => {
+    const r = new Random(5);
+    const x = Array.from({ length: 256 }, () => Array.from({ length: 64 }, () => r.normal()));
+    const y = x.map((row) => [row[0]! + row[1]! > 0 ? 1 : 0, row[0]! + row[1]! > 0 ? 0 : 1]);
+    const run = (threads: number) => {
+      const kernels = createWasmKernelsSync({ threads, parallelMinFlops: 0 });
+      const net = new Network(64, [{ units: 96, activation: 'relu' }, { units: 2, activation: 'softmax' }], { seed: 9, loss: 'cross-entropy', kernels });
+      const opt = adam({ learningRate: 0.01 });
+      const losses: number[] = [];
+      for (let epoch = 0; epoch < 3; epoch++) for (let s = 0; s < x.length; s += 64) losses.push(net.trainStep(x.slice(s, s + 64), y.slice(s, s + 64), opt));
+      kernels.dispose();
+      return losses;
+    };
+    expect(run(2)).toEqual(run(1));
   });
 });
 

@@ -2,6 +2,9 @@ import type { Activation } from '../../activations/index.js';
 import type { FloatArray } from '../../tensor/matrix.js';
 import { jsKernels } from '../js.js';
 import { PLAIN, SHARED } from './binary.js';
+import { availableCores, createThreadPool, threadsSupported, type ThreadPool } from './threads.js';
+
+export { availableCores, threadsSupported } from './threads.js';
 import type { Kernels } from '../types.js';
 
 /**
@@ -32,8 +35,12 @@ export interface WasmKernels extends Kernels {
    * X inputs×n, b units, z and a units×n (the activation is applied to each block of z while it is in cache).
    */
   denseForward(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number): void;
-  /** Bytes handed out so far by alloc (including the gemm workspace). */
+  /** Bytes handed out so far by alloc (including the gemm workspaces). */
   readonly allocatedBytes: number;
+  /** Threads that share the large products (1: no workers). */
+  readonly threads: number;
+  /** Stops the worker threads (the kernels keep working on one thread). Idle workers do not keep Node alive. */
+  dispose(): void;
 }
 
 export interface WasmKernelOptions {
@@ -43,6 +50,14 @@ export interface WasmKernelOptions {
   initialMemoryMB?: number;
   /** Upper bound of a shared memory in MiB (default 4096, the wasm32 limit; reserved as address space, not RSS). */
   maximumMemoryMB?: number;
+  /**
+   * Threads for the large matrix products: a number, or 'auto' for the available cores. Default 1.
+   * More than one needs a shared memory and worker threads; 'auto' falls back to 1 without them.
+   * Products below `parallelMinFlops` always run on the calling thread.
+   */
+  threads?: number | 'auto';
+  /** Smallest product (2·m·n·k floating-point operations) split across threads (default 2^21). */
+  parallelMinFlops?: number;
 }
 
 /** The raw exports of assembly/kernels.ts. Pointers are byte offsets into the memory. */
@@ -128,6 +143,15 @@ function resolveShared(options: WasmKernelOptions): boolean {
   return options.shared ?? possible;
 }
 
+function resolveThreads(options: WasmKernelOptions, shared: boolean): number {
+  const t = options.threads ?? 1;
+  if (t === 'auto') return shared && threadsSupported() ? Math.max(1, availableCores()) : 1;
+  if (!Number.isInteger(t) || t < 1) throw new RangeError(`threads must be a positive integer or 'auto', got ${t}`);
+  if (t > 1 && !shared) throw new Error(`threads: ${t} needs a shared WebAssembly.Memory (shared: true; SharedArrayBuffer)`);
+  if (t > 1 && !threadsSupported()) throw new Error(`threads: ${t} needs worker threads, which this runtime lacks`);
+  return t;
+}
+
 /**
  * Creates the WebAssembly kernels synchronously (compiles the ~13 KB module on the calling thread:
  * fine in Node and in workers; browsers' main threads prefer `createWasmKernels`).
@@ -202,6 +226,10 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
   }
 
   const ws = reserve(x.workspaceBytes());
+  const wanted = resolveThreads(options, shared);
+  let pool: ThreadPool | null =
+    wanted > 1 ? createThreadPool({ module, memory, exports: x, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: wanted }) : null;
+  const minFlops = options.parallelMinFlops ?? 2 ** 21;
 
   function owns(a: FloatArray): boolean {
     return a instanceof Float32Array && buffers.has(a.buffer);
@@ -214,6 +242,13 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
     owns,
     get allocatedBytes() {
       return top;
+    },
+    get threads() {
+      return pool ? pool.size : 1;
+    },
+    dispose() {
+      pool?.dispose();
+      pool = null;
     },
 
     alloc(length) {
@@ -230,7 +265,8 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('gemm: A', a, m * k);
       need('gemm: B', b, k * n);
       need('gemm: C', c, m * n);
-      x.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.byteOffset, b.byteOffset, beta, c.byteOffset, ws, 0, m, 0, n);
+      if (pool && 2 * m * n * k >= minFlops) pool.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.byteOffset, b.byteOffset, beta, c.byteOffset);
+      else x.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.byteOffset, b.byteOffset, beta, c.byteOffset, ws, 0, m, 0, n);
     },
 
     denseForward(act, W, X, b, z, a, units, n, inputs) {
@@ -247,7 +283,8 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('denseForward: a', a, units * n);
       const id = ACT_ID[act.id];
       const fused = act.elementwise ? id : -1;
-      x.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset, ws, 0, units, 0, n);
+      if (pool && 2 * units * n * inputs >= minFlops) pool.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset);
+      else x.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset, ws, 0, units, 0, n);
       if (!act.elementwise) x.activate(id, 0, z.byteOffset, a.byteOffset, units, n);
     },
 

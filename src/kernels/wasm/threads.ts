@@ -1,0 +1,294 @@
+/**
+ * A pool of worker threads that share the kernels' WebAssembly.Memory (it must be a shared one):
+ * each worker instantiates the same compiled module over the same memory, so no data is copied.
+ * A product is split into blocks of C, one per thread (the caller's thread takes block 0); the
+ * threads meet at a barrier made of two counters in shared memory (Atomics.wait/notify), not a
+ * message per operation. Workers spin briefly before sleeping, so back-to-back products of a
+ * training step do not pay a wake-up each.
+ *
+ * Node: worker_threads (obtained with process.getBuiltinModule, so that this module stays free of
+ * Node imports for browser bundles). Browsers: Web Workers from a Blob URL; they need
+ * SharedArrayBuffer, i.e. a cross-origin-isolated page.
+ */
+
+/** Word offsets in the control block (Int32/Uint32/Float32 views over the same bytes). */
+const GEN = 0; // bumped by the caller for every job
+const DONE = 16; // workers finished with the current job (own cache line)
+const READY = 32; // workers that have instantiated the module
+const ERROR = 33; // 1 when a worker failed a job
+const OP = 40;
+const P = 41; // job parameters P..P+14
+const RANGES = 64; // i0, i1, j0, j1 per thread
+export const MAX_THREADS = 64;
+const CONTROL_WORDS = RANGES + 4 * MAX_THREADS;
+export const CONTROL_BYTES = CONTROL_WORDS * 4;
+
+const OP_GEMM = 1;
+const OP_DENSE = 2;
+const OP_EXIT = 3;
+
+/**
+ * How long a worker keeps polling for the next job before it sleeps in Atomics.wait (about 1 ms):
+ * the products of a training step come less than that apart, and waking a sleeping thread costs
+ * tens of microseconds (more in VMs).
+ */
+const WORKER_SPINS = 100000;
+/** How long the caller polls for the workers at the barrier before it sleeps (it yields its core to a preempted worker). */
+const CALLER_SPINS = 5000;
+
+/**
+ * The worker's whole program, as source text (so that it needs no file of its own next to the
+ * bundle). `start(data)` receives {module, memory, control, index, ws}.
+ */
+const WORKER_SOURCE = `
+'use strict';
+function start(data) {
+  const { module, memory, control, index, ws } = data;
+  const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const i32 = new Int32Array(memory.buffer, control, ${CONTROL_WORDS});
+  const u32 = new Uint32Array(memory.buffer, control, ${CONTROL_WORDS});
+  const f32 = new Float32Array(memory.buffer, control, ${CONTROL_WORDS});
+  // 0, not the current value: a job posted before this worker started is still this worker's job
+  let gen = 0;
+  Atomics.add(i32, ${READY}, 1);
+  Atomics.notify(i32, ${READY});
+  for (;;) {
+    let spins = 0;
+    while (Atomics.load(i32, ${GEN}) === gen) {
+      if (++spins > ${WORKER_SPINS}) Atomics.wait(i32, ${GEN}, gen);
+    }
+    gen = Atomics.load(i32, ${GEN});
+    const op = i32[${OP}];
+    if (op === ${OP_EXIT}) return;
+    const r = ${RANGES} + 4 * index;
+    try {
+      if (op === ${OP_GEMM}) {
+        x.gemm(i32[${P}], i32[${P + 1}], i32[${P + 2}], i32[${P + 3}], i32[${P + 4}], f32[${P + 5}], u32[${P + 6}], u32[${P + 7}], f32[${P + 8}], u32[${P + 9}],
+          ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
+      } else if (op === ${OP_DENSE}) {
+        x.denseForward(i32[${P}], i32[${P + 1}], i32[${P + 2}], u32[${P + 3}], u32[${P + 4}], u32[${P + 5}], i32[${P + 6}], f32[${P + 7}], u32[${P + 8}], u32[${P + 9}],
+          ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
+      }
+    } catch (e) {
+      Atomics.store(i32, ${ERROR}, 1);
+    }
+    Atomics.add(i32, ${DONE}, 1);
+    Atomics.notify(i32, ${DONE});
+  }
+}
+if (typeof require === 'function') {
+  const { workerData } = require('node:worker_threads');
+  start(workerData);
+} else {
+  self.onmessage = (e) => start(e.data);
+}
+`;
+
+interface WorkerLike {
+  terminate(): unknown;
+  unref?(): void;
+}
+
+interface NodeWorkerThreads {
+  Worker: new (code: string, options: { eval: true; workerData: unknown }) => WorkerLike & { on(event: string, f: (e: unknown) => void): void };
+}
+
+function nodeWorkerThreads(): NodeWorkerThreads | null {
+  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const mod = p?.getBuiltinModule?.('node:worker_threads') as NodeWorkerThreads | undefined;
+  return mod ?? null;
+}
+
+/** Whether worker threads with a shared memory can be used here. */
+export function threadsSupported(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
+  return nodeWorkerThreads() !== null || typeof Worker !== 'undefined';
+}
+
+/** The number of logical cores (navigator.hardwareConcurrency, os.availableParallelism). */
+export function availableCores(): number {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = p?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
+  return os ? (os.availableParallelism?.() ?? os.cpus().length) : 1;
+}
+
+/** The part of the kernels' exports the pool calls on the caller's thread. */
+export interface PoolExports {
+  gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
+  denseForward(m: number, n: number, k: number, w: number, x: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
+  tileRows(): number;
+  tileCols(): number;
+}
+
+export interface ThreadPool {
+  /** Threads taking part in a job, the caller's included. */
+  readonly size: number;
+  /** C = alpha·op(A)·op(B) + beta·C, split over the threads (arguments as the wasm gemm's, pointers as byte offsets). */
+  gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number): void;
+  /** z = W·X + b, a = σ(z) (elementwise σ or -1), split over the threads. */
+  denseForward(m: number, n: number, k: number, w: number, x: number, bias: number, act: number, actAlpha: number, z: number, aOut: number): void;
+  /** Stops the workers. */
+  dispose(): void;
+}
+
+export interface PoolSetup {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  exports: PoolExports;
+  /** workspace of the caller's thread */
+  ws: number;
+  /** reserves bytes in the shared memory and returns their offset */
+  reserve(bytes: number): number;
+  workspaceBytes: number;
+  threads: number;
+  /** How long to wait for the workers to start, in ms (default 10 s). */
+  startTimeoutMs?: number;
+}
+
+/**
+ * Starts threads − 1 workers over the shared memory and waits (synchronously; up to
+ * startTimeoutMs) until each has instantiated the module. Returns null when workers are not
+ * available here or did not start.
+ */
+export function createThreadPool(setup: PoolSetup): ThreadPool | null {
+  const { module, memory, exports: x, threads } = setup;
+  if (threads <= 1 || !threadsSupported()) return null;
+  const size = Math.min(threads, MAX_THREADS);
+  const control = setup.reserve(CONTROL_BYTES);
+  const i32 = new Int32Array(memory.buffer, control, CONTROL_WORDS);
+  const u32 = new Uint32Array(memory.buffer, control, CONTROL_WORDS);
+  const f32 = new Float32Array(memory.buffer, control, CONTROL_WORDS);
+  const wss = [setup.ws];
+  for (let t = 1; t < size; t++) wss.push(setup.reserve(setup.workspaceBytes));
+
+  const workers: WorkerLike[] = [];
+  const node = nodeWorkerThreads();
+  try {
+    for (let t = 1; t < size; t++) {
+      const data = { module, memory, control, index: t, ws: wss[t] };
+      if (node) {
+        const w = new node.Worker(WORKER_SOURCE, { eval: true, workerData: data });
+        w.on('error', () => Atomics.store(i32, ERROR, 1));
+        w.unref?.();
+        workers.push(w);
+      } else {
+        const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+        const w = new Worker(url);
+        w.postMessage(data);
+        workers.push(w);
+      }
+    }
+  } catch {
+    for (const w of workers) w.terminate();
+    return null;
+  }
+
+  // Wait until every worker is ready (blocking waits are allowed in Node and in workers; a
+  // browser's main thread cannot block, so there the pool is used once the workers report in).
+  const deadline = Date.now() + (setup.startTimeoutMs ?? 10_000);
+  let canBlock = true;
+  for (;;) {
+    const ready = Atomics.load(i32, READY);
+    if (ready >= size - 1) break;
+    if (Atomics.load(i32, ERROR) || Date.now() > deadline) {
+      for (const w of workers) w.terminate();
+      return null;
+    }
+    if (canBlock) {
+      try {
+        Atomics.wait(i32, READY, ready, 50);
+      } catch {
+        canBlock = false;
+      }
+    }
+    if (!canBlock) break; // browser main thread: jobs will simply wait for late workers
+  }
+
+  const MR = x.tileRows();
+  const NR = x.tileCols();
+
+  /** Splits C's rows (or columns, whichever is longer) into `size` tile-aligned blocks. */
+  function split(m: number, n: number): void {
+    const byRows = m >= n;
+    const dim = byRows ? m : n;
+    const tile = byRows ? MR : NR;
+    const tiles = Math.ceil(dim / tile);
+    for (let t = 0; t < size; t++) {
+      const lo = Math.min(dim, Math.floor((t * tiles) / size) * tile);
+      const hi = Math.min(dim, Math.floor(((t + 1) * tiles) / size) * tile);
+      const r = RANGES + 4 * t;
+      i32[r] = byRows ? lo : 0;
+      i32[r + 1] = byRows ? hi : m;
+      i32[r + 2] = byRows ? 0 : lo;
+      i32[r + 3] = byRows ? n : hi;
+    }
+  }
+
+  function run(op: number, own: (i0: number, i1: number, j0: number, j1: number) => void): void {
+    Atomics.store(i32, DONE, 0);
+    i32[OP] = op;
+    Atomics.add(i32, GEN, 1);
+    Atomics.notify(i32, GEN);
+    own(i32[RANGES]!, i32[RANGES + 1]!, i32[RANGES + 2]!, i32[RANGES + 3]!);
+    // The barrier: wait for the others (they usually finish together with us, so spin first).
+    let spins = 0;
+    for (;;) {
+      const done = Atomics.load(i32, DONE);
+      if (done >= size - 1) break;
+      if (++spins > CALLER_SPINS && canBlock) {
+        try {
+          Atomics.wait(i32, DONE, done, 100);
+        } catch {
+          canBlock = false;
+        }
+      }
+    }
+    if (Atomics.load(i32, ERROR)) {
+      Atomics.store(i32, ERROR, 0);
+      throw new Error('a kernel worker thread failed');
+    }
+  }
+
+  let disposed = false;
+  return {
+    size,
+    gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
+      split(m, n);
+      i32[P] = transA;
+      i32[P + 1] = transB;
+      i32[P + 2] = m;
+      i32[P + 3] = n;
+      i32[P + 4] = k;
+      f32[P + 5] = alpha;
+      u32[P + 6] = a;
+      u32[P + 7] = b;
+      f32[P + 8] = beta;
+      u32[P + 9] = c;
+      run(OP_GEMM, (i0, i1, j0, j1) => x.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, setup.ws, i0, i1, j0, j1));
+    },
+    denseForward(m, n, k, w, xp, bias, act, actAlpha, z, aOut) {
+      split(m, n);
+      i32[P] = m;
+      i32[P + 1] = n;
+      i32[P + 2] = k;
+      u32[P + 3] = w;
+      u32[P + 4] = xp;
+      u32[P + 5] = bias;
+      i32[P + 6] = act;
+      f32[P + 7] = actAlpha;
+      u32[P + 8] = z;
+      u32[P + 9] = aOut;
+      run(OP_DENSE, (i0, i1, j0, j1) => x.denseForward(m, n, k, w, xp, bias, act, actAlpha, z, aOut, setup.ws, i0, i1, j0, j1));
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      i32[OP] = OP_EXIT;
+      Atomics.add(i32, GEN, 1);
+      Atomics.notify(i32, GEN);
+      for (const w of workers) w.terminate();
+    },
+  };
+}
