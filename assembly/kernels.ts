@@ -124,6 +124,13 @@ function gemmCore(
             const cp = c + (<usize>(ic + ir) * <usize>ldc + <usize>(jc + jr)) * 4;
             if (rows == MR && cols == NR) {
               micro4x8(kc, pa, pb, cp, ldc, alpha, betaHere);
+            } else if (cols <= 4) {
+              // a narrow last panel (n mod 8 ≤ 4, e.g. a batch of 10) needs half the work
+              if (rows == MR && cols == 4) micro4x4(kc, pa, pb, cp, ldc, alpha, betaHere);
+              else {
+                micro4x4(kc, pa, pb, tile, NR, alpha, 0);
+                edgeTile(tile, cp, ldc, rows, cols, betaHere);
+              }
             } else {
               micro4x8(kc, pa, pb, tile, NR, alpha, 0);
               edgeTile(tile, cp, ldc, rows, cols, betaHere);
@@ -227,6 +234,34 @@ function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f32,
     c += s;
     v128.store(c, f32x4.add(f32x4.mul(c30, va), f32x4.mul(v128.load(c), vb)));
     v128.store(c, f32x4.add(f32x4.mul(c31, va), f32x4.mul(v128.load(c, 16), vb)), 16);
+  }
+}
+
+/** The micro-kernel for a 4×4 tile: the first 4 columns of a packed B micro-panel. */
+function micro4x4(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f32, beta: f32): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa, 4), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa, 8), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa, 12), b0));
+    pa += 16;
+    pb += 32;
+  }
+  const va = f32x4.splat(alpha);
+  const s = <usize>ldc << 2;
+  if (beta == 0) {
+    v128.store(c, f32x4.mul(c0, va));
+    v128.store(c + s, f32x4.mul(c1, va));
+    v128.store(c + 2 * s, f32x4.mul(c2, va));
+    v128.store(c + 3 * s, f32x4.mul(c3, va));
+  } else {
+    const vb = f32x4.splat(beta);
+    v128.store(c, f32x4.add(f32x4.mul(c0, va), f32x4.mul(v128.load(c), vb)));
+    v128.store(c + s, f32x4.add(f32x4.mul(c1, va), f32x4.mul(v128.load(c + s), vb)));
+    v128.store(c + 2 * s, f32x4.add(f32x4.mul(c2, va), f32x4.mul(v128.load(c + 2 * s), vb)));
+    v128.store(c + 3 * s, f32x4.add(f32x4.mul(c3, va), f32x4.mul(v128.load(c + 3 * s), vb)));
   }
 }
 
