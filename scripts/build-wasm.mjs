@@ -7,8 +7,8 @@
 // binary.d.ts describes them.
 //
 //   node scripts/build-wasm.mjs            build
-//   node scripts/build-wasm.mjs --wat      also write the text format to dist/wasm/*.wat
-import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
+//   node scripts/build-wasm.mjs --wat      also write the modules and their text format to assembly/build/ (ignored)
+import { mkdir, writeFile, copyFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
@@ -32,8 +32,8 @@ const common = [
 
 async function compile(variant, extra) {
   const outputs = new Map();
-  const out = join(root, 'dist', 'wasm', `kernels-${variant}.wasm`);
-  const wat = join(root, 'dist', 'wasm', `kernels-${variant}.wat`);
+  const out = join(root, 'assembly', 'build', `kernels-${variant}.wasm`);
+  const wat = join(root, 'assembly', 'build', `kernels-${variant}.wat`);
   const args = [...common, ...extra, '--outFile', out, ...(withWat ? ['--textFile', wat] : [])];
   const stderr = asc.createMemoryStream();
   const { error } = await asc.main(args, {
@@ -46,11 +46,15 @@ async function compile(variant, extra) {
     process.stderr.write(stderr.toString());
     throw new Error(`asc failed for the ${variant} variant: ${error.message}`);
   }
-  for (const [name, contents] of outputs) {
-    await mkdir(dirname(name), { recursive: true });
-    await writeFile(name, contents);
+  // The binaries live only inside binary.js; with --wat the .wasm and .wat are kept for reading.
+  if (withWat) {
+    for (const [name, contents] of outputs) {
+      await mkdir(dirname(name), { recursive: true });
+      await writeFile(name, contents);
+    }
   }
-  const bytes = outputs.get(out) ?? (await readFile(out));
+  const bytes = outputs.get(out);
+  if (!bytes) throw new Error(`asc produced no ${out}`);
   if (!WebAssembly.validate(bytes)) throw new Error(`the ${variant} module does not validate`);
   return Buffer.from(bytes);
 }

@@ -346,6 +346,16 @@ describe('wasm memory', () => {
     expect(big.byteOffset).toBeGreaterThanOrEqual(early.byteOffset + 4000);
   });
 
+  it('a shared memory at its maximum hands out ordinary arrays instead of failing', () => {
+    if (!sharedMemorySupported()) return;
+    const k = createWasmKernelsSync({ shared: true, initialMemoryMB: 2, maximumMemoryMB: 4 });
+    const inside = k.alloc(1000);
+    const outside = k.alloc(2 << 20); // 8 MiB > 4 MiB maximum
+    expect(k.owns(inside)).toBe(true);
+    expect(k.owns(outside)).toBe(false);
+    expect(outside.length).toBe(2 << 20);
+  });
+
   it('a full plain memory is never grown under existing views: alloc falls back to ordinary arrays', () => {
     const k = createWasmKernelsSync({ shared: false, initialMemoryMB: 2 });
     const early = fill(k.alloc(1000));

@@ -196,7 +196,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
   let top = align16(Math.max(x.heapBase(), 16));
   let handedOut = false;
 
-  /** Reserves bytes (16-byte aligned) and returns their offset, or -1 when a non-shared memory is full. */
+  /** Reserves bytes (16-byte aligned) and returns their offset, or -1 when a non-shared memory is full or a shared one at its maximum. */
   function reserve(bytes: number): number {
     const ptr = top;
     const end = align16(ptr + bytes);
@@ -208,7 +208,11 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       try {
         memory.grow(extra);
       } catch {
-        memory.grow(pages);
+        try {
+          memory.grow(pages);
+        } catch {
+          return -1; // past the memory's maximum: alloc hands out an ordinary array instead
+        }
       }
       buffer = memory.buffer;
       buffers.add(buffer);
@@ -226,6 +230,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
   }
 
   const ws = reserve(x.workspaceBytes());
+  if (ws < 0) throw new RangeError('the kernel memory is too small for the GEMM workspace');
   const wanted = resolveThreads(options, shared);
   let pool: ThreadPool | null =
     wanted > 1 ? createThreadPool({ module, memory, exports: x, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: wanted }) : null;

@@ -157,11 +157,13 @@ export function createThreadPool(setup: PoolSetup): ThreadPool | null {
   if (threads <= 1 || !threadsSupported()) return null;
   const size = Math.min(threads, MAX_THREADS);
   const control = setup.reserve(CONTROL_BYTES);
+  if (control < 0) return null;
   const i32 = new Int32Array(memory.buffer, control, CONTROL_WORDS);
   const u32 = new Uint32Array(memory.buffer, control, CONTROL_WORDS);
   const f32 = new Float32Array(memory.buffer, control, CONTROL_WORDS);
   const wss = [setup.ws];
   for (let t = 1; t < size; t++) wss.push(setup.reserve(setup.workspaceBytes));
+  if (wss.some((w) => w < 0)) return null;
 
   const workers: WorkerLike[] = [];
   const node = nodeWorkerThreads();
