@@ -3,12 +3,14 @@
  * Vite into a temporary directory, served on a random localhost port, and driven like a visitor.
  * Numbers the page shows are compared with the library run here in Node.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainValidationSplit } from '../../src/data/preprocess.js';
 import { toyDataset, type ToyName } from '../../src/data/toy.js';
+import { modelFromBytes } from '../../src/io/model-file.js';
 import type { DenseSpec } from '../../src/nn/dense.js';
 import { network, type Network } from '../../src/nn/network.js';
 import type { Matrix } from '../../src/tensor/matrix.js';
@@ -22,6 +24,7 @@ interface PageApi {
   ready: boolean;
   epoch: number;
   playing: boolean;
+  busy: boolean;
   trainLoss: number | null;
   testLoss: number | null;
   config: { inputs: number; layers: DenseSpec[]; loss: 'mse' | 'cross-entropy' | 'binary-cross-entropy'; init: string; seed: number };
@@ -171,6 +174,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
   it("shows, for a clicked point, exactly the numbers of the library's explain()", async () => {
     const page = await open('epoch=30');
     await page.waitForFunction(() => window.__backprop.epoch === 30 && !window.__backprop.playing, null, { timeout: 15_000 });
+    await page.locator('[data-testid=plane]').scrollIntoViewIfNeeded();
     const target = await page.evaluate(() => window.__backprop.screenPoint('test', 5));
     expect(target).not.toBeNull();
     await page.mouse.click(target!.x, target!.y);
@@ -257,6 +261,56 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     expect(code).toContain("toyDataset('xor', { samples: 160, noise: 0.1, seed: 7 })");
     expect(code).toContain('trainValidationSplit(all, 0.25, 7)');
     expect(code).toContain("epochs: 40, batchSize: 8, optimizer: 'momentum', learningRate: 0.03, seed: 7");
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('downloads the trained network as our model file, ONNX and TF.js, all equal to the page\'s weights', async () => {
+    const page = await open('data=moons&layers=3&epoch=20');
+    await page.waitForFunction(() => window.__backprop.epoch === 20 && !window.__backprop.busy, null, { timeout: 15_000 });
+    const p = await api(page);
+    const fetchDownload = async (button: string): Promise<{ name: string; bytes: Buffer }[]> => {
+      const [d] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.click(button)]);
+      return [{ name: d.suggestedFilename(), bytes: await readFile((await d.path())!) }];
+    };
+    // our model file: modelFromBytes in Node rebuilds exactly the page's network
+    const [model] = await fetchDownload('[data-testid=dl-model]');
+    expect(model!.name).toBe('playground-model.safetensors');
+    const loaded = modelFromBytes(new Uint8Array(model!.bytes), model!.name);
+    expect(loaded.network.specs).toEqual(p.config.layers);
+    loaded.network.layers.forEach((l, i) => {
+      expect(Array.from(l.W)).toEqual(p.weights[i]!.W);
+      expect(Array.from(l.b)).toEqual(p.weights[i]!.b);
+    });
+    expect(loaded.info.extra?.['features']).toEqual(['x1', 'x2']);
+    // ONNX: onnxruntime gives the library's predictions
+    const [onnx] = await fetchDownload('[data-testid=dl-onnx]');
+    expect(onnx!.name).toBe('playground-model.onnx');
+    const session = await ort.InferenceSession.create(new Uint8Array(onnx!.bytes));
+    const x = new Float32Array([0.3, -0.2, -0.5, 0.4]);
+    const { output } = await session.run({ input: new ort.Tensor('float32', x, [2, 2]) });
+    const expected = libraryNetwork(p).predict([[0.3, -0.2], [-0.5, 0.4]]);
+    expectClose(output!.data as Float32Array, expected.data, 'onnxruntime output');
+    // TF.js: model.json with its weights manifest, then the weights binary
+    const files = new Map<string, Buffer>();
+    const done = new Promise<void>((ok) => {
+      page.on('download', (d) => {
+        void d
+          .path()
+          .then((f) => readFile(f!))
+          .then((b) => {
+            files.set(d.suggestedFilename(), b);
+            if (files.size === 2) ok();
+          });
+      });
+    });
+    await page.click('[data-testid=dl-tfjs]');
+    await done;
+    const modelJson = JSON.parse(files.get('model.json')!.toString('utf8')) as { format: string; weightsManifest: { paths: string[] }[] };
+    expect(modelJson.format).toBe('layers-model');
+    expect(modelJson.weightsManifest[0]!.paths).toEqual(['group1-shard1of1.bin']);
+    const params = p.weights.reduce((n, w) => n + w.W.length + w.b.length, 0);
+    expect(files.get('group1-shard1of1.bin')!.length).toBe(params * 4);
     await page.close();
     expect(consoleErrors).toEqual([]);
   });

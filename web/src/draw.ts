@@ -187,7 +187,9 @@ export class NetworkView {
     const S = options.size ?? (options.heatmaps ? (maxUnits > 10 ? 22 : 34) : maxUnits > 10 ? 14 : 22);
     const gapY = Math.max(6, Math.round(S * 0.35));
     const height = maxUnits * (S + gapY) + 24;
-    const colGap = Math.max(56, S * 2.4);
+    // spread the columns over the space there is (the panel's width), within reason
+    const room = container.clientWidth || 480;
+    const colGap = columns.length > 1 ? Math.max(64, Math.min(170, (room - S - 80) / (columns.length - 1))) : 64;
     const width = (columns.length - 1) * colGap + S + 70;
     this.root = document.createElement('div');
     this.root.className = 'netview';

@@ -44,6 +44,8 @@ interface PageApi {
   config: ModelConfig;
   epoch: number;
   playing: boolean;
+  /** the worker is training (playing, or stepping to a restored epoch) */
+  busy: boolean;
   trainLoss: number | null;
   testLoss: number | null;
   weights: { W: number[]; b: number[] }[];
@@ -66,6 +68,7 @@ function publish(): void {
     config: structuredClone(config),
     epoch: snap?.epoch ?? 0,
     playing,
+    busy: snap?.playing ?? true,
     trainLoss: snap?.trainLoss ?? null,
     testLoss: snap?.testLoss ?? null,
     weights: snap ? snap.weights.map((w) => ({ W: Array.from(w.W), b: Array.from(w.b) })) : [],
