@@ -5,7 +5,7 @@
  */
 import type { Explanation, LayerExplanation } from '../../src/train/explain.js';
 import type { Matrix } from '../../src/tensor/matrix.js';
-import { NetworkView, sub } from './draw.js';
+import { NetworkView } from './draw.js';
 
 export interface BackwardStep {
   /** short title, e.g. "δ(2)" */
@@ -220,7 +220,7 @@ function weightGradientStep(l: LayerExplanation): BackwardStep {
   body.append(eq(`∂C/∂b(${n}) = δ(${n}) =`, matrixEl(l.db, `${n}.db`)));
   return {
     title: `∂C/∂W(${n}), ∂C/∂b(${n})`,
-    text: `Each weight w${sub(1)}… of layer ${n} gets δ of the neuron it feeds times the activation it carries.`,
+    text: `Each weight w_jk of layer ${n} gets δ_j of the neuron j it feeds times the activation a_k(${n - 1}) it carries; each bias gets its neuron's δ.`,
     body,
     highlight: { neurons: neuronMap(n, l.db), links: linkMap(n, l.dW) },
   };

@@ -30,6 +30,8 @@ let playing = false;
 let selected: { set: 'train' | 'test'; index: number } | null = null;
 let drawClass = 0;
 let explanation: Explanation | null = null;
+/** the epoch a restored link is training to (0: none) */
+let restoring = 0;
 
 const grid = gridPoints();
 let inputMaps: Float32Array[] = [];
@@ -51,6 +53,8 @@ interface PageApi {
   weights: { W: number[]; b: number[] }[];
   sample: { set: 'train' | 'test'; index: number; x1: number; x2: number; x: number[]; y: number[] } | null;
   learningRate: number;
+  /** C of the backward view's sample, as explain() gave it */
+  explanationLoss: number | null;
   /** client coordinates of a data point on the plane (to click it) */
   screenPoint(set: 'train' | 'test', index: number): { x: number; y: number } | null;
 }
@@ -77,6 +81,7 @@ function publish(): void {
         ? { set: selected.set, index: selected.index, x1: s.x1, x2: s.x2, x: featureRows([s], state.features)[0]!, y: targetRows([s], data)[0]! }
         : null,
     learningRate: state.learningRate,
+    explanationLoss: explanation?.loss ?? null,
     screenPoint(set, index) {
       const p = (set === 'train' ? data.train : data.test)[index];
       if (!p) return null;
@@ -105,7 +110,9 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
   history.push(...m.history);
   if (history.length > 4000) history = history.filter((_, i) => i % 2 === 0 || i === history.length - 1);
   if (!m.playing && playing) setPlaying(false, false);
-  if (!m.playing) {
+  if (!m.playing && m.epoch >= restoring) {
+    // (while a restored link trains to its epoch, the hash keeps that epoch)
+    restoring = 0;
     state.epoch = m.epoch;
     writeHash();
   }
@@ -154,6 +161,7 @@ function reset(toEpoch = 0): void {
     },
   });
   state.epoch = toEpoch;
+  restoring = toEpoch;
   if (toEpoch > 0) send({ type: 'step', epochs: toEpoch });
   writeHash();
   syncControls();
