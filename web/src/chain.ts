@@ -121,6 +121,8 @@ export function mountChain(root: HTMLElement): void {
     }
   };
 
+  /** a factor in a product: negative numbers in parentheses */
+  const fp = (v: number): string => (v < 0 ? `(${fmt(v)})` : fmt(v));
   const val = (v: number, q: string): string => `<span class="scalar${v < 0 ? ' neg' : ''}" data-q="${q}" data-v="${v}">${fmt(v)}</span>`;
 
   const update = (): void => {
@@ -143,19 +145,27 @@ export function mountChain(root: HTMLElement): void {
       const n = l.layer;
       rows.push(`<tr><th>∂a(${n})/∂z(${n})</th><td>= σ'(z(${n}))</td><td>${val(l.sigmaPrime!.get(0, 0), `${n}.sigmaPrime`)}</td></tr>`);
       rows.push(`<tr><th>δ(${n}) = ∂C/∂z(${n})</th><td>= ∂C/∂a(${n}) · σ'(z(${n}))</td><td>${val(l.delta.get(0, 0), `${n}.delta`)}</td></tr>`);
-      rows.push(`<tr class="grad"><th>∂C/∂w(${n})</th><td>= a(${n - 1}) · δ(${n}) = ${fmt(l.aPrev.get(0, 0))} · ${fmt(l.delta.get(0, 0))}</td><td>${val(l.dW.get(0, 0), `${n}.dW`)}</td></tr>`);
+      rows.push(`<tr class="grad"><th>∂C/∂w(${n})</th><td>= a(${n - 1}) · δ(${n}) = ${fp(l.aPrev.get(0, 0))} · ${fp(l.delta.get(0, 0))}</td><td>${val(l.dW.get(0, 0), `${n}.dW`)}</td></tr>`);
       rows.push(`<tr class="grad"><th>∂C/∂b(${n})</th><td>= δ(${n})</td><td>${val(l.db.get(0, 0), `${n}.db`)}</td></tr>`);
-      if (l.dAPrev) rows.push(`<tr><th>∂C/∂a(${n - 1})</th><td>= w(${n}) · δ(${n}) = ${fmt(l.W.get(0, 0))} · ${fmt(l.delta.get(0, 0))}</td><td>${val(l.dAPrev.get(0, 0), `${n}.dAPrev`)}</td></tr>`);
+      if (l.dAPrev) rows.push(`<tr><th>∂C/∂a(${n - 1})</th><td>= w(${n}) · δ(${n}) = ${fp(l.W.get(0, 0))} · ${fp(l.delta.get(0, 0))}</td><td>${val(l.dAPrev.get(0, 0), `${n}.dAPrev`)}</td></tr>`);
     }
     // the whole chain for w(1), as a product of the local factors (each read from explain)
-    const factors: string[] = [`a(0) = ${fmt(e.layers[0]!.aPrev.get(0, 0))}`];
+    const names: string[] = ['a(0)'];
+    const values: string[] = [fmt(e.layers[0]!.aPrev.get(0, 0))];
     for (let i = 0; i < L; i++) {
       const l = e.layers[i]!;
-      factors.push(`σ'(z(${l.layer})) = ${fmt(l.sigmaPrime!.get(0, 0))}`);
-      if (i < L - 1) factors.push(`w(${l.layer + 1}) = ${fmt(e.layers[i + 1]!.W.get(0, 0))}`);
+      names.push(`σ'(z(${l.layer}))`);
+      values.push(fmt(l.sigmaPrime!.get(0, 0)));
+      if (i < L - 1) {
+        names.push(`w(${l.layer + 1})`);
+        values.push(fmt(e.layers[i + 1]!.W.get(0, 0)));
+      }
     }
-    factors.push(`∂C/∂a(${L}) = ${fmt(out.dA.get(0, 0))}`);
-    rows.push(`<tr class="chain-product"><th>∂C/∂w(1)</th><td>= ${factors.join(' × ')}</td><td>${val(e.layers[0]!.dW.get(0, 0), 'chain.dW1')}</td></tr>`);
+    names.push(`∂C/∂a(${L})`);
+    values.push(fmt(out.dA.get(0, 0)));
+    rows.push(
+      `<tr class="chain-product"><th>∂C/∂w(1)</th><td>= ${names.join(' · ')}<br>= ${values.map((v) => (v.startsWith('-') ? `(${v})` : v)).join(' × ')}</td><td>${val(e.layers[0]!.dW.get(0, 0), 'chain.dW1')}</td></tr>`,
+    );
     table.innerHTML = `<table><caption>Every partial derivative of the chain (from the library's explain())</caption>${rows.join('')}</table>`;
     drawCurve(e);
   };
