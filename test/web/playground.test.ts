@@ -225,6 +225,15 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     expect(titles[2]).toContain(`δ(${L})`);
     expect(titles[total - 1]).toContain('update');
     expect(await page.locator('[data-testid=bw-next]').isDisabled()).toBe(true);
+
+    // "apply update" puts W − η·∂C/∂W into the network
+    await page.click('[data-testid=bw-apply]');
+    await page.waitForFunction((w0) => JSON.stringify(window.__backprop.weights[0]!.W) !== w0, JSON.stringify(p.weights[0]!.W));
+    const after = await api(page);
+    e.layers.forEach((l, i) => {
+      expectClose(after.weights[i]!.W, l.WNext!.data, `W(${i + 1}) after the update`);
+      expectClose(after.weights[i]!.b, l.bNext!.data, `b(${i + 1}) after the update`);
+    });
     await page.close();
     expect(consoleErrors).toEqual([]);
   });

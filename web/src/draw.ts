@@ -394,4 +394,11 @@ export function drawLossChart(canvas: HTMLCanvasElement, points: readonly { epoc
   };
   line((p) => p.trainLoss, '#333', []);
   line((p) => p.testLoss, '#0877bd', [5, 3]);
+  ctx.fillStyle = '#5f6b76';
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.textBaseline = 'top';
+  ctx.fillText(`${Number(max.toPrecision(3))}`, w - 4 - ctx.measureText(`${Number(max.toPrecision(3))}`).width, 2);
+  ctx.textBaseline = 'bottom';
+  const span = `epochs ${first}–${points[points.length - 1]!.epoch}`;
+  ctx.fillText(span, w - 4 - ctx.measureText(span).width, h - 2);
 }
