@@ -12,6 +12,7 @@ import { evaluate } from './evaluate.js';
 import { explainCommand } from './explain.js';
 import { exportCommand } from './export.js';
 import { consoleOutput, type Output } from './output.js';
+import { playground } from './playground.js';
 import { predict } from './predict.js';
 import { train, type TrainFlags } from './train.js';
 
@@ -84,6 +85,13 @@ export function buildProgram(io: Output): Command {
     .addOption(new Option('--format <format>', 'onnx or tfjs').choices(['onnx', 'tfjs']).makeOptionMandatory())
     .requiredOption('--out <path>', 'output file (onnx) or directory (tfjs)')
     .action(async (flags) => void (await exportCommand(flags, io)));
+
+  program
+    .command('playground')
+    .description('serve the browser playground on localhost and print its address')
+    .addOption(new Option('--port <n>', 'port on 127.0.0.1 (default 4173; 0: any free port)').argParser(nonNegativeInt))
+    .option('--open', 'open it in the default browser')
+    .action(async (flags: { port?: number; open?: boolean }) => void (await playground(flags, io)));
 
   return program;
 }
