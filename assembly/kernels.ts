@@ -643,6 +643,22 @@ export function activationDerivative(act: i32, alpha: f32, z: usize, a: usize, o
   }
 }
 
+/** 1 when no entry is NaN or ±∞: x − x is 0 for finite x and NaN otherwise, and a NaN sum stays NaN. */
+export function allFinite(x: usize, count: i32): i32 {
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    acc = f32x4.add(acc, f32x4.sub(v, v));
+  }
+  let s: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  for (; i < count; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    s += v - v;
+  }
+  return s == 0 ? 1 : 0;
+}
+
 // ---- optimizers -------------------------------------------------------------------------------
 
 /** θ ← θ − η·g */

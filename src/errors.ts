@@ -33,11 +33,12 @@ export class OptionError extends BackpropError {
 export class DivergenceError extends BackpropError {
   readonly epoch: number | undefined;
   readonly step: number | undefined;
-  constructor(what: 'loss' | 'gradient', value: number, where: { epoch?: number; step?: number } = {}) {
+  constructor(what: string, value: number, where: { epoch?: number; step?: number } = {}) {
     const at = where.epoch === undefined ? '' : ` at epoch ${where.epoch}, step ${where.step}`;
+    const became = Number.isNaN(value) ? 'not finite' : String(value);
     super(
       'DIVERGED',
-      `training diverged: the ${what} became ${value}${at}; the weights are those before that step. ` +
+      `training diverged: the ${what} became ${became}${at}; the weights are those before that step. ` +
         'Try a lower learning rate, or scale the inputs to [0, 1] or standardise them.',
     );
     this.epoch = where.epoch;

@@ -106,6 +106,13 @@ export const jsKernels: Kernels = {
     for (let i = 0; i < count; i++) out[i] = act.df(z[i]!, a[i]!);
   },
 
+  allFinite(x) {
+    // x − x is 0 for finite x and NaN for ±Infinity and NaN; a NaN sum stays NaN
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i]! - x[i]!;
+    return s === 0;
+  },
+
   sgdUpdate(theta, g, lr) {
     for (let i = 0; i < theta.length; i++) theta[i]! -= lr * g[i]!;
   },

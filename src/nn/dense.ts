@@ -81,6 +81,7 @@ export class Dense {
   /** Forward: z = W·a_prev + b, a = σ(z), for n samples (a_prev is inputs × n). */
   forward(aPrev: FloatArray, n: number): void {
     const k = this.kernels;
+    if (k.denseForward) return k.denseForward(this.act, this.W, aPrev, this.b, this.z, this.a, this.units, n, this.inputs);
     k.gemm(false, false, this.units, n, this.inputs, 1, this.W, aPrev, 0, this.z);
     k.addBias(this.z, this.b, this.units, n);
     k.activate(this.act, this.z, this.a, this.units, n);

@@ -1,5 +1,5 @@
 import { DivergenceError, OptionError, ShapeError, positiveInteger } from '../errors.js';
-import { jsKernels } from '../kernels/js.js';
+import { createKernelsSync, jsKernels, type Backend } from '../kernels/index.js';
 import type { Kernels } from '../kernels/types.js';
 import { loss as lossById, type Loss, type LossId } from '../losses/index.js';
 import type { Optimizer, Parameter } from '../optimizers/index.js';
@@ -20,7 +20,14 @@ export interface NetworkOptions {
   init?: InitId;
   /** 'float32' (default) or 'float64' (gradient checks). */
   dtype?: DType;
-  /** The kernels doing the matrix work (default: the JavaScript reference kernels). */
+  /**
+   * Which kernels do the matrix work: 'auto' (default: WebAssembly SIMD where the runtime has it,
+   * else the JavaScript reference kernels), 'wasm' or 'js'. float64 always runs on 'js'.
+   */
+  backend?: Backend;
+  /** Threads for the wasm kernels' large products: a number or 'auto' (all cores). Default 1. */
+  threads?: number | 'auto';
+  /** Kernels made by `createKernels`, to share them between networks (overrides backend/threads). */
   kernels?: Kernels;
 }
 
@@ -70,7 +77,7 @@ export class Network {
     if (this.dtype !== 'float32' && this.dtype !== 'float64') {
       throw new OptionError(`unknown dtype ${JSON.stringify(this.dtype)}; valid: float32, float64`);
     }
-    this.kernels = options.kernels ?? jsKernels;
+    this.kernels = options.kernels ?? this.chooseKernels(options);
     if (this.dtype === 'float64' && this.kernels !== jsKernels) {
       throw new OptionError(`float64 runs on the 'js' kernels only; '${this.kernels.name}' is float32`);
     }
@@ -252,20 +259,10 @@ export class Network {
     const loss = this.batchLoss(n);
     if (!Number.isFinite(loss)) throw new DivergenceError('loss', loss, where);
     this.backwardBatch(n);
-    const g = this.gradientSum();
-    if (!Number.isFinite(g)) throw new DivergenceError('gradient', g, where);
+    const bad = this.params.find((p) => !this.kernels.allFinite(p.grad));
+    if (bad) throw new DivergenceError(`gradient ∂C/∂${bad.name}`, NaN, where);
     optimizer.step(this.params, this.kernels);
     return loss;
-  }
-
-  /** Σ of every gradient entry: NaN or ±Infinity if any entry is, so one number guards the update. */
-  private gradientSum(): number {
-    let s = 0;
-    for (const p of this.params) {
-      const g = p.grad;
-      for (let i = 0; i < g.length; i++) s += g[i]!;
-    }
-    return s;
   }
 
   /** @internal Number of samples in the loaded batch whose prediction matches the target. */
@@ -303,6 +300,12 @@ export class Network {
       l.W.set(o.W);
       l.b.set(o.b);
     });
+  }
+
+  private chooseKernels(options: NetworkOptions): Kernels {
+    const backend = options.backend ?? 'auto';
+    if (this.dtype === 'float64' && backend === 'auto') return jsKernels;
+    return createKernelsSync({ backend, ...(options.threads === undefined ? {} : { threads: options.threads }) });
   }
 
   private reserve(n: number): void {

@@ -53,18 +53,27 @@ abstract class Base implements Optimizer {
   learningRate: number;
   t = 0;
   protected slots = new Map<string, FloatArray>();
+  /** Slots allocated by `slot` itself (restored ones still have to be moved into the kernels' memory). */
+  private readonly placed = new WeakSet<FloatArray>();
 
   constructor(learningRate: number) {
     this.learningRate = positive('learning rate', learningRate);
   }
 
-  /** The slot buffer for a parameter, allocated once at the first step. */
-  protected slot(p: Parameter, name: string): FloatArray {
+  /**
+   * The slot buffer for a parameter, allocated once, beside the parameter: in the kernels' memory
+   * for float32 (so that a WASM backend updates it in place), as a Float64Array for float64.
+   * A slot restored by loadState is moved there at its first use.
+   */
+  protected slot(p: Parameter, name: string, kernels: Kernels): FloatArray {
     const key = `${p.name}.${name}`;
     let s = this.slots.get(key);
-    if (!s) {
-      s = allocate(p.value instanceof Float64Array ? 'float64' : 'float32', p.value.length);
+    if (!s || !this.placed.has(s)) {
+      const fresh = p.value instanceof Float64Array ? allocate('float64', p.value.length) : kernels.alloc(p.value.length);
+      if (s) fresh.set(s);
+      s = fresh;
       this.slots.set(key, s);
+      this.placed.add(s);
     }
     return s;
   }
@@ -111,7 +120,7 @@ class Momentum extends Base {
   }
   step(params: readonly Parameter[], kernels: Kernels): void {
     this.t++;
-    for (const p of params) kernels.momentumUpdate(p.value, p.grad, this.slot(p, 'v'), this.learningRate, this.mu);
+    for (const p of params) kernels.momentumUpdate(p.value, p.grad, this.slot(p, 'v', kernels), this.learningRate, this.mu);
   }
 }
 
@@ -136,7 +145,7 @@ class Adam extends Base {
   step(params: readonly Parameter[], kernels: Kernels): void {
     this.t++;
     for (const p of params) {
-      kernels.adamUpdate(p.value, p.grad, this.slot(p, 'm'), this.slot(p, 'v'), this.learningRate, this.beta1, this.beta2, this.epsilon, this.t);
+      kernels.adamUpdate(p.value, p.grad, this.slot(p, 'm', kernels), this.slot(p, 'v', kernels), this.learningRate, this.beta1, this.beta2, this.epsilon, this.t);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,8 +15,13 @@ function importGraph(entry: string): { modules: Set<string>; external: Set<strin
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)) {
       const spec = m[1]!;
-      if (spec.startsWith('.')) visit(join(dirname(file), spec.replace(/\.js$/, '.ts')));
-      else external.add(spec);
+      if (!spec.startsWith('.')) {
+        external.add(spec);
+        continue;
+      }
+      const path = join(dirname(file), spec);
+      // sources are .ts; generated modules (the wasm binary) are .js
+      visit(existsSync(path.replace(/\.js$/, '.ts')) ? path.replace(/\.js$/, '.ts') : path);
     }
   };
   visit(join(src, entry));

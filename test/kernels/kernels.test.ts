@@ -280,6 +280,24 @@ describe.each(backends)('kernels: %s', (_name, make) => {
     expect(() => k.activationDerivative(act, k.alloc(1), k.alloc(1), k.alloc(1), 1)).toThrow(/Jacobian/);
   });
 
+  it('allFinite: false for any NaN or ±Infinity at any position, true for huge finite values', () => {
+    for (const length of [1, 3, 4, 7, 1001]) {
+      const x = fill(k.alloc(length));
+      expect(k.allFinite(x)).toBe(true);
+      x[0] = 3e38; // finite, and x − x stays 0 even where a sum would overflow
+      x[length - 1] = -3e38;
+      expect(k.allFinite(x)).toBe(true);
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        for (const at of new Set([0, Math.floor(length / 2), length - 1])) {
+          const keep = x[at]!;
+          x[at] = bad;
+          expect(k.allFinite(x)).toBe(false);
+          x[at] = keep;
+        }
+      }
+    }
+  });
+
   it('sgd, momentum and adam updates over several steps', () => {
     for (const length of [1, 3, 4, 7, 1001]) {
       const theta = fill(k.alloc(length));

@@ -73,6 +73,7 @@ interface Exports {
   activate(act: number, alpha: number, z: number, a: number, units: number, n: number): void;
   activateBackward(act: number, alpha: number, z: number, a: number, dA: number, delta: number, units: number, n: number): void;
   activationDerivative(act: number, alpha: number, z: number, a: number, out: number, count: number): void;
+  allFinite(x: number, count: number): number;
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
   momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
@@ -331,6 +332,11 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('activationDerivative: a', a, count);
       need('activationDerivative: out', out, count);
       x.activationDerivative(ACT_ID[act.id], act.alpha, z.byteOffset, a.byteOffset, out.byteOffset, count);
+    },
+
+    allFinite(v) {
+      if (!owns(v)) return jsKernels.allFinite(v);
+      return x.allFinite(v.byteOffset, v.length) === 1;
     },
 
     sgdUpdate(theta, g, lr) {
