@@ -43,3 +43,9 @@ export function choice<T extends string>(valid: readonly T[]): (value: string) =
     return value as T;
   };
 }
+
+/** --threads: a count or 'auto' (all cores). */
+export function threadCount(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  return positiveInt(value);
+}

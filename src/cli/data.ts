@@ -3,9 +3,12 @@ import type { Dataset, Task } from '../data/dataset.js';
 import { applyPreprocessing, fitPreprocessing, trainValidationSplit, type Preprocessing, type PreprocessingKind } from '../data/preprocess.js';
 import { subset } from '../data/dataset.js';
 import { DataError } from '../errors.js';
+import type { Backend } from '../kernels/index.js';
 import { range } from '../train/batch.js';
 
 export interface DataFlags {
+  backend: Backend;
+  threads: number | 'auto';
   data: string;
   dataDir?: string;
   label?: string;

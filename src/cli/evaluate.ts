@@ -10,7 +10,7 @@ export interface EvalFlags extends DataFlags {
 }
 
 export async function evaluate(flags: EvalFlags, io: Output): Promise<number> {
-  const model = await openModel(flags.model);
+  const model = await openModel(flags.model, flags);
   const ds = modelData(model, flags, flags.split);
   const net = model.network;
   const { loss, accuracy } = net.evaluate(ds.x, ds.y);

@@ -15,7 +15,7 @@ export interface ExplainFlags extends DataFlags {
 }
 
 export async function explainCommand(flags: ExplainFlags, io: Output): Promise<number> {
-  const model = await openModel(flags.model);
+  const model = await openModel(flags.model, flags);
   const ds = modelData(model, flags, flags.split);
   if (flags.index >= ds.x.rows) throw new OptionError(`--index ${flags.index} is out of range: ${ds.name} has samples 0..${ds.x.rows - 1}`);
   const x = new Matrix(1, ds.x.cols, ds.x.row(flags.index).slice());

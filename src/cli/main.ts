@@ -7,7 +7,8 @@ import { BackpropError } from '../errors.js';
 import { LOSSES } from '../losses/index.js';
 import { INITIALIZERS } from '../nn/init.js';
 import { OPTIMIZERS } from '../optimizers/index.js';
-import { choice, fraction, layerList, nonNegativeInt, positiveInt, positiveNumber } from './args.js';
+import { BACKENDS } from '../kernels/index.js';
+import { choice, fraction, layerList, nonNegativeInt, positiveInt, positiveNumber, threadCount } from './args.js';
 import { evaluate } from './evaluate.js';
 import { explainCommand } from './explain.js';
 import { exportCommand } from './export.js';
@@ -16,10 +17,12 @@ import { playground } from './playground.js';
 import { predict } from './predict.js';
 import { train, type TrainFlags } from './train.js';
 
-/** The options every command that reads a data set shares. */
+/** The options every command that reads a data set and runs a network shares. */
 function dataOptions(cmd: Command, withDefault: boolean): Command {
   const data = new Option('--data <name|file.csv>', `data set: ${DATASETS.join(', ')}, or a CSV file`);
   return cmd
+    .addOption(new Option('--backend <name>', 'kernels: auto (WebAssembly SIMD when available), wasm or js').choices(BACKENDS).default('auto'))
+    .addOption(new Option('--threads <n>', "threads for the wasm kernels' large products, or auto (all cores)").argParser(threadCount).default('auto'))
     .addOption(withDefault ? data.default('digits') : data.makeOptionMandatory())
     .option('--data-dir <dir>', 'directory of the IDX files (mnist; fashion-mnist default /usr/share/datasets/fashion-mnist)')
     .option('--label <column>', 'CSV: label column, by name or 0-based index (default: the last column)')

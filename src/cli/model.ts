@@ -12,8 +12,8 @@ export interface CliModel extends LoadedModel {
   transform(x: Matrix): Matrix;
 }
 
-export async function openModel(path: string): Promise<CliModel> {
-  const loaded = await loadModel(path);
+export async function openModel(path: string, kernels: Pick<DataFlags, 'backend' | 'threads'> = { backend: 'auto', threads: 1 }): Promise<CliModel> {
+  const loaded = await loadModel(path, { backend: kernels.backend, threads: kernels.threads });
   const preprocessing = (loaded.info.preprocessing ?? { kind: 'none' }) as unknown as Preprocessing;
   return {
     ...loaded,

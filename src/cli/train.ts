@@ -36,7 +36,7 @@ export interface TrainFlags extends DataFlags {
 type RunConfig = Pick<TrainFlags, 'data' | 'batchSize' | 'validation' | 'preprocess' | 'seed' | 'epochs'> & Partial<Pick<TrainFlags, 'dataDir' | 'label' | 'task' | 'limit'>>;
 
 export async function train(flags: TrainFlags, io: Output, explicit: (name: keyof TrainFlags) => boolean): Promise<number> {
-  const resumed = flags.resume ? await loadCheckpoint(flags.resume) : null;
+  const resumed = flags.resume ? await loadCheckpoint(flags.resume, { backend: flags.backend, threads: flags.threads }) : null;
   if (resumed) Object.assign(flags, restoredConfig(resumed.extra, explicit));
 
   const data = prepareForTraining(flags, flags.preprocess, flags.validation, flags.seed);
@@ -65,7 +65,7 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
       ...flags.layers.map((units): DenseSpec => ({ units, activation: flags.activation })),
       { units: outputs, activation: flags.outputActivation ?? outputActivationFor(loss, trainSet.task) },
     ];
-    net = new Network(trainSet.x.cols, specs, { loss, seed: flags.seed, init: flags.init });
+    net = new Network(trainSet.x.cols, specs, { loss, seed: flags.seed, init: flags.init, backend: flags.backend, threads: flags.threads });
     const hyper: { learningRate?: number; momentum?: number } = {};
     if (flags.lr !== undefined) hyper.learningRate = flags.lr;
     if (flags.momentum !== undefined) hyper.momentum = flags.momentum;
@@ -73,8 +73,10 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
   }
 
   const architecture = [net.inputs, ...net.layers.map((l) => l.units)].join('-');
+  const threads = (net.kernels as { threads?: number }).threads;
   io.info(
-    `training ${architecture} (${net.layers.map((l) => l.act.id).join(', ')}; ${net.cost.id}; ${opt.id} η=${opt.learningRate}) on ${trainSet.name}: ` +
+    `training ${architecture} (${net.layers.map((l) => l.act.id).join(', ')}; ${net.cost.id}; ${opt.id} η=${opt.learningRate}) on ${trainSet.name} ` +
+      `with the ${net.kernels.name} kernels${threads && threads > 1 ? ` (${threads} threads)` : ''}: ` +
       `${trainSet.x.rows} samples${validation ? `, ${validation.x.rows} for validation` : ''}, batch ${flags.batchSize}`,
   );
 

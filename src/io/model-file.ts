@@ -25,7 +25,7 @@ import { BackpropError, FormatError, OptionError, ShapeError } from '../errors.j
 import type { Kernels } from '../kernels/types.js';
 import { LOSSES, type LossId } from '../losses/index.js';
 import type { DenseSpec } from '../nn/dense.js';
-import { Network } from '../nn/network.js';
+import { Network, type NetworkOptions } from '../nn/network.js';
 import { OPTIMIZERS, optimizer as optimizerById, type Optimizer, type OptimizerId, type OptimizerOptions } from '../optimizers/index.js';
 import type { DType, FloatArray } from '../tensor/matrix.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
@@ -74,8 +74,10 @@ export interface LoadedModel {
 }
 
 export interface LoadOptions {
-  /** Kernels for the rebuilt network (default: the JavaScript reference kernels). */
+  /** Kernels for the rebuilt network (default: chosen by `backend` and `threads`, as for any network). */
   kernels?: Kernels;
+  backend?: NetworkOptions['backend'];
+  threads?: NetworkOptions['threads'];
 }
 
 /** An optimizer's configuration as a checkpoint stores it (the slot buffers go in tensors). */
@@ -327,7 +329,7 @@ function readModel(
   let network: Network;
   try {
     // 'zeros': the saved weights replace the initial ones anyway; no need to draw random numbers.
-    network = new Network(info.inputs, info.layers, { loss: info.loss, seed: info.seed, dtype: info.dtype, init: 'zeros', ...(options.kernels ? { kernels: options.kernels } : {}) });
+    network = new Network(info.inputs, info.layers, { loss: info.loss, seed: info.seed, dtype: info.dtype, init: 'zeros', ...kernelChoice(options) });
   } catch (e) {
     if (e instanceof BackpropError) throw new FormatError(`${name}: cannot build the network the file describes: ${e.message}`);
     throw e;
@@ -421,4 +423,12 @@ function isJsonObject(v: unknown): boolean {
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function kernelChoice(options: LoadOptions): Pick<NetworkOptions, 'kernels' | 'backend' | 'threads'> {
+  const c: Pick<NetworkOptions, 'kernels' | 'backend' | 'threads'> = {};
+  if (options.kernels) c.kernels = options.kernels;
+  if (options.backend) c.backend = options.backend;
+  if (options.threads !== undefined) c.threads = options.threads;
+  return c;
 }
