@@ -38,7 +38,17 @@ export type { TargetLike } from './train/batch.js';
 export type { FitOptions, History, EpochLogs, BatchLogs } from './train/fit.js';
 export type { Explanation, LayerExplanation, ExplainOptions } from './train/explain.js';
 export type { Kernels } from './kernels/types.js';
-export { jsKernels } from './kernels/js.js';
+export {
+  BACKENDS,
+  createKernels,
+  createKernelsSync,
+  defaultBackend,
+  jsKernels,
+  wasmSimdSupported,
+  type Backend,
+  type KernelOptions,
+  type WasmKernels,
+} from './kernels/index.js';
 export { TOY_DATASETS, toyDataset, type ToyName, type ToyOptions } from './data/toy.js';
 export {
   PREPROCESSINGS,
