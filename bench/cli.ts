@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { LIBRARIES, NETS, type LibraryName, type NetName } from './protocol.js';
+
+export interface BenchOptions {
+  quick: boolean;
+  nets: NetName[];
+  /** null: the default set (all available; the quick run leaves out the slow tfjs-cpu). */
+  libraries: LibraryName[] | null;
+  epochs: number;
+  seed: number;
+  /** Reruns of a measurement that other processes disturbed (see NOISY_OTHER_CORES). */
+  retries: number;
+  outDir: string;
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+
+Trains the benchmark nets with backprop and its peers, one process at a time, prints a table and
+writes bench/results/<date>-<commit>.json.
+
+  --quick            a short subset (small samples, fewer repeats): under a minute
+  --net LIST         nets to run, comma-separated: ${NETS.join(', ')} (default: all)
+  --library LIST     libraries: ${LIBRARIES.join(', ')}
+                     (default: all available; --quick leaves out tfjs-cpu)
+  --epochs N         epochs of the accuracy run (default 1)
+  --seed N           seed of the initial weights and batch order (default 1)
+  --retries N        reruns of a measurement disturbed by other processes (default 1; quick 0)
+  --out DIR          where the JSON goes (default bench/results)
+  --help`;
+
+/** Parses the command line; throws an Error with one clear line on a bad flag or value. */
+export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      net: { type: 'string', multiple: true },
+      library: { type: 'string', multiple: true },
+      epochs: { type: 'string' },
+      seed: { type: 'string' },
+      retries: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return 'help';
+  return {
+    quick: values.quick,
+    nets: pick('--net', values.net, NETS),
+    libraries: values.library ? pick('--library', values.library, LIBRARIES) : null,
+    epochs: integer('--epochs', values.epochs, 1, 1),
+    seed: integer('--seed', values.seed, 1, 0),
+    retries: integer('--retries', values.retries, values.quick ? 0 : 1, 0),
+    outDir: values.out ?? 'bench/results',
+  };
+}
+
+/** Values of a repeatable, comma-separated flag, checked against the valid ones; all when absent. */
+function pick<T extends string>(flag: string, given: string[] | undefined, valid: readonly T[]): T[] {
+  if (!given) return [...valid];
+  const names = given.flatMap((g) => g.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(valid as readonly string[]).includes(n)) throw new Error(`${flag}: unknown ${JSON.stringify(n)}; valid: ${valid.join(', ')}`);
+  }
+  return valid.filter((v) => names.includes(v));
+}
+
+function integer(flag: string, given: string | undefined, fallback: number, min: number): number {
+  if (given === undefined) return fallback;
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer ≥ ${min}, got ${JSON.stringify(given)}`);
+  return n;
+}

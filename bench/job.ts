@@ -1,0 +1,83 @@
+import { BatchOrder } from './batches.js';
+import { loadBenchData } from './data.js';
+import { testMetrics } from './evaluate.js';
+import { InterferenceMeter } from './interference.js';
+import { measureRate } from './measure.js';
+import type { ChildResult, Job } from './protocol.js';
+import { trainerFactory } from './runners/index.js';
+import { initialWeights } from './weights.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * One (net, library) measurement, in this order:
+ * 1. training throughput: warm-up, then the median of timed segments (full batches, shuffled);
+ * 2. back to the initial weights, then the accuracy run: `epochs` full epochs, timed as a whole;
+ * 3. inference throughput on the test set, batches of `inferBatch`, warm-up excluded;
+ * 4. test accuracy of the trained weights on the whole test split; peak RSS of this process.
+ */
+export async function runJob(job: Job, log: (message: string) => void): Promise<ChildResult> {
+  const spec = job.spec;
+  const data = loadBenchData(spec, { train: job.trainSamples, test: job.testSamples });
+  const rssAfterDataMB = process.memoryUsage().rss / MiB;
+  const trainer = await (await trainerFactory(job.library as Exclude<Job['library'], 'pytorch'>))({
+    spec,
+    data,
+    init: initialWeights(spec, job.seed),
+    job,
+  });
+  const meter = new InterferenceMeter();
+
+  const warmupBatches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
+  const train = await measureRate((steps) => trainer.train(warmupBatches, steps, true), spec.batchSize, job.timing, meter);
+  log(`train ${Math.round(train.median)} samples/s (segments ${Math.round(train.min)}–${Math.round(train.max)})`);
+
+  await trainer.reset();
+  const batches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
+  const steps = job.epochs * batches.batchesPerEpoch;
+  const started = performance.now();
+  await trainer.train(batches, steps, false);
+  const epochSeconds = (performance.now() - started) / 1000;
+  log(`${job.epochs} epoch(s) in ${epochSeconds.toFixed(1)} s`);
+
+  const inferBatch = Math.min(job.inferBatch, data.test.count);
+  const test = data.test;
+  let next = 0;
+  const infer = await measureRate(
+    async (calls) => {
+      for (let c = 0; c < calls; c++) {
+        // Full batches only, cycling through the test set.
+        if (next + inferBatch > test.count) next = 0;
+        await trainer.predict(test.x.subarray(next * data.inputs, (next + inferBatch) * data.inputs), inferBatch);
+        next += inferBatch;
+      }
+    },
+    inferBatch,
+    job.timing,
+    meter,
+  );
+  const testAccuracy = (await testMetrics(trainer, test, spec, inferBatch)).accuracy;
+  log(`infer ${Math.round(infer.median)} samples/s, test accuracy ${testAccuracy.toFixed(4)}`);
+  trainer.dispose();
+
+  return {
+    net: job.net,
+    library: job.library,
+    backend: trainer.backend,
+    threads: trainer.threads,
+    epochs: job.epochs,
+    trainSamplesPerSec: Math.round(train.median),
+    inferSamplesPerSec: Math.round(infer.median),
+    testAccuracy,
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    train,
+    infer,
+    epochSamplesPerSec: Math.round((job.epochs * data.train.count) / epochSeconds),
+    trainSamples: data.train.count,
+    testSamples: test.count,
+    rssAfterDataMB: Math.round(rssAfterDataMB),
+    interference: meter.result(),
+    loop: trainer.loop,
+    ...(trainer.versions ? { versions: trainer.versions } : {}),
+  };
+}

@@ -1,0 +1,71 @@
+import type { NetName } from './protocol.js';
+
+/** One benchmark network, described once so that every library builds exactly the same thing. */
+export interface NetSpec {
+  name: NetName;
+  /** Layer sizes, input first: [784, 30, 10] */
+  sizes: readonly number[];
+  hidden: 'sigmoid' | 'tanh' | 'relu';
+  /** sigmoid output with MSE, or softmax output with cross-entropy (peers fuse softmax into the loss) */
+  output: 'sigmoid' | 'softmax';
+  loss: 'mse' | 'cross-entropy';
+  optimizer: 'sgd' | 'adam';
+  learningRate: number;
+  batchSize: number;
+  data: 'xor' | 'fashion-mnist';
+  description: string;
+}
+
+export const NET_SPECS: Readonly<Record<NetName, NetSpec>> = {
+  // Per-call overhead dominates: a step is a few hundred flops.
+  tiny: {
+    name: 'tiny',
+    sizes: [2, 8, 1],
+    hidden: 'tanh',
+    output: 'sigmoid',
+    loss: 'mse',
+    optimizer: 'sgd',
+    learningRate: 0.5,
+    batchSize: 4,
+    data: 'xor',
+    description: '2-8-1 tanh/sigmoid, MSE, SGD η=0.5, batch 4, XOR points',
+  },
+  // The textbook network (Nielsen, ch. 1) on Fashion-MNIST.
+  seed: {
+    name: 'seed',
+    sizes: [784, 30, 10],
+    hidden: 'sigmoid',
+    output: 'sigmoid',
+    loss: 'mse',
+    optimizer: 'sgd',
+    learningRate: 3.0,
+    batchSize: 10,
+    data: 'fashion-mnist',
+    description: '784-30-10 sigmoid, MSE, SGD η=3.0, batch 10, Fashion-MNIST',
+  },
+  modern: {
+    name: 'modern',
+    sizes: [784, 256, 128, 10],
+    hidden: 'relu',
+    output: 'softmax',
+    loss: 'cross-entropy',
+    optimizer: 'adam',
+    learningRate: 1e-3,
+    batchSize: 128,
+    data: 'fashion-mnist',
+    description: '784-256-128-10 ReLU, softmax cross-entropy, Adam 1e-3, batch 128, Fashion-MNIST',
+  },
+};
+
+/** Adam's constants, the same in every library (the usual defaults). */
+export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+
+/** Number of (weight, bias) layers. */
+export function layerCount(spec: NetSpec): number {
+  return spec.sizes.length - 1;
+}
+
+/** The activation of layer l (0-based). */
+export function activationOf(spec: NetSpec, l: number): NetSpec['hidden'] | NetSpec['output'] {
+  return l === layerCount(spec) - 1 ? spec.output : spec.hidden;
+}

@@ -1,0 +1,79 @@
+import { sharedMemorySupported, wasmSimdSupported } from '../src/kernels/index.js';
+import { threadsSupported } from '../src/kernels/wasm/threads.js';
+import type { BenchOptions } from './cli.js';
+import { NET_SPECS } from './nets.js';
+import { LIBRARIES, type Job, type LibraryName, type NetName, type Timing } from './protocol.js';
+
+/**
+ * Full run: about 1 s of warm-up, then five segments of about 1.5 s each, per measurement. The
+ * accuracy run is separate and always whole epochs, however slow the library (tfjs-cpu takes
+ * minutes for an epoch of the modern net), so that accuracies compare like for like.
+ */
+export const FULL_TIMING: Timing = { warmupSeconds: 1, warmupSteps: 5, segments: 5, segmentSeconds: 1.5, minSegmentSteps: 3 };
+/** Quick run: a taste, not a measurement to quote. */
+export const QUICK_TIMING: Timing = { warmupSeconds: 0.15, warmupSteps: 3, segments: 3, segmentSeconds: 0.15, minSegmentSteps: 2 };
+/** The quick run trains and tests on the first samples only. */
+export const QUICK_SAMPLES = { train: 2000, test: 1000 } as const;
+/** Test samples per predict call when measuring inference. */
+export const INFER_BATCH = 1000;
+
+/** One library configuration: a row of the table. */
+export interface Variant {
+  library: LibraryName;
+  backend: string;
+  threads: number;
+}
+
+export interface Availability {
+  torch: boolean;
+  cores: number;
+}
+
+/** The libraries a quick run covers unless --library says otherwise (tfjs-cpu alone would take longer than the rest). */
+const QUICK_LIBRARIES: readonly LibraryName[] = ['backprop', 'tfjs-wasm', 'jax-js', 'pytorch'];
+
+/**
+ * The rows to run, in table order, and why any were left out. A quick run keeps only the headline
+ * configuration of each library (backprop js and wasm with all threads, PyTorch with all threads).
+ */
+export function variants(options: BenchOptions, available: Availability): { variants: Variant[]; skipped: string[] } {
+  const all = available.cores;
+  const wanted = options.libraries ?? (options.quick ? QUICK_LIBRARIES : LIBRARIES);
+  const skipped: string[] = [];
+  const rows: (Variant & { headline: boolean })[] = [{ library: 'backprop', backend: 'js', threads: 1, headline: true }];
+  if (!wasmSimdSupported()) skipped.push('backprop wasm: this runtime lacks WebAssembly SIMD');
+  else {
+    rows.push({ library: 'backprop', backend: 'wasm', threads: 1, headline: all === 1 });
+    if (all > 1 && sharedMemorySupported() && threadsSupported()) rows.push({ library: 'backprop', backend: 'wasm', threads: all, headline: true });
+    else if (all > 1) skipped.push('backprop wasm with all threads: no shared WebAssembly memory or worker threads here');
+  }
+  rows.push(
+    { library: 'tfjs-cpu', backend: 'cpu', threads: 1, headline: true },
+    { library: 'tfjs-wasm', backend: 'wasm', threads: 1, headline: true },
+    { library: 'jax-js', backend: 'wasm', threads: 1, headline: true },
+  );
+  if (!available.torch) {
+    if (wanted.includes('pytorch')) skipped.push('pytorch: `/usr/bin/python3 -c "import torch"` failed');
+  } else {
+    rows.push({ library: 'pytorch', backend: 'cpu', threads: 1, headline: all === 1 });
+    if (all > 1) rows.push({ library: 'pytorch', backend: 'cpu', threads: all, headline: true });
+  }
+  const chosen = rows.filter((r) => wanted.includes(r.library) && (!options.quick || r.headline));
+  return { variants: chosen.map(({ library, backend, threads }) => ({ library, backend, threads })), skipped };
+}
+
+export function makeJob(net: NetName, v: Variant, options: BenchOptions): Job {
+  return {
+    net,
+    spec: NET_SPECS[net],
+    library: v.library,
+    backend: v.backend,
+    threads: v.threads,
+    epochs: options.epochs,
+    seed: options.seed,
+    trainSamples: options.quick ? QUICK_SAMPLES.train : null,
+    testSamples: options.quick ? QUICK_SAMPLES.test : null,
+    inferBatch: INFER_BATCH,
+    timing: options.quick ? QUICK_TIMING : FULL_TIMING,
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * What the benchmark's parent process sends to each child (a Job, as one JSON argument) and what
+ * the child prints back (one line: RESULT_MARKER + JSON). The Python child (torch_bench.py) speaks
+ * the same protocol, so keep the two in step.
+ */
+
+import type { NetSpec } from './nets.js';
+
+export const NETS = ['tiny', 'seed', 'modern'] as const;
+export type NetName = (typeof NETS)[number];
+
+export const LIBRARIES = ['backprop', 'tfjs-cpu', 'tfjs-wasm', 'jax-js', 'pytorch'] as const;
+export type LibraryName = (typeof LIBRARIES)[number];
+
+/** A child prints exactly one line starting with this; everything else it prints is progress or noise. */
+export const RESULT_MARKER = '@@bench-result ';
+
+/** How throughput is measured; every field is the same for every library in one run. */
+export interface Timing {
+  /** Warm-up before any timed segment: at least this long and at least warmupSteps calls (JIT, caches, lazy init). */
+  warmupSeconds: number;
+  warmupSteps: number;
+  /** Timed segments; the reported rate is their median. */
+  segments: number;
+  /** Target length of one segment; the number of calls per segment is calibrated from the warm-up's rate. */
+  segmentSeconds: number;
+  /** Fewest calls in a segment, so that one slow call cannot be a whole segment. */
+  minSegmentSteps: number;
+}
+
+export interface Job {
+  net: NetName;
+  /** The net itself (from nets.ts), so that the Python child need not repeat the definitions. */
+  spec: NetSpec;
+  library: LibraryName;
+  /** 'js' | 'wasm' for backprop; the peer's backend otherwise ('cpu', 'wasm'). */
+  backend: string;
+  /** Threads asked for (the child reports the threads actually used). */
+  threads: number;
+  epochs: number;
+  /** Seed of the initial weights (all libraries start from the same ones) and of the batch order. */
+  seed: number;
+  /** Use only the first trainSamples / testSamples samples (the quick run); null: all of them. */
+  trainSamples: number | null;
+  testSamples: number | null;
+  /** Samples per predict call when measuring inference. */
+  inferBatch: number;
+  timing: Timing;
+  /** For the Python child: float32 initial weights, W(1), b(1), W(2), ... (W units × inputs, row-major). */
+  initialWeightsPath?: string;
+  /** For the Python child, when the data is not Fashion-MNIST: float32 train x, train y, test x, test y. */
+  rawDataPath?: string;
+  /** Samples in each split of rawDataPath (before trainSamples / testSamples apply). */
+  rawDataCounts?: { train: number; test: number };
+  /** For the Python child: int32 sample order of each epoch of the accuracy run (epochs × train samples). */
+  epochOrderPath?: string;
+  /** For the Python child: where the Fashion-MNIST IDX files are. */
+  fashionMnistDir?: string;
+}
+
+/** One timed measurement: the median rate and its spread, so a reader can judge the noise. */
+export interface RateStats {
+  /** Median over the segments, samples per second. */
+  median: number;
+  min: number;
+  max: number;
+  segments: number;
+  /** Samples processed in each segment. */
+  samplesPerSegment: number;
+}
+
+/** CPU time that other processes used while we measured: a busy machine makes every number suspect. */
+export interface Interference {
+  /** Average number of cores busy with other processes during the timed segments (0 on a quiet machine). */
+  otherCores: number;
+  /** Average number of cores this process used (worker threads included). */
+  ownCores: number;
+}
+
+export interface ChildResult {
+  net: NetName;
+  library: LibraryName;
+  backend: string;
+  threads: number;
+  epochs: number;
+  trainSamplesPerSec: number;
+  inferSamplesPerSec: number;
+  testAccuracy: number;
+  peakRssMB: number;
+  /** Details behind the headline numbers. */
+  train: RateStats;
+  infer: RateStats;
+  /** Samples per second over the whole accuracy run (all epochs, wall clock, everything included). */
+  epochSamplesPerSec: number;
+  trainSamples: number;
+  testSamples: number;
+  /** RSS right after loading the data set, before the library does anything: the data's share of peakRssMB. */
+  rssAfterDataMB: number;
+  interference: Interference | null;
+  /** How this library's loop is written (one line). */
+  loop: string;
+  /** Library versions the child saw (e.g. torch's, only known inside Python). */
+  versions?: Record<string, string>;
+}

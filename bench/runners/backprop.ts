@@ -1,0 +1,44 @@
+import { Matrix } from '../../src/tensor/matrix.js';
+import { buildNetwork, buildOptimizer } from '../weights.js';
+import type { CreateTrainer } from './types.js';
+
+/**
+ * backprop: the loop of `Network.fit` without its bookkeeping (accuracy count, callbacks, yielding
+ * to the event loop): load the batch into the network's buffers, then forward, cost, backward and
+ * the optimizer step. Weights, batch buffers and optimizer state are allocated once. The kernels
+ * are chosen as users choose them: `network(..., {backend, threads})`.
+ */
+export const createBackpropTrainer: CreateTrainer = async ({ spec, data, init, job }) => {
+  const backend = job.backend === 'wasm' ? 'wasm' : 'js';
+  const net = buildNetwork(spec, job.seed, { backend, threads: job.threads });
+  let optimizer = buildOptimizer(spec);
+  const X = new Matrix(data.train.count, data.inputs, data.train.x);
+  const Y = new Matrix(data.train.count, data.outputs, data.train.y);
+  const kernels = net.kernels as typeof net.kernels & { threads?: number; dispose?: () => void };
+  return {
+    backend: kernels.name,
+    threads: kernels.threads ?? 1,
+    loop: 'net.loadBatch + net.stepLoaded per batch (the inner loop of net.fit)',
+    async train(batches, steps, fullOnly) {
+      for (let s = 0; s < steps; s++) {
+        const { start, size } = batches.take(fullOnly);
+        net.loadBatch(X, Y, batches.order, start, size);
+        net.stepLoaded(size, optimizer);
+      }
+    },
+    async predict(x, rows) {
+      return net.predict(new Matrix(rows, data.inputs, x)).data as Float32Array;
+    },
+    async reset() {
+      // The layers' W and b are live arrays (in the kernels' memory for wasm): write into them.
+      net.layers.forEach((layer, l) => {
+        layer.W.set(init.W[l]!);
+        layer.b.set(init.b[l]!);
+      });
+      optimizer = buildOptimizer(spec);
+    },
+    dispose() {
+      kernels.dispose?.();
+    },
+  };
+};

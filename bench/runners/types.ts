@@ -1,0 +1,37 @@
+import type { BatchOrder } from '../batches.js';
+import type { BenchData } from '../data.js';
+import type { NetSpec } from '../nets.js';
+import type { Job } from '../protocol.js';
+import type { InitialWeights } from '../weights.js';
+
+/**
+ * One library's training loop for one net, written the way a user of that library would write it
+ * for speed. The benchmark harness drives it; the runner never times anything itself.
+ */
+export interface Trainer {
+  /** The backend and thread count actually in use (may differ from what the job asked for). */
+  readonly backend: string;
+  readonly threads: number;
+  /** One line saying how the loop is written, stored with the result. */
+  readonly loop: string;
+  readonly versions?: Record<string, string>;
+  /**
+   * Runs `steps` optimizer steps on the next batches of `batches` (full-size ones only when
+   * `fullOnly`), resolving once all the work is finished.
+   */
+  train(batches: BatchOrder, steps: number, fullOnly: boolean): Promise<void>;
+  /** The outputs (rows × outputs, row-major) for x (rows × inputs), read back into JavaScript. */
+  predict(x: Float32Array, rows: number): Promise<Float32Array>;
+  /** Back to the initial weights with a fresh optimizer, for the accuracy run. */
+  reset(): Promise<void>;
+  dispose(): void;
+}
+
+export interface TrainerContext {
+  spec: NetSpec;
+  data: BenchData;
+  init: InitialWeights;
+  job: Job;
+}
+
+export type CreateTrainer = (ctx: TrainerContext) => Promise<Trainer>;

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { BatchOrder, epochOrders } from '../../bench/batches.js';
+import { parseOptions } from '../../bench/cli.js';
+import { InterferenceMeter } from '../../bench/interference.js';
+import { measureRate, median } from '../../bench/measure.js';
+import { NET_SPECS } from '../../bench/nets.js';
+import type { ChildResult } from '../../bench/protocol.js';
+import { ratios } from '../../bench/report.js';
+import { kernelOf, initialWeights, transposed } from '../../bench/weights.js';
+
+describe('batch order', () => {
+  it('visits every sample once per epoch, the last batch short unless full batches are asked for', () => {
+    const b = new BatchOrder(10, 4, 7);
+    const seen: number[] = [];
+    const sizes: number[] = [];
+    for (let i = 0; i < b.batchesPerEpoch; i++) {
+      const { start, size } = b.take(false);
+      sizes.push(size);
+      seen.push(...b.order.subarray(start, start + size));
+    }
+    expect(sizes).toEqual([4, 4, 2]);
+    expect([...seen].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+    const full = new BatchOrder(10, 4, 7);
+    const fullSizes = Array.from({ length: 5 }, () => full.take(true).size);
+    expect(fullSizes).toEqual([4, 4, 4, 4, 4]);
+    expect(full.epochs).toBe(2);
+  });
+
+  it('hands the Python child the same shuffles the JavaScript children train on', () => {
+    const count = 23;
+    const orders = epochOrders(count, 3, 2);
+    const b = new BatchOrder(count, 5, 3);
+    for (let e = 0; e < 2; e++) {
+      const epoch: number[] = [];
+      for (let i = 0; i < b.batchesPerEpoch; i++) {
+        const { start, size } = b.take(false);
+        epoch.push(...b.order.subarray(start, start + size));
+      }
+      expect(epoch).toEqual([...orders.subarray(e * count, (e + 1) * count)]);
+    }
+  });
+});
+
+describe('weights for right-multiplying libraries', () => {
+  it('transposes W (units × inputs) into the [inputs, units] kernel', () => {
+    // W = [[1, 2, 3], [4, 5, 6]] (2 units, 3 inputs) → K = [[1, 4], [2, 5], [3, 6]]
+    expect([...transposed(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 3)]).toEqual([1, 4, 2, 5, 3, 6]);
+    const init = initialWeights(NET_SPECS.tiny, 1);
+    const k = kernelOf(NET_SPECS.tiny, init, 0);
+    expect(k.shape).toEqual([2, 8]);
+    expect(k.data[1 * 8 + 3]).toBe(init.W[0]![3 * 2 + 1]);
+  });
+});
+
+describe('measurement', () => {
+  it('takes the median', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('excludes the warm-up and times the calibrated segments', async () => {
+    const calls: number[] = [];
+    const timing = { warmupSeconds: 0, warmupSteps: 4, segments: 3, segmentSeconds: 0.01, minSegmentSteps: 2 };
+    const stats = await measureRate(
+      async (n) => {
+        calls.push(n);
+        const until = performance.now() + n * 0.5;
+        while (performance.now() < until);
+      },
+      10,
+      timing,
+      new InterferenceMeter(),
+    );
+    // Warm-up chunks double (1, 2, 4 ≥ 4 steps), then 3 segments of ≈ 0.01 s / 0.5 ms = 20 calls.
+    expect(calls.slice(0, 3)).toEqual([1, 2, 4]);
+    expect(calls.length).toBe(6);
+    expect(stats.segments).toBe(3);
+    // 10 samples per 0.5 ms call: 20,000 samples/s at most.
+    expect(stats.median).toBeGreaterThan(5_000);
+    expect(stats.median).toBeLessThanOrEqual(20_000);
+  });
+});
+
+describe('command line', () => {
+  it('reads filters and rejects unknown names with one line', () => {
+    const o = parseOptions(['--quick', '--net', 'seed,modern', '--library', 'backprop', '--epochs', '3']);
+    expect(o).toMatchObject({ quick: true, nets: ['seed', 'modern'], libraries: ['backprop'], epochs: 3, retries: 0 });
+    expect(() => parseOptions(['--net', 'huge'])).toThrow(/--net: unknown "huge"; valid: tiny, seed, modern/);
+    expect(() => parseOptions(['--epochs', '0'])).toThrow(/--epochs must be an integer ≥ 1/);
+  });
+});
+
+describe('ratios', () => {
+  it('divides each backprop row by each peer row of the same net', () => {
+    const row = (library: ChildResult['library'], backend: string, train: number, infer: number) =>
+      ({ net: 'seed', library, backend, threads: 1, trainSamplesPerSec: train, inferSamplesPerSec: infer }) as ChildResult;
+    const r = ratios([row('backprop', 'wasm', 120_000, 200_000), row('tfjs-wasm', 'wasm', 6_000, 400_000)]);
+    expect(r).toEqual([
+      { net: 'seed', backprop: { backend: 'wasm', threads: 1 }, peer: { library: 'tfjs-wasm', backend: 'wasm', threads: 1 }, train: 20, infer: 0.5 },
+    ]);
+  });
+});
