@@ -1,7 +1,9 @@
 /**
  * `backprop playground`: serves the built playground (dist-web/, made by `npm run build:web`) on
  * localhost and prints its address. The site is static, so this is a small file server: GET and
- * HEAD only, no directory listings, nothing outside the site's directory.
+ * HEAD only, no directory listings, nothing outside the site's directory. Every response carries
+ * the cross-origin isolation headers (COOP/COEP), so that the page has SharedArrayBuffer and the
+ * WebAssembly kernels train with threads.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -48,6 +50,12 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/** Cross-origin isolation: `crossOriginIsolated` becomes true, so SharedArrayBuffer (wasm threads) exists. */
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+} as const;
+
 function handler(root: string): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void (async () => {
@@ -75,6 +83,7 @@ function handler(root: string): (req: IncomingMessage, res: ServerResponse) => v
           'content-length': body.length,
           'cache-control': 'no-cache',
           'x-content-type-options': 'nosniff',
+          ...ISOLATION_HEADERS,
         });
         res.end(req.method === 'HEAD' ? undefined : body);
       } catch {

@@ -1,20 +1,20 @@
 /** `backprop playground`'s server: serves the built site on localhost, nothing else. */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { playground, playgroundRoot, type PlaygroundServer } from '../../src/cli/playground.js';
 import { OptionError } from '../../src/errors.js';
 
-function get(url: string, path: string, method = 'GET'): Promise<{ status: number; type: string | undefined; body: string }> {
+function get(url: string, path: string, method = 'GET'): Promise<{ status: number; type: string | undefined; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((ok, fail) => {
     const u = new URL(url);
     const req = request({ host: u.hostname, port: u.port, path, method }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => ok({ status: res.statusCode ?? 0, type: res.headers['content-type'], body }));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, type: res.headers['content-type'], body, headers: res.headers }));
     });
     req.on('error', fail);
     req.end();
@@ -49,6 +49,11 @@ describe('backprop playground (server)', () => {
     expect(index.body).toContain('<title>site</title>');
     const js = await get(srv.url, '/assets/a.js');
     expect(js.type).toContain('text/javascript');
+    // cross-origin isolated (SharedArrayBuffer: the wasm kernels' threads), the page and its scripts alike
+    for (const r of [index, js]) {
+      expect(r.headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(r.headers['cross-origin-embedder-policy']).toBe('require-corp');
+    }
     expect((await get(srv.url, '/nothing.js')).status).toBe(404);
     expect((await get(srv.url, '/', 'HEAD')).status).toBe(200);
     expect((await get(srv.url, '/', 'POST')).status).toBe(405);

@@ -32,6 +32,7 @@ interface PageApi {
   weights: { W: number[]; b: number[] }[];
   sample: { set: 'train' | 'test'; index: number; x: number[]; y: number[] } | null;
   learningRate: number;
+  kernels: { requested: string; backend: string; threads: number; shared: boolean; crossOriginIsolated: boolean; note: string | null } | null;
 }
 
 /** Waits for the snapshot of the current run (a control change restarts the run), then reads the page API. */
@@ -114,6 +115,11 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     // every neuron has its heat map, every weight its line
     expect(await page.locator('[data-testid=network] .neuron canvas').count()).toBe(2 + 4 + 2 + 1);
     expect(await page.locator('[data-testid=network] line.link').count()).toBe(2 * 4 + 4 * 2 + 2 * 1);
+    // served cross-origin isolated, the worker trains on the wasm kernels with a thread per core
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+    expect(p.kernels).toEqual({ requested: 'auto', backend: 'wasm', threads: Math.min(cores, 64), shared: true, crossOriginIsolated: true, note: null });
+    expect(await page.locator('[data-testid=kernels]').textContent()).toBe(`wasm · ${Math.min(cores, 64)} thread${cores === 1 ? '' : 's'}`);
     await page.close();
     expect(consoleErrors).toEqual([]);
   });
@@ -167,6 +173,16 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     expect(await page.locator('[data-testid=epoch]').textContent()).toBe('0');
     expect((await api(page)).weights).toEqual(initial);
     expect(before.config.layers.length).toBe(3);
+    // the JavaScript kernels on request: the same initial weights, and training runs on them
+    await page.selectOption('[data-testid=backend]', 'js');
+    p = await settled(page);
+    expect(p.kernels).toMatchObject({ requested: 'js', backend: 'js', threads: 1 });
+    expect(await page.locator('[data-testid=kernels]').textContent()).toBe('js');
+    expect(p.weights).toEqual(initial);
+    await page.waitForFunction(() => location.hash.includes('backend=js'));
+    await page.click('[data-testid=step]');
+    await page.waitForFunction(() => window.__backprop.epoch === 1 && !window.__backprop.playing);
+    expect((await api(page)).weights).not.toEqual(initial);
     await page.close();
     expect(consoleErrors).toEqual([]);
   });

@@ -1,6 +1,7 @@
 /**
  * Helpers of the browser tests: build the playground into a temporary directory, serve it on a
- * random localhost port with node:http, and start Debian's Chromium through playwright-core.
+ * random localhost port with node:http (cross-origin isolated unless told otherwise), and start
+ * Debian's Chromium through playwright-core.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -46,9 +47,21 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
+/** The two headers that make a page cross-origin isolated (SharedArrayBuffer, so wasm threads). */
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+} as const;
+
+export interface ServeOptions {
+  /** Send COOP/COEP with every response (default true), as `backprop playground` and the Vite servers do. */
+  isolated?: boolean;
+}
+
 /** A static file server for `dir` on 127.0.0.1 and a free port. */
-export async function serveStatic(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveStatic(dir: string, options: ServeOptions = {}): Promise<{ url: string; close: () => Promise<void> }> {
   const root = resolve(dir);
+  const isolation = options.isolated === false ? {} : ISOLATION_HEADERS;
   const server: Server = createServer((req, res) => {
     void (async () => {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -60,7 +73,7 @@ export async function serveStatic(dir: string): Promise<{ url: string; close: ()
       try {
         if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
         const body = await readFile(file);
-        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...isolation }).end(body);
       } catch {
         res.writeHead(404).end('not found');
       }

@@ -30,6 +30,7 @@ describe('playground state in the URL hash', () => {
         { x1: -1.125, x2: 0.75, label: 2 },
       ],
       epoch: 123,
+      backend: 'js',
     };
     expect(fromHash(`#${toHash(s)}`)).toEqual(s);
     expect(fromHash(toHash({ ...defaultState(), hidden: [] })).hidden).toEqual([]);

@@ -10,7 +10,7 @@ import { mountChain } from './chain.js';
 import { DOMAIN, featureLabel, featureRows, featureValue, gridPoints, makeData, parsePointsCsv, targetRows, type RunData, type Sample } from './data.js';
 import { CLASS_COLORS, css, drawAxes, drawLossChart, drawPoints, fromPixel, NetworkView, outputColor, paintGrid, toPixel } from './draw.js';
 import { codeOf, modelConfig, networkWithWeights, outputOf, type ModelConfig } from './model.js';
-import type { EpochPoint, FromWorker, Snapshot, ToWorker } from './protocol.js';
+import type { EpochPoint, FromWorker, KernelInfo, Snapshot, ToWorker } from './protocol.js';
 import { FEATURES, fromHash, MAX_LAYERS, MAX_UNITS, toHash, type State } from './state.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -53,6 +53,8 @@ interface PageApi {
   weights: { W: number[]; b: number[] }[];
   sample: { set: 'train' | 'test'; index: number; x1: number; x2: number; x: number[]; y: number[] } | null;
   learningRate: number;
+  /** the kernels training runs on (null until the first snapshot) */
+  kernels: KernelInfo | null;
   /** C of the backward view's sample, as explain() gave it */
   explanationLoss: number | null;
   /** client coordinates of a data point on the plane (to click it) */
@@ -81,6 +83,7 @@ function publish(): void {
         ? { set: selected.set, index: selected.index, x1: s.x1, x2: s.x2, x: featureRows([s], state.features)[0]!, y: targetRows([s], data)[0]! }
         : null,
     learningRate: state.learningRate,
+    kernels: snap ? { ...snap.kernels } : null,
     explanationLoss: explanation?.loss ?? null,
     screenPoint(set, index) {
       const p = (set === 'train' ? data.train : data.test)[index];
@@ -158,6 +161,7 @@ function reset(toEpoch = 0): void {
       xTest: featureRows(data.test, state.features),
       yTest: targetRows(data.test, data),
       grid: featureRows(grid, state.features),
+      backend: state.backend,
     },
   });
   state.epoch = toEpoch;
@@ -221,6 +225,7 @@ function syncControls(): void {
   const choices = [...new Set([...lrChoices, state.learningRate])].sort((a, b) => a - b);
   lr.replaceChildren(...choices.map((v) => new Option(String(v), String(v), false, v === state.learningRate)));
   $<HTMLInputElement>('batch').value = String(state.batchSize);
+  $<HTMLSelectElement>('backend').value = state.backend;
   // features
   const feats = $('features');
   feats.replaceChildren(
@@ -327,6 +332,7 @@ function bind(): void {
   choose('cost', (s, v) => (s.cost = v as State['cost']));
   choose('optimizer', (s, v) => (s.optimizer = v as State['optimizer']));
   choose('lr', (s, v) => (s.learningRate = Number(v)));
+  choose('backend', (s, v) => (s.backend = v as State['backend']));
   $('add-layer').addEventListener('click', () => change((s) => s.hidden.push(s.hidden[s.hidden.length - 1] ?? 4)));
   $('remove-layer').addEventListener('click', () => change((s) => s.hidden.pop()));
   $('reset').addEventListener('click', () => reset(0));
@@ -591,9 +597,24 @@ function render(): void {
   $('epoch').textContent = String(snap?.epoch ?? 0);
   set('train-loss', snap?.trainLoss ?? null);
   set('test-loss', snap?.testLoss ?? null);
+  showKernels(snap?.kernels ?? null);
   const acc = $('test-acc');
   acc.textContent = data.task === 'classification' && snap?.testAccuracy != null ? `${(snap.testAccuracy * 100).toFixed(1)}%` : '–';
   publish();
+}
+
+/** The kernels' status text: "wasm · 2 threads", with the reason in its title when it is less than asked for. */
+function showKernels(k: KernelInfo | null): void {
+  const e = $('kernels');
+  if (!k) return; // (between runs: keep the last one)
+  const text = k.backend === 'wasm' ? `wasm · ${k.threads} thread${k.threads === 1 ? '' : 's'}` : 'js';
+  if (e.textContent === text && e.dataset['note'] === (k.note ?? '')) return;
+  e.textContent = text;
+  e.dataset['backend'] = k.backend;
+  e.dataset['threads'] = String(k.threads);
+  e.dataset['note'] = k.note ?? '';
+  const what = k.backend === 'wasm' ? `WebAssembly SIMD kernels on ${k.threads} thread${k.threads === 1 ? '' : 's'}, ${k.shared ? 'shared' : 'ordinary'} memory` : 'JavaScript kernels';
+  e.title = `${what}; cross-origin isolated: ${k.crossOriginIsolated ? 'yes' : 'no'}${k.note ? ` — ${k.note}` : ''}`;
 }
 
 // ---------------------------------------------------------------- start

@@ -3,6 +3,7 @@
  */
 import type { ActivationId } from '../../src/activations/index.js';
 import type { LossId } from '../../src/losses/index.js';
+import { jsKernels, type Kernels } from '../../src/kernels/index.js';
 import type { DenseSpec } from '../../src/nn/dense.js';
 import { network, type Network } from '../../src/nn/network.js';
 import { featureLabel, type RunData } from './data.js';
@@ -34,8 +35,9 @@ export function modelConfig(s: State, data: Pick<RunData, 'task' | 'outputs'>): 
   };
 }
 
-export function buildNetwork(c: ModelConfig): Network {
-  return network([c.inputs, ...c.layers], { loss: c.loss, init: c.init, seed: c.seed });
+/** The network of a configuration, on the given kernels (the training worker's; default: the library's choice). */
+export function buildNetwork(c: ModelConfig, kernels?: Kernels): Network {
+  return network([c.inputs, ...c.layers], { loss: c.loss, init: c.init, seed: c.seed, ...(kernels ? { kernels } : {}) });
 }
 
 export interface LayerWeights {
@@ -43,9 +45,12 @@ export interface LayerWeights {
   b: Float32Array;
 }
 
-/** A network of this configuration holding the given weights (for explain, exports). */
+/**
+ * A network of this configuration holding the given weights (for explain, exports), on the
+ * JavaScript kernels: the page makes one per explained point, and these need no memory of their own.
+ */
 export function networkWithWeights(c: ModelConfig, weights: readonly LayerWeights[]): Network {
-  const net = network([c.inputs, ...c.layers], { loss: c.loss, init: 'zeros', seed: c.seed });
+  const net = network([c.inputs, ...c.layers], { loss: c.loss, init: 'zeros', seed: c.seed, kernels: jsKernels });
   net.layers.forEach((l, i) => {
     l.W.set(weights[i]!.W);
     l.b.set(weights[i]!.b);

@@ -1,6 +1,6 @@
 /** Messages between the page and the training worker. */
 import type { LayerWeights, ModelConfig } from './model.js';
-import type { OptimizerName } from './state.js';
+import type { BackendName, OptimizerName } from './state.js';
 
 export interface TrainSetup {
   model: ModelConfig;
@@ -15,6 +15,23 @@ export interface TrainSetup {
   yTest: number[][];
   /** network inputs of the heat-map grid, GRID² rows */
   grid: number[][];
+  /** the kernels to train on */
+  backend: BackendName;
+}
+
+/** The kernels the worker trains on, as the library made them. */
+export interface KernelInfo {
+  /** what the state asked for */
+  requested: BackendName;
+  /** 'wasm' or 'js' */
+  backend: string;
+  /** threads sharing the large products (the worker's own included) */
+  threads: number;
+  /** whether the wasm memory is shared (SharedArrayBuffer: needs a cross-origin-isolated page) */
+  shared: boolean;
+  crossOriginIsolated: boolean;
+  /** why the kernels differ from the request, if they do */
+  note: string | null;
 }
 
 export type ToWorker =
@@ -47,6 +64,7 @@ export interface Snapshot {
   weights: LayerWeights[];
   /** a(l) of every unit of every layer on the grid: neurons[l][unit] has GRID² values */
   neurons: Float32Array[][];
+  kernels: KernelInfo;
 }
 
 export type FromWorker = Snapshot | { type: 'error'; id: number; message: string };

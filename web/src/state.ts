@@ -26,6 +26,9 @@ export const COSTS = ['mse', 'cross-entropy'] as const;
 export type Cost = (typeof COSTS)[number];
 export const OPTIMIZER_IDS = ['sgd', 'momentum', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZER_IDS)[number];
+/** The library's kernel backends: 'auto' is WebAssembly SIMD where the browser has it, else JavaScript. */
+export const BACKENDS = ['auto', 'wasm', 'js'] as const;
+export type BackendName = (typeof BACKENDS)[number];
 
 /** A point placed by the user (or pasted as CSV): coordinates in [-1.5, 1.5]² and a class (or target). */
 export interface UserPoint {
@@ -56,6 +59,8 @@ export interface State {
   points: UserPoint[];
   /** epochs trained when the link was made (the page trains to there on load) */
   epoch: number;
+  /** the kernels training runs on (threads: as many as the browser allows) */
+  backend: BackendName;
 }
 
 export const MAX_UNITS = 64;
@@ -79,6 +84,7 @@ export function defaultState(): State {
     batchSize: 10,
     points: [],
     epoch: 0,
+    backend: 'auto',
   };
 }
 
@@ -109,6 +115,7 @@ export function toHash(s: State): string {
     p.set('points', s.points.map((q) => `${num(q.x1)}_${num(q.x2)}_${num(q.label)}`).join('~'));
   }
   put('epoch', String(s.epoch), '0');
+  put('backend', s.backend, d.backend);
   return p.toString();
 }
 
@@ -161,5 +168,6 @@ export function fromHash(hash: string): State {
       .map(([x1, x2, label]) => ({ x1: x1!, x2: x2!, label: label! }));
   }
   s.epoch = number('epoch', 0, 0, 1_000_000, true);
+  s.backend = pick('backend', BACKENDS, s.backend);
   return s;
 }

@@ -2,13 +2,19 @@
  * The training worker: holds the network and the optimizer, trains epoch by epoch with the
  * library's `fit` (so that N epochs here equal `fit({epochs: N})` in Node), and posts snapshots:
  * losses, weights, and every neuron's output on the heat-map grid (computed by `explain`).
+ *
+ * Kernels: the library's `createKernels` — WebAssembly SIMD with a thread per core on a shared
+ * memory when the page is cross-origin isolated (the pool's workers are nested in this one), on one
+ * thread without isolation, JavaScript where WebAssembly SIMD is missing or the state asks for it.
  */
+import { createKernels, jsKernels, type Kernels, type WasmKernels } from '../../src/kernels/index.js';
 import type { Network } from '../../src/nn/network.js';
 import { optimizer as makeOptimizer, type Optimizer } from '../../src/optimizers/index.js';
 import { Matrix } from '../../src/tensor/matrix.js';
 import { explain } from '../../src/train/explain.js';
 import { buildNetwork } from './model.js';
-import type { EpochPoint, FromWorker, Snapshot, ToWorker, TrainSetup } from './protocol.js';
+import type { EpochPoint, FromWorker, KernelInfo, Snapshot, ToWorker, TrainSetup } from './protocol.js';
+import type { BackendName } from './state.js';
 
 interface Run {
   id: number;
@@ -49,8 +55,48 @@ function measure(r: Run): Run['last'] {
   return { trainLoss: train.loss, testLoss: test ? test.loss : null, trainAccuracy: train.accuracy, testAccuracy: test ? test.accuracy : null };
 }
 
-function start(id: number, setup: TrainSetup): void {
-  const net = buildNetwork(setup.model);
+// ---------------------------------------------------------------- kernels
+const MiB = 1 << 20;
+/**
+ * The wasm kernels hand out memory and never take it back, so runs share one instance while it has
+ * handed out less than this, and the next run after that gets a fresh one (the old one's threads
+ * are stopped). A non-shared memory cannot grow once in use: it gets room for the largest
+ * playground network (12×64 units on the 2500-point grid and a batch of 2000) on top of that.
+ */
+const REUSE_BYTES = 32 * MiB;
+const PLAIN_MEMORY_MB = 128;
+
+let kernels: Kernels | null = null;
+let kernelInfo: KernelInfo | null = null;
+
+const isWasm = (k: Kernels): k is WasmKernels => k.name === 'wasm';
+const isolated = (): boolean => (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+
+async function kernelsFor(requested: BackendName): Promise<Kernels> {
+  if (kernels && kernelInfo?.requested === requested && !(isWasm(kernels) && kernels.allocatedBytes > REUSE_BYTES)) return kernels;
+  if (kernels && isWasm(kernels)) kernels.dispose();
+  kernels = null;
+  let k: Kernels;
+  let note: string | null = null;
+  try {
+    k = await createKernels({ backend: requested, threads: 'auto', ...(isolated() ? {} : { initialMemoryMB: PLAIN_MEMORY_MB }) });
+  } catch (e) {
+    // 'wasm' asked for where WebAssembly SIMD is missing: train anyway, and say why
+    k = jsKernels;
+    note = e instanceof Error ? e.message : String(e);
+  }
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  if (!note && isWasm(k) && k.threads === 1 && cores > 1) {
+    note = isolated() ? "one thread: the pool's workers did not start" : 'one thread: the page is not cross-origin isolated (no SharedArrayBuffer)';
+  }
+  kernels = k;
+  kernelInfo = { requested, backend: k.name, threads: isWasm(k) ? k.threads : 1, shared: isWasm(k) && k.shared, crossOriginIsolated: isolated(), note };
+  return k;
+}
+
+// ---------------------------------------------------------------- runs
+function start(id: number, setup: TrainSetup, k: Kernels): void {
+  const net = buildNetwork(setup.model, k);
   const outputs = net.outputs;
   const r: Run = {
     id,
@@ -84,7 +130,7 @@ function snapshot(r: Run): void {
     }),
   );
   const weights = r.net.layers.map((l) => ({ W: Float32Array.from(l.W), b: Float32Array.from(l.b) }));
-  const msg: Snapshot = { type: 'snapshot', id: r.id, epoch: r.epoch, playing: playing || pending > 0, ...r.last, history: r.history, weights, neurons };
+  const msg: Snapshot = { type: 'snapshot', id: r.id, epoch: r.epoch, playing: playing || pending > 0, ...r.last, history: r.history, weights, neurons, kernels: kernelInfo! };
   r.history = [];
   lastPostedPlaying = msg.playing;
   post(msg, transfer);
@@ -135,14 +181,22 @@ async function loop(): Promise<void> {
   }
 }
 
+// Messages are handled one after the other: a setup may wait for its kernels (compiling, starting
+// threads), and the play or step that follows it must wait too.
+let queue: Promise<void> = Promise.resolve();
 self.onmessage = (ev: MessageEvent<ToWorker>) => {
   const m = ev.data;
+  queue = queue.then(() => handle(m));
+};
+
+async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'setup':
       playing = false;
       pending = 0;
       try {
-        start(m.id, m.setup);
+        run = null;
+        start(m.id, m.setup, await kernelsFor(m.setup.backend));
         snapshot(run!);
       } catch (e) {
         run = null;
@@ -173,4 +227,4 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       snapshot(run);
       return;
   }
-};
+}

@@ -2,7 +2,7 @@ import type { Activation } from '../../activations/index.js';
 import type { FloatArray } from '../../tensor/matrix.js';
 import { jsKernels } from '../js.js';
 import { PLAIN, SHARED } from './binary.js';
-import { availableCores, createThreadPool, threadsSupported, type ThreadPool } from './threads.js';
+import { availableCores, createThreadPool, createThreadPoolAsync, threadsSupported, type PoolSetup, type ThreadPool } from './threads.js';
 
 export { availableCores, threadsSupported } from './threads.js';
 import type { Kernels } from '../types.js';
@@ -159,13 +159,23 @@ function resolveThreads(options: WasmKernelOptions, shared: boolean): number {
  */
 export function createWasmKernelsSync(options: WasmKernelOptions = {}): WasmKernels {
   const shared = resolveShared(options);
-  return instantiate(compiledSync(shared), shared, options);
+  const made = instantiate(compiledSync(shared), shared, options);
+  // (browsers: the pool's workers start once this thread returns to its event loop; until then
+  // every product runs on this thread)
+  if (made.poolSetup) made.setPool(createThreadPool(made.poolSetup));
+  return made.kernels;
 }
 
-/** Creates the WebAssembly kernels, compiling the module asynchronously. */
+/**
+ * Creates the WebAssembly kernels, compiling the module asynchronously; with threads, resolves
+ * once the worker threads have started (waiting without blocking: the way that works in browsers,
+ * in a page or in a worker).
+ */
 export async function createWasmKernels(options: WasmKernelOptions = {}): Promise<WasmKernels> {
   const shared = resolveShared(options);
-  return instantiate(await compiledAsync(shared), shared, options);
+  const made = instantiate(await compiledAsync(shared), shared, options);
+  if (made.poolSetup) made.setPool(await createThreadPoolAsync(made.poolSetup));
+  return made.kernels;
 }
 
 function createMemory(shared: boolean, options: WasmKernelOptions): WebAssembly.Memory {
@@ -184,7 +194,14 @@ function createMemory(shared: boolean, options: WasmKernelOptions): WebAssembly.
   throw lastError;
 }
 
-function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmKernelOptions): WasmKernels {
+/** The kernels over a new memory, and what their thread pool (when threads > 1) is to be made from. */
+interface Instantiated {
+  kernels: WasmKernels;
+  poolSetup: PoolSetup | null;
+  setPool(pool: ThreadPool | null): void;
+}
+
+function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmKernelOptions): Instantiated {
   const memory = createMemory(shared, options);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const x = instance.exports as unknown as Exports;
@@ -233,8 +250,8 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
   const ws = reserve(x.workspaceBytes());
   if (ws < 0) throw new RangeError('the kernel memory is too small for the GEMM workspace');
   const wanted = resolveThreads(options, shared);
-  let pool: ThreadPool | null =
-    wanted > 1 ? createThreadPool({ module, memory, exports: x, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: wanted }) : null;
+  const poolSetup: PoolSetup | null = wanted > 1 ? { module, memory, exports: x, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: wanted } : null;
+  let pool: ThreadPool | null = null;
   const minFlops = options.parallelMinFlops ?? 2 ** 21;
 
   function owns(a: FloatArray): boolean {
@@ -362,7 +379,13 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       x.adamUpdate(theta.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr / c1, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / c2, theta.length);
     },
   };
-  return kernels;
+  return {
+    kernels,
+    poolSetup,
+    setPool(p) {
+      pool = p;
+    },
+  };
 }
 
 function align16(n: number): number {

@@ -7,8 +7,10 @@
  * training step do not pay a wake-up each.
  *
  * Node: worker_threads (obtained with process.getBuiltinModule, so that this module stays free of
- * Node imports for browser bundles). Browsers: Web Workers from a Blob URL; they need
- * SharedArrayBuffer, i.e. a cross-origin-isolated page.
+ * Node imports for browser bundles). Browsers: Web Workers from a Blob URL (also from inside a
+ * worker: nested workers); they need SharedArrayBuffer, i.e. a cross-origin-isolated page, and
+ * they start only when the creating thread returns to its event loop, so browsers create the pool
+ * with createThreadPoolAsync (createWasmKernels does).
  */
 
 /** Word offsets in the control block (Int32/Uint32/Float32 views over the same bytes). */
@@ -147,13 +149,21 @@ export interface PoolSetup {
   startTimeoutMs?: number;
 }
 
-/**
- * Starts threads − 1 workers over the shared memory and waits (synchronously; up to
- * startTimeoutMs) until each has instantiated the module. Returns null when workers are not
- * available here or did not start.
- */
-export function createThreadPool(setup: PoolSetup): ThreadPool | null {
-  const { module, memory, exports: x, threads } = setup;
+/** Workers started over the shared memory, not yet known to be ready. */
+interface Launch {
+  setup: PoolSetup;
+  size: number;
+  i32: Int32Array;
+  u32: Uint32Array;
+  f32: Float32Array;
+  workers: WorkerLike[];
+  /** the Blob URL of the browsers' worker script (revoked once every worker has started) */
+  url: string | null;
+}
+
+/** Starts threads − 1 workers; null when workers are not available here. */
+function launch(setup: PoolSetup): Launch | null {
+  const { module, memory, threads } = setup;
   if (threads <= 1 || !threadsSupported()) return null;
   const size = Math.min(threads, MAX_THREADS);
   const control = setup.reserve(CONTROL_BYTES);
@@ -167,6 +177,7 @@ export function createThreadPool(setup: PoolSetup): ThreadPool | null {
 
   const workers: WorkerLike[] = [];
   const node = nodeWorkerThreads();
+  let url: string | null = null;
   try {
     for (let t = 1; t < size; t++) {
       const data = { module, memory, control, index: t, ws: wss[t] };
@@ -176,37 +187,100 @@ export function createThreadPool(setup: PoolSetup): ThreadPool | null {
         w.unref?.();
         workers.push(w);
       } else {
-        const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+        // A classic worker from a Blob URL (it inherits the page's cross-origin isolation). It
+        // starts only once the creating thread returns to its event loop: see createThreadPool.
+        url ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
         const w = new Worker(url);
+        w.onerror = (e) => {
+          e.preventDefault();
+          Atomics.store(i32, ERROR, 1);
+        };
+        w.onmessageerror = () => Atomics.store(i32, ERROR, 1);
         w.postMessage(data);
         workers.push(w);
       }
     }
   } catch {
-    for (const w of workers) w.terminate();
+    abort({ setup, size, i32, u32, f32, workers, url });
     return null;
   }
+  return { setup, size, i32, u32, f32, workers, url };
+}
 
-  // Wait until every worker is ready (blocking waits are allowed in Node and in workers; a
-  // browser's main thread cannot block, so there the pool is used once the workers report in).
+function abort(l: Launch): void {
+  for (const w of l.workers) w.terminate();
+  l.workers.length = 0;
+  revoke(l);
+}
+
+function revoke(l: Launch): void {
+  if (l.url) URL.revokeObjectURL(l.url);
+  l.url = null;
+}
+
+function allReady(l: Launch): boolean {
+  return Atomics.load(l.i32, READY) >= l.size - 1;
+}
+
+/**
+ * Starts threads − 1 workers over the shared memory. Node: waits (blocking, up to startTimeoutMs)
+ * until each has instantiated the module, and returns null when they did not start. Browsers:
+ * a Web Worker cannot start while the thread that created it is blocked, so this returns at once
+ * and the pool runs every product on the calling thread until all its workers have reported in
+ * (prefer createThreadPoolAsync there, which waits for them without blocking).
+ */
+export function createThreadPool(setup: PoolSetup): ThreadPool | null {
+  const l = launch(setup);
+  if (!l) return null;
+  if (!nodeWorkerThreads()) return pool(l);
   const deadline = Date.now() + (setup.startTimeoutMs ?? 10_000);
-  let canBlock = true;
-  for (;;) {
-    const ready = Atomics.load(i32, READY);
-    if (ready >= size - 1) break;
-    if (Atomics.load(i32, ERROR) || Date.now() > deadline) {
-      for (const w of workers) w.terminate();
+  while (!allReady(l)) {
+    if (Atomics.load(l.i32, ERROR) || Date.now() > deadline) {
+      abort(l);
       return null;
     }
-    if (canBlock) {
-      try {
-        Atomics.wait(i32, READY, ready, 50);
-      } catch {
-        canBlock = false;
-      }
-    }
-    if (!canBlock) break; // browser main thread: jobs will simply wait for late workers
+    Atomics.wait(l.i32, READY, Atomics.load(l.i32, READY), 50);
   }
+  return pool(l);
+}
+
+/**
+ * As createThreadPool, but waits for the workers without blocking the calling thread (the only
+ * way in browsers, whose workers start from the creating thread's event loop): resolves to the
+ * pool once every worker has instantiated the module, or to null when one failed or none started
+ * within startTimeoutMs.
+ */
+export async function createThreadPoolAsync(setup: PoolSetup): Promise<ThreadPool | null> {
+  const l = launch(setup);
+  if (!l) return null;
+  const deadline = Date.now() + (setup.startTimeoutMs ?? 10_000);
+  const waitAsync = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: unknown } }).waitAsync?.bind(Atomics);
+  while (!allReady(l)) {
+    if (Atomics.load(l.i32, ERROR) || Date.now() > deadline) {
+      abort(l);
+      return null;
+    }
+    const seen = Atomics.load(l.i32, READY);
+    const w = waitAsync ? waitAsync(l.i32, READY, seen, 20) : null;
+    // (a worker's error event is not a notify: the timeout bounds each wait)
+    if (w?.async) await (w.value as Promise<unknown>);
+    else await new Promise((ok) => setTimeout(ok, w ? 0 : 2));
+  }
+  revoke(l);
+  return pool(l);
+}
+
+/** The pool over launched workers (ready or, in browsers, still starting). */
+function pool(l: Launch): ThreadPool {
+  const { setup, i32, u32, f32 } = l;
+  const { exports: x } = setup;
+  let size = l.size;
+  /** whether all workers have reported in (jobs run on the calling thread alone until then) */
+  let ready = allReady(l);
+  if (ready) revoke(l);
+  // Blocking waits are allowed in Node and in workers; a browser's main thread cannot block, so
+  // there the barrier only spins.
+  let canBlock = true;
 
   const MR = x.tileRows();
   const NR = x.tileCols();
@@ -226,6 +300,20 @@ export function createThreadPool(setup: PoolSetup): ThreadPool | null {
       i32[r + 2] = byRows ? 0 : lo;
       i32[r + 3] = byRows ? n : hi;
     }
+  }
+
+  /** Whether the workers can take jobs (browsers: once they have started; a failed start stops them). */
+  function usable(): boolean {
+    if (ready) return size > 1;
+    if (Atomics.load(i32, ERROR)) {
+      abort(l);
+      size = 1;
+      ready = true;
+      return false;
+    }
+    ready = allReady(l);
+    if (ready) revoke(l);
+    return ready;
   }
 
   function run(op: number, own: (i0: number, i1: number, j0: number, j1: number) => void): void {
@@ -255,8 +343,11 @@ export function createThreadPool(setup: PoolSetup): ThreadPool | null {
 
   let disposed = false;
   return {
-    size,
+    get size() {
+      return size;
+    },
     gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
+      if (disposed || !usable()) return x.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, setup.ws, 0, m, 0, n);
       split(m, n);
       i32[P] = transA;
       i32[P + 1] = transB;
@@ -271,6 +362,7 @@ export function createThreadPool(setup: PoolSetup): ThreadPool | null {
       run(OP_GEMM, (i0, i1, j0, j1) => x.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, setup.ws, i0, i1, j0, j1));
     },
     denseForward(m, n, k, w, xp, bias, act, actAlpha, z, aOut) {
+      if (disposed || !usable()) return x.denseForward(m, n, k, w, xp, bias, act, actAlpha, z, aOut, setup.ws, 0, m, 0, n);
       split(m, n);
       i32[P] = m;
       i32[P + 1] = n;
@@ -290,7 +382,7 @@ export function createThreadPool(setup: PoolSetup): ThreadPool | null {
       i32[OP] = OP_EXIT;
       Atomics.add(i32, GEN, 1);
       Atomics.notify(i32, GEN);
-      for (const w of workers) w.terminate();
+      abort(l);
     },
   };
 }
