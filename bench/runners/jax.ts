@@ -11,8 +11,8 @@ type Params = { w: np.Array[]; b: np.Array[] };
  * `grad`, and the whole step (gradient plus the optimizer's update) under one `jit`, so that
  * jax-js traces it once and replays fused wasm kernels. jax-js has no optimizer in this package
  * (@jax-js/optax is not installed), so SGD and Adam are written out as in the paper, with the bias
- * corrections computed outside the jitted step and passed in as scalars (a JS number would be a
- * compile-time constant and force a new trace every step). The training set lives on the device
+ * corrections computed outside the jitted step and passed in as scalar arrays (traced inputs, so
+ * that the step's trace does not depend on t). The training set lives on the device
  * and each batch is gathered there with an index array, as in jax-js's own MNIST demo (gathering
  * on the host and uploading each batch measured the same).
  */
