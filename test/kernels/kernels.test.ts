@@ -2,6 +2,7 @@
 // computed here from the same float32 inputs, on shapes chosen to hit the edges of the wasm GEMM's
 // tiling (MR×NR = 4×8 micro-tiles, KC = 256 depth blocks, MC = 128 row blocks, NC = 1024 column
 // blocks): 1×1, primes, batch of 1, 1000×3 and 3×1000, sizes just past a block.
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { activation, type Activation, type ElementwiseActivation } from '../../src/activations/index.js';
 import { BACKENDS, createKernels, createKernelsSync, defaultBackend, jsKernels } from '../../src/kernels/index.js';
@@ -473,6 +474,14 @@ describe('training: js and wasm kernels agree', () => {
 });
 
 describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
+  it('awaiting createKernels with threads settles in a Node process with nothing else to do', () => {
+    // (inside vitest the event loop is always busy, so this needs a process of its own)
+    const entry = new URL('../../src/kernels/index.ts', import.meta.url).href;
+    const script = `const { createKernels } = await import(${JSON.stringify(entry)}); const k = await createKernels({ backend: 'wasm', threads: 2 }); console.log(k.name, k.threads);`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(out.trim()).toBe('wasm 2');
+  });
+
   it('products split over 2 and 3 threads equal the single-thread ones bit for bit', async () => {
     const one = createWasmKernelsSync({ threads: 1 });
     const many = [createWasmKernelsSync({ threads: 2, parallelMinFlops: 0 }), await createWasmKernels({ threads: 3, parallelMinFlops: 0 })];

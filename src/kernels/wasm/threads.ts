@@ -92,7 +92,7 @@ interface WorkerLike {
 }
 
 interface NodeWorkerThreads {
-  Worker: new (code: string, options: { eval: true; workerData: unknown }) => WorkerLike & { on(event: string, f: (e: unknown) => void): void };
+  Worker: new (code: string, options: { eval: true; workerData: unknown; execArgv: string[] }) => WorkerLike & { on(event: string, f: (e: unknown) => void): void };
 }
 
 function nodeWorkerThreads(): NodeWorkerThreads | null {
@@ -182,7 +182,9 @@ function launch(setup: PoolSetup): Launch | null {
     for (let t = 1; t < size; t++) {
       const data = { module, memory, control, index: t, ws: wss[t] };
       if (node) {
-        const w = new node.Worker(WORKER_SOURCE, { eval: true, workerData: data });
+        // execArgv []: the parent's flags (--input-type=module, loaders) would change how the
+        // eval'd source is read; it is a plain script
+        const w = new node.Worker(WORKER_SOURCE, { eval: true, workerData: data, execArgv: [] });
         w.on('error', () => Atomics.store(i32, ERROR, 1));
         w.unref?.();
         workers.push(w);
@@ -251,6 +253,9 @@ export function createThreadPool(setup: PoolSetup): ThreadPool | null {
  * within startTimeoutMs.
  */
 export async function createThreadPoolAsync(setup: PoolSetup): Promise<ThreadPool | null> {
+  // Node starts workers on their own threads, and its unref'd workers and Atomics.waitAsync keep
+  // no event loop alive (an awaited pool would let the process exit): block there instead.
+  if (nodeWorkerThreads()) return createThreadPool(setup);
   const l = launch(setup);
   if (!l) return null;
   const deadline = Date.now() + (setup.startTimeoutMs ?? 10_000);
