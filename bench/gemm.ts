@@ -2,10 +2,16 @@
 //
 //   node --import tsx bench/gemm.ts [--js] [--quick] [--threads N]
 //
+// Next to each product: the machine's sgemm on the same product (numpy's BLAS through
+// /usr/bin/python3 with the same thread count, when it is there; OpenBLAS with
+// `apt-get install -y libopenblas0-pthread`), and our share of it.
+//
 // Shapes: the three products of each layer of the modern net (784-256-128-10, batch 128) and of
 // the textbook net (784-30-10, batch 10): forward z = W·X (NN), ∂C/∂W = δ·Xᵀ (NT) and
 // ∂C/∂a_prev = Wᵀ·δ (TN, also for the first layer here, so that every form is measured at
 // 784×256×128). GFLOP/s = 2·m·n·k / time, best of several timed runs.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { jsKernels } from '../src/kernels/js.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import type { Kernels } from '../src/kernels/types.js';
@@ -78,16 +84,32 @@ const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 1;
 const wasm = createWasmKernelsSync({ threads, parallelMinFlops: 0 });
 // Let V8 tier the module up (Liftoff → TurboFan) before anything is timed.
 for (const s of shapes) gflops(wasm, s);
+/** numpy's sgemm on the same shapes and thread count, or null when /usr/bin/python3 has no numpy. */
+function machineSgemm(): { blas: string; gflops: number[] } | null {
+  const python = '/usr/bin/python3';
+  if (!existsSync(python)) return null;
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(wasm.threads), OMP_NUM_THREADS: String(wasm.threads) };
+  try {
+    const out = execFileSync(python, [new URL('./sgemm_peak.py', import.meta.url).pathname], { input: JSON.stringify(shapes), env, encoding: 'utf8' });
+    return JSON.parse(out) as { blas: string; gflops: number[] };
+  } catch {
+    return null;
+  }
+}
+
+const peak = machineSgemm();
 console.log(`GEMM, ${wasm.threads} thread${wasm.threads > 1 ? 's' : ''}, float32 (${wasm.shared ? 'shared' : 'plain'} memory), GFLOP/s`);
+if (peak) console.log(`machine sgemm: numpy with ${peak.blas}, ${wasm.threads} thread${wasm.threads > 1 ? 's' : ''}`);
 let net = '';
-const header = `  ${'product'.padEnd(18)} ${'m×n×k'.padEnd(14)} ${'wasm'.padStart(7)}${withJs ? '     js' : ''}`;
-for (const s of shapes) {
+const header = `  ${'product'.padEnd(18)} ${'m×n×k'.padEnd(14)} ${'wasm'.padStart(7)}${withJs ? '     js' : ''}${peak ? '  sgemm  wasm/sgemm' : ''}`;
+shapes.forEach((s, i) => {
   if (s.net !== net) {
     net = s.net;
     console.log(`\n${net}\n${header}`);
   }
   const w = gflops(wasm, s);
   const j = withJs ? gflops(jsKernels, s) : NaN;
-  console.log(`  ${s.what.padEnd(18)} ${`${s.m}×${s.n}×${s.k}`.padEnd(14)} ${w.toFixed(1).padStart(7)}${withJs ? j.toFixed(2).padStart(7) : ''}`);
-}
+  const p = peak ? `${peak.gflops[i]!.toFixed(1).padStart(7)}  ${(w / peak.gflops[i]!).toFixed(2).padStart(10)}` : '';
+  console.log(`  ${s.what.padEnd(18)} ${`${s.m}×${s.n}×${s.k}`.padEnd(14)} ${w.toFixed(1).padStart(7)}${withJs ? j.toFixed(2).padStart(7) : ''}${p}`);
+});
 wasm.dispose();
