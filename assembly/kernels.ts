@@ -93,6 +93,20 @@ function gemmCore(
     if (bias != 0 || act != NONE) epilogue(c, aOut, ldc, i0, i1, j0, j1, bias, act, actAlpha);
     return;
   }
+  // A small batch (n ≤ 12 columns, e.g. 10) in the forward form: no packing, one pass over A.
+  // (Chosen by the whole product's n, so that every block of a split product takes the same path.)
+  if (!transA && !transB && n > 4 && n <= SMALL_N && b + <usize>(k * n + 4) * 4 <= (<usize>memory.size() << 16)) {
+    smallNN(n, k, alpha, a, b, beta, c, i0, i1, j0, j1);
+    if (bias != 0 || act != NONE) epilogue(c, aOut, ldc, i0, i1, j0, j1, bias, act, actAlpha);
+    return;
+  }
+  // A shallow product (k ≤ 16, e.g. ∂C/∂W = δ·Xᵀ over a small batch with Xᵀ stored sample-major):
+  // packing would cost as much as the arithmetic, so A and B are read in place.
+  if (!transA && !transB && k <= SMALL_K && n >= 8 && b + <usize>(k * n + 8) * 4 <= (<usize>memory.size() << 16)) {
+    shallowNN(n, k, alpha, a, b, beta, c, i0, i1, j0, j1);
+    if (bias != 0 || act != NONE) epilogue(c, aOut, ldc, i0, i1, j0, j1, bias, act, actAlpha);
+    return;
+  }
   const lda = transA ? m : k;
   const ldb = transB ? k : n;
   const packA = ws;
@@ -141,6 +155,155 @@ function gemmCore(
       }
     }
   }
+}
+
+const SMALL_N: i32 = 12;
+
+/**
+ * C = alpha·A·B + beta·C for a B of at most 12 columns (a small batch: z = W·X), rows [i0, i1),
+ * columns [j0, j1): A is read in place (row-major, 4 rows at a time), B's rows are read in place
+ * as three f32x4 (the lanes past column n read the next row, or up to 16 bytes past B, which the
+ * caller checked is inside the memory; those lanes are never stored). 4×12 tile in 12 registers,
+ * the whole depth at once, so every element is the same sum in the same order whatever the block.
+ */
+function smallNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const rsB = <usize>n << 2;
+  const rsA = <usize>k << 2;
+  const rsC = <usize>n << 2;
+  for (let jc = j0; jc < j1; jc += SMALL_N) {
+    const cols = min(SMALL_N, j1 - jc);
+    const bj = b + (<usize>jc << 2);
+    let i = i0;
+    for (; i + 4 <= i1; i += 4) {
+      const a0 = a + <usize>i * rsA;
+      const a1 = a0 + rsA, a2 = a1 + rsA, a3 = a2 + rsA;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
+      let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c22 = f32x4.splat(0);
+      let c30 = f32x4.splat(0), c31 = f32x4.splat(0), c32 = f32x4.splat(0);
+      let pb = bj;
+      for (let o: usize = 0, end = <usize>k << 2; o < end; o += 4) {
+        const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32);
+        let x = v128.load32_splat(a0 + o);
+        c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1)); c02 = f32x4.add(c02, f32x4.mul(x, b2));
+        x = v128.load32_splat(a1 + o);
+        c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1)); c12 = f32x4.add(c12, f32x4.mul(x, b2));
+        x = v128.load32_splat(a2 + o);
+        c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1)); c22 = f32x4.add(c22, f32x4.mul(x, b2));
+        x = v128.load32_splat(a3 + o);
+        c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1)); c32 = f32x4.add(c32, f32x4.mul(x, b2));
+        pb += rsB;
+      }
+      let cp = c + (<usize>i * <usize>n + <usize>jc) * 4;
+      storeRow12(cp, c00, c01, c02, cols, alpha, beta);
+      cp += rsC;
+      storeRow12(cp, c10, c11, c12, cols, alpha, beta);
+      cp += rsC;
+      storeRow12(cp, c20, c21, c22, cols, alpha, beta);
+      cp += rsC;
+      storeRow12(cp, c30, c31, c32, cols, alpha, beta);
+    }
+    for (; i < i1; i++) {
+      const a0 = a + <usize>i * rsA;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
+      let pb = bj;
+      for (let o: usize = 0, end = <usize>k << 2; o < end; o += 4) {
+        const x = v128.load32_splat(a0 + o);
+        c00 = f32x4.add(c00, f32x4.mul(x, v128.load(pb)));
+        c01 = f32x4.add(c01, f32x4.mul(x, v128.load(pb, 16)));
+        c02 = f32x4.add(c02, f32x4.mul(x, v128.load(pb, 32)));
+        pb += rsB;
+      }
+      storeRow12(c + (<usize>i * <usize>n + <usize>jc) * 4, c00, c01, c02, cols, alpha, beta);
+    }
+  }
+}
+
+const SMALL_K: i32 = 16;
+
+/**
+ * C = alpha·A·B + beta·C for a shallow depth k ≤ 16, rows [i0, i1), columns [j0, j1): A (m×k) and
+ * B (k×n) are read in place; 4×8 tiles of C (the columns past n of a last partial tile read the
+ * next row of B, or up to 32 bytes past its end, which the caller checked is inside the memory;
+ * those lanes are never stored). Every element is the sum over p = 0..k-1 in order.
+ */
+function shallowNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const rsB = <usize>n << 2;
+  const rsA = <usize>k << 2;
+  const end = <usize>k << 2;
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const a0 = a + <usize>i * rsA;
+    const a1 = a0 + rsA, a2 = a1 + rsA, a3 = a2 + rsA;
+    for (let j = j0; j < j1; j += 8) {
+      const cols = min(8, j1 - j);
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+      let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+      let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      let pb = b + (<usize>j << 2);
+      for (let o: usize = 0; o < end; o += 4) {
+        const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+        let x = v128.load32_splat(a0 + o);
+        c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+        x = v128.load32_splat(a1 + o);
+        c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+        x = v128.load32_splat(a2 + o);
+        c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+        x = v128.load32_splat(a3 + o);
+        c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+        pb += rsB;
+      }
+      let cp = c + (<usize>i * <usize>n + <usize>j) * 4;
+      storeVec(cp, c00, cols, alpha, beta); storeVec(cp + 16, c01, cols - 4, alpha, beta);
+      cp += rsB;
+      storeVec(cp, c10, cols, alpha, beta); storeVec(cp + 16, c11, cols - 4, alpha, beta);
+      cp += rsB;
+      storeVec(cp, c20, cols, alpha, beta); storeVec(cp + 16, c21, cols - 4, alpha, beta);
+      cp += rsB;
+      storeVec(cp, c30, cols, alpha, beta); storeVec(cp + 16, c31, cols - 4, alpha, beta);
+    }
+  }
+  for (; i < i1; i++) {
+    const a0 = a + <usize>i * rsA;
+    for (let j = j0; j < j1; j += 8) {
+      const cols = min(8, j1 - j);
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+      let pb = b + (<usize>j << 2);
+      for (let o: usize = 0; o < end; o += 4) {
+        const x = v128.load32_splat(a0 + o);
+        c00 = f32x4.add(c00, f32x4.mul(x, v128.load(pb)));
+        c01 = f32x4.add(c01, f32x4.mul(x, v128.load(pb, 16)));
+        pb += rsB;
+      }
+      const cp = c + (<usize>i * <usize>n + <usize>j) * 4;
+      storeVec(cp, c00, cols, alpha, beta); storeVec(cp + 16, c01, cols - 4, alpha, beta);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function storeRow12(p: usize, v0: v128, v1: v128, v2: v128, cols: i32, alpha: f32, beta: f32): void {
+  storeVec(p, v0, cols, alpha, beta);
+  storeVec(p + 16, v1, cols - 4, alpha, beta);
+  storeVec(p + 32, v2, cols - 8, alpha, beta);
+}
+
+/** Stores alpha·v + beta·old into the first `count` (≤ 0: none, ≥ 4: all) floats at p (beta = 0: old is not read). */
+// @ts-ignore: decorator
+@inline
+function storeVec(p: usize, v: v128, count: i32, alpha: f32, beta: f32): void {
+  if (count <= 0) return;
+  const r = f32x4.mul(v, f32x4.splat(alpha));
+  if (count >= 4) {
+    v128.store(p, beta == 0 ? r : f32x4.add(r, f32x4.mul(v128.load(p), f32x4.splat(beta))));
+    return;
+  }
+  const t0 = f32x4.extract_lane(r, 0), t1 = f32x4.extract_lane(r, 1), t2 = f32x4.extract_lane(r, 2);
+  store<f32>(p, beta == 0 ? t0 : t0 + beta * load<f32>(p));
+  if (count > 1) store<f32>(p, beta == 0 ? t1 : t1 + beta * load<f32>(p, 4), 4);
+  if (count > 2) store<f32>(p, beta == 0 ? t2 : t2 + beta * load<f32>(p, 8), 8);
 }
 
 /** C[i0..i1, j0..j1] *= beta (beta = 0 writes zeros, whatever C held, NaN included). */
@@ -384,6 +547,40 @@ function packBT(b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usi
         for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), j < cols ? load<f32>(o + <usize>j * rs) : 0);
         dst += 32;
       }
+    }
+  }
+}
+
+// ---- transpose ------------------------------------------------------------------------------
+
+/** dst (cols × rows) = srcᵀ with src rows × cols, row-major: 4×4 blocks in registers, scalar edges. */
+export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  const rsS = <usize>cols << 2;
+  const rsD = <usize>rows << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const s0 = src + <usize>r * rsS;
+    const s1 = s0 + rsS, s2 = s1 + rsS, s3 = s2 + rsS;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const o = <usize>c << 2;
+      transpose4Store(v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o), dst + (<usize>c * <usize>rows + <usize>r) * 4, rsD);
+    }
+    for (; c < cols; c++) {
+      const o = <usize>c << 2;
+      const d = dst + (<usize>c * <usize>rows + <usize>r) * 4;
+      store<f32>(d, load<f32>(s0 + o));
+      store<f32>(d, load<f32>(s1 + o), 4);
+      store<f32>(d, load<f32>(s2 + o), 8);
+      store<f32>(d, load<f32>(s3 + o), 12);
+    }
+  }
+  for (; r < rows; r++) {
+    const s0 = src + <usize>r * rsS;
+    let d = dst + (<usize>r << 2);
+    for (let c = 0; c < cols; c++) {
+      store<f32>(d, load<f32>(s0 + (<usize>c << 2)));
+      d += rsD;
     }
   }
 }

@@ -12,6 +12,13 @@ export const jsKernels: Kernels = {
 
   alloc: (length) => new Float32Array(length),
 
+  transpose(src, rows, cols, dst) {
+    for (let r = 0; r < rows; r++) {
+      const s = r * cols;
+      for (let c = 0, o = r; c < cols; c++, o += rows) dst[o] = src[s + c]!;
+    }
+  },
+
   gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
     if (beta === 0) c.fill(0, 0, m * n);
     else if (beta !== 1) for (let i = 0; i < m * n; i++) c[i]! *= beta;

@@ -57,6 +57,9 @@ export interface Kernels {
   /** σ'(z) itself, for the explain view (elementwise activations only). */
   activationDerivative(act: Activation, z: FloatArray, a: FloatArray, out: FloatArray, count: number): void;
 
+  /** Optional: dst (cols × rows) = srcᵀ, src rows × cols (a batch of samples, one per row, into one column per sample). */
+  transpose?(src: FloatArray, rows: number, cols: number, dst: FloatArray): void;
+
   /** true when no entry is NaN or ±Infinity: the guard that keeps a diverging step from touching the weights. */
   allFinite(x: FloatArray): boolean;
 

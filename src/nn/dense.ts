@@ -95,10 +95,13 @@ export class Dense {
   /**
    * Backward from δ: ∂C/∂W = (1/n)·δ·a_prevᵀ, ∂C/∂b = (1/n)·Σ_k δ_k, and, when dAPrev is given,
    * ∂C/∂a_prev = Wᵀ·δ (per sample; each neuron of l-1 reaches C through every neuron of l).
+   * `aPrevT`, when given, holds a_prevᵀ (n × inputs, one row per sample) for the ∂C/∂W product.
    */
-  backward(aPrev: FloatArray, n: number, dAPrev: FloatArray | null): void {
+  backward(aPrev: FloatArray, n: number, dAPrev: FloatArray | null, aPrevT?: FloatArray): void {
     const k = this.kernels;
-    k.gemm(false, true, this.units, this.inputs, n, 1 / n, this.delta, aPrev, 0, this.dW);
+    // δ·a_prevᵀ, or δ·(a_prevᵀ) from a sample-major copy (n × inputs) when the caller has one: the same sums
+    if (aPrevT) k.gemm(false, false, this.units, this.inputs, n, 1 / n, this.delta, aPrevT, 0, this.dW);
+    else k.gemm(false, true, this.units, this.inputs, n, 1 / n, this.delta, aPrev, 0, this.dW);
     k.sumColumns(this.db, this.delta, this.units, n, 1 / n);
     if (dAPrev) k.gemm(true, false, this.inputs, n, this.units, 1, this.W, this.delta, 0, dAPrev);
   }

@@ -5,7 +5,7 @@ import { loss as lossById, type Loss, type LossId } from '../losses/index.js';
 import type { Optimizer, Parameter } from '../optimizers/index.js';
 import { Random } from '../random.js';
 import { allocate, Matrix, type DType, type FloatArray, type MatrixLike } from '../tensor/matrix.js';
-import { gatherColumns, inputMatrix, range, targetMatrix, type TargetLike } from '../train/batch.js';
+import { gatherColumns, gatherRows, inputMatrix, range, targetMatrix, type TargetLike } from '../train/batch.js';
 import { explain, type ExplainOptions, type Explanation } from '../train/explain.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
 import { Dense, denseFromSpec, type DenseSpec } from './dense.js';
@@ -51,6 +51,8 @@ export interface Gradients {
 }
 
 const PREDICT_CHUNK = 1024;
+/** Batches up to this size also load Xᵀ (see Network.XT). */
+const SMALL_BATCH = 16;
 
 /**
  * A feed-forward network of dense layers trained by backpropagation. Layer l computes
@@ -66,6 +68,12 @@ export class Network {
   /** The current batch: X (inputs × n) and Y (outputs × n), one column per sample. */
   private X: FloatArray;
   private Y: FloatArray;
+  /**
+   * Xᵀ (n × inputs, one row per sample) for small batches (n ≤ SMALL_BATCH) with the wasm kernels:
+   * the batch is gathered into it (row copies) and transposed into X by the kernels, and the first
+   * layer's ∂C/∂W = δ·Xᵀ, whose depth is only n, reads it in place. (Large batches gather X directly.)
+   */
+  private XT: FloatArray | null = null;
   private capacity = 0;
   private params: Parameter[];
 
@@ -106,6 +114,7 @@ export class Network {
     this.X = this.alloc(0);
     this.Y = this.alloc(0);
     this.reserve(1);
+    if (this.dtype === 'float32' && this.kernels.name === 'wasm' && this.kernels.transpose) this.XT = this.alloc(this.inputs * SMALL_BATCH);
     this.params = layers.flatMap((l, i) => [
       { name: `layers.${i}.weight`, value: l.W, grad: l.dW },
       { name: `layers.${i}.bias`, value: l.b, grad: l.db },
@@ -202,7 +211,13 @@ export class Network {
   /** @internal Copies samples order[start..start+n) into the X (and Y) batch buffers, one column per sample. */
   loadBatch(X: Matrix, Y: Matrix | null, order: ArrayLike<number>, start: number, n: number): void {
     this.reserve(n);
-    gatherColumns(X.data, X.cols, order, start, n, this.X);
+    if (this.XT && n <= SMALL_BATCH) {
+      // rows copied as they are (contiguous), then transposed by the kernels
+      gatherRows(X.data, X.cols, order, start, n, this.XT);
+      this.kernels.transpose!(this.XT, n, this.inputs, this.X);
+    } else {
+      gatherColumns(X.data, X.cols, order, start, n, this.X);
+    }
     if (Y) gatherColumns(Y.data, Y.cols, order, start, n, this.Y);
   }
 
@@ -249,7 +264,7 @@ export class Network {
       const layer = this.layers[l]!;
       if (l < L - 1) layer.deltaFromDA(n);
       const below = l > 0 ? this.layers[l - 1]! : null;
-      layer.backward(below ? below.a : this.X, n, below ? below.dA : null);
+      layer.backward(below ? below.a : this.X, n, below ? below.dA : null, !below && this.XT && n <= SMALL_BATCH ? this.XT : undefined);
     }
   }
 

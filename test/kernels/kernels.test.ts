@@ -83,6 +83,14 @@ const GEMM_SHAPES: [number, number, number][] = [
   [131, 37, 31],
   [9, 1031, 13],
   [30, 10, 784],
+  // the small-batch forward path (NN, 4 < n ≤ 12, A and B read in place) and the shallow path (NN, k ≤ 16, n ≥ 8)
+  [13, 11, 300],
+  [6, 7, 5],
+  [2, 12, 1],
+  [30, 784, 10],
+  [5, 37, 16],
+  [3, 8, 1],
+  [4, 17, 17],
 ];
 const FORMS: [boolean, boolean][] = [
   [false, false],
@@ -200,6 +208,18 @@ describe.each(backends)('kernels: %s', (_name, make) => {
     const ref = gemmReference(false, false, m, n, kk, 1, a, b, 0, c);
     k.gemm(false, false, m, n, kk, 1, a, b, 0, c);
     expectClose(c, ref.value, ref.scale, 1e-5, 'mixed arrays');
+  });
+
+  it('transpose: dst (cols × rows) = srcᵀ on awkward shapes', () => {
+    expect(k.transpose).toBeDefined();
+    for (const [rows, cols] of [[1, 1], [10, 784], [7, 13], [4, 4], [3, 1000], [1000, 3], [16, 5], [1, 9]] as const) {
+      const src = fill(k.alloc(rows * cols));
+      const dst = fill(k.alloc(rows * cols));
+      k.transpose!(src, rows, cols, dst);
+      const want = new Float32Array(rows * cols);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) want[c * rows + r] = src[r * cols + c]!;
+      expect(Array.from(dst), `transpose ${rows}×${cols}`).toEqual(Array.from(want));
+    }
   });
 
   it('addBias and sumColumns', () => {
@@ -394,7 +414,7 @@ describe('wasm memory', () => {
   it('the fused dense forward (z = W·X + b, a = σ(z)) matches gemm + addBias + activate', () => {
     const k = createWasmKernelsSync();
     for (const act of [...ACTIVATIONS, activation('softmax')]) {
-      for (const [units, n, inputs] of [[1, 1, 1], [30, 10, 784], [131, 9, 260], [10, 128, 128]] as const) {
+      for (const [units, n, inputs] of [[1, 1, 1], [30, 10, 784], [131, 9, 260], [10, 128, 128], [10, 10, 30], [7, 12, 5], [9, 40, 12]] as const) {
         const W = fill(k.alloc(units * inputs));
         const X = fill(k.alloc(inputs * n));
         const b = fill(k.alloc(units));

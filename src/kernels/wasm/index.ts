@@ -35,6 +35,7 @@ export interface WasmKernels extends Kernels {
    * X inputs×n, b units, z and a units×n (the activation is applied to each block of z while it is in cache).
    */
   denseForward(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number): void;
+  transpose(src: FloatArray, rows: number, cols: number, dst: FloatArray): void;
   /** Bytes handed out so far by alloc (including the gemm workspaces). */
   readonly allocatedBytes: number;
   /** Threads that share the large products (1: no workers). */
@@ -69,6 +70,7 @@ interface Exports {
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   denseForward(m: number, n: number, k: number, w: number, x: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   addBias(z: number, b: number, units: number, n: number): void;
+  transpose(src: number, dst: number, rows: number, cols: number): void;
   sumColumns(out: number, x: number, units: number, n: number, alpha: number): void;
   activate(act: number, alpha: number, z: number, a: number, units: number, n: number): void;
   activateBackward(act: number, alpha: number, z: number, a: number, dA: number, delta: number, units: number, n: number): void;
@@ -309,6 +311,13 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       if (pool && 2 * units * n * inputs >= minFlops) pool.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset);
       else x.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset, ws, 0, units, 0, n);
       if (!act.elementwise) x.activate(id, 0, z.byteOffset, a.byteOffset, units, n);
+    },
+
+    transpose(src, rows, cols, dst) {
+      if (!(owns(src) && owns(dst))) return jsKernels.transpose!(src, rows, cols, dst);
+      need('transpose: src', src, rows * cols);
+      need('transpose: dst', dst, rows * cols);
+      x.transpose(src.byteOffset, dst.byteOffset, rows, cols);
     },
 
     addBias(z, b, units, n) {
