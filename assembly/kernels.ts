@@ -842,8 +842,18 @@ export function activationDerivative(act: i32, alpha: f32, z: usize, a: usize, o
 
 /** 1 when no entry is NaN or ±∞: x − x is 0 for finite x and NaN otherwise, and a NaN sum stays NaN. */
 export function allFinite(x: usize, count: i32): i32 {
-  let acc = f32x4.splat(0);
+  // four independent accumulators: one add chain would wait on the add latency every 4 floats
+  let acc = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
   let i = 0;
+  for (; i + 16 <= count; i += 16) {
+    const p = x + (<usize>i << 2);
+    const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+    acc = f32x4.add(acc, f32x4.sub(v0, v0));
+    acc1 = f32x4.add(acc1, f32x4.sub(v1, v1));
+    acc2 = f32x4.add(acc2, f32x4.sub(v2, v2));
+    acc3 = f32x4.add(acc3, f32x4.sub(v3, v3));
+  }
+  acc = f32x4.add(f32x4.add(acc, acc1), f32x4.add(acc2, acc3));
   for (; i + 4 <= count; i += 4) {
     const v = v128.load(x + (<usize>i << 2));
     acc = f32x4.add(acc, f32x4.sub(v, v));

@@ -543,6 +543,30 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
     }
   });
 
+  it('adam updates split over 2 and 3 threads equal the single-thread ones bit for bit', async () => {
+    const one = createWasmKernelsSync({ threads: 1 });
+    const many = [createWasmKernelsSync({ threads: 2 }), await createWasmKernels({ threads: 3 })];
+    try {
+      for (const count of [16384, 40003, 100001]) {
+        const r = new Random(count);
+        const init = [0, 1, 2, 3].map(() => Float32Array.from({ length: count }, () => r.normal()));
+        init[3] = init[3]!.map(Math.abs); // v ≥ 0
+        const results = [one, ...many].map((k) => {
+          const [theta, g, m, v] = init.map((a) => {
+            const b = k.alloc(count);
+            b.set(a);
+            return b;
+          });
+          for (let t = 1; t <= 3; t++) k.adamUpdate(theta!, g!, m!, v!, 0.01, 0.9, 0.999, 1e-8, t);
+          return [theta!, m!, v!].map((a) => Buffer.from(a.slice().buffer));
+        });
+        for (const res of results.slice(1)) res.forEach((b, i) => expect(b.equals(results[0]![i]!), `adam ${count}: array ${i}`).toBe(true));
+      }
+    } finally {
+      for (const k of many) k.dispose();
+    }
+  });
+
   it('training with 1 and 2 threads gives the same loss curve', () => {
     const r = new Random(5);
     const x = Array.from({ length: 256 }, () => Array.from({ length: 64 }, () => r.normal()));

@@ -82,6 +82,8 @@ interface Exports {
 }
 
 const PAGE = 65536;
+/** Parameters from which an optimizer update is split across the threads (smaller ones: the barrier costs more than it saves). */
+const PARALLEL_UPDATE = 16384;
 const MiB = 1 << 20;
 
 /** Activation ids of assembly/kernels.ts. */
@@ -385,7 +387,8 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('adamUpdate: v', v, theta.length);
       const c1 = 1 - Math.pow(beta1, t);
       const c2 = 1 - Math.pow(beta2, t);
-      x.adamUpdate(theta.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr / c1, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / c2, theta.length);
+      if (pool && theta.length >= PARALLEL_UPDATE) pool.adamUpdate(theta.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr / c1, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / c2, theta.length);
+      else x.adamUpdate(theta.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr / c1, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / c2, theta.length);
     },
   };
   return {

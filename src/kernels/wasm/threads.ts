@@ -28,6 +28,7 @@ export const CONTROL_BYTES = CONTROL_WORDS * 4;
 const OP_GEMM = 1;
 const OP_DENSE = 2;
 const OP_EXIT = 3;
+const OP_ADAM = 4;
 
 /**
  * How long a worker keeps polling for the next job before it sleeps in Atomics.wait (about 1 ms):
@@ -70,6 +71,9 @@ function start(data) {
       } else if (op === ${OP_DENSE}) {
         x.denseForward(i32[${P}], i32[${P + 1}], i32[${P + 2}], u32[${P + 3}], u32[${P + 4}], u32[${P + 5}], i32[${P + 6}], f32[${P + 7}], u32[${P + 8}], u32[${P + 9}],
           ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
+      } else if (op === ${OP_ADAM}) {
+        const o = i32[r] * 4, count = i32[r + 1] - i32[r];
+        if (count > 0) x.adamUpdate(u32[${P}] + o, u32[${P + 1}] + o, u32[${P + 2}] + o, u32[${P + 3}] + o, f32[${P + 4}], f32[${P + 5}], f32[${P + 6}], f32[${P + 7}], f32[${P + 8}], f32[${P + 9}], f32[${P + 10}], count);
       }
     } catch (e) {
       Atomics.store(i32, ${ERROR}, 1);
@@ -120,6 +124,7 @@ export function availableCores(): number {
 export interface PoolExports {
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   denseForward(m: number, n: number, k: number, w: number, x: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
+  adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
   tileRows(): number;
   tileCols(): number;
 }
@@ -131,6 +136,8 @@ export interface ThreadPool {
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number): void;
   /** z = W·X + b, a = σ(z) (elementwise σ or -1), split over the threads. */
   denseForward(m: number, n: number, k: number, w: number, x: number, bias: number, act: number, actAlpha: number, z: number, aOut: number): void;
+  /** The Adam update of `count` parameters (arguments as the wasm adamUpdate's), split over the threads in chunks of 4. */
+  adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
   /** Stops the workers. */
   dispose(): void;
 }
@@ -290,9 +297,14 @@ function pool(l: Launch): ThreadPool {
   const MR = x.tileRows();
   const NR = x.tileCols();
 
-  /** Splits C's rows (or columns, whichever is longer) into `size` tile-aligned blocks. */
+  /**
+   * Splits C's rows (or, for a C with few rows, its columns) into `size` tile-aligned blocks. Rows
+   * whenever each thread gets enough of them: a weight gradient ∂C/∂W (units × inputs) is then
+   * written by the thread that computes the forward rows of W and (same contiguous split) updates
+   * them in the optimizer, so W, ∂C/∂W and the optimizer state stay in that core's cache.
+   */
   function split(m: number, n: number): void {
-    const byRows = m >= n;
+    const byRows = m >= n || m >= 16 * MR * size;
     const dim = byRows ? m : n;
     const tile = byRows ? MR : NR;
     const tiles = Math.ceil(dim / tile);
@@ -380,6 +392,31 @@ function pool(l: Launch): ThreadPool {
       u32[P + 8] = z;
       u32[P + 9] = aOut;
       run(OP_DENSE, (i0, i1, j0, j1) => x.denseForward(m, n, k, w, xp, bias, act, actAlpha, z, aOut, setup.ws, i0, i1, j0, j1));
+    },
+    adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count) {
+      if (disposed || !usable()) return x.adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
+      // elementwise: any split gives the same values; blocks of whole f32x4 groups
+      const quads = Math.ceil(count / 4);
+      for (let t = 0; t < size; t++) {
+        const r = RANGES + 4 * t;
+        i32[r] = Math.min(count, Math.floor((t * quads) / size) * 4);
+        i32[r + 1] = Math.min(count, Math.floor(((t + 1) * quads) / size) * 4);
+      }
+      u32[P] = theta;
+      u32[P + 1] = g;
+      u32[P + 2] = m;
+      u32[P + 3] = v;
+      f32[P + 4] = lrc1;
+      f32[P + 5] = beta1;
+      f32[P + 6] = oneMinusBeta1;
+      f32[P + 7] = beta2;
+      f32[P + 8] = oneMinusBeta2;
+      f32[P + 9] = eps;
+      f32[P + 10] = invc2;
+      run(OP_ADAM, (i0, i1) => {
+        const o = i0 * 4;
+        if (i1 > i0) x.adamUpdate(theta + o, g + o, m + o, v + o, f32[P + 4]!, f32[P + 5]!, f32[P + 6]!, f32[P + 7]!, f32[P + 8]!, f32[P + 9]!, f32[P + 10]!, i1 - i0);
+      });
     },
     dispose() {
       if (disposed) return;
