@@ -567,6 +567,29 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
     }
   });
 
+  it('allFinite split over 2 and 3 threads finds a NaN or ±Infinity in the block of any thread', async () => {
+    const many = [createWasmKernelsSync({ threads: 2 }), await createWasmKernels({ threads: 3 })];
+    try {
+      for (const k of many) {
+        for (const count of [16384, 40003]) {
+          const x = fill(k.alloc(count));
+          expect(k.allFinite(x)).toBe(true);
+          for (const at of [0, 5, Math.floor(count / 3), Math.floor(count / 2), count - 2, count - 1]) {
+            for (const bad of [NaN, Infinity, -Infinity]) {
+              const old = x[at]!;
+              x[at] = bad;
+              expect(k.allFinite(x), `${count} values, ${bad} at ${at} on ${k.threads} threads`).toBe(false);
+              x[at] = old;
+            }
+          }
+          expect(k.allFinite(x)).toBe(true);
+        }
+      }
+    } finally {
+      for (const k of many) k.dispose();
+    }
+  });
+
   it('training with 1 and 2 threads gives the same loss curve', () => {
     const r = new Random(5);
     const x = Array.from({ length: 256 }, () => Array.from({ length: 64 }, () => r.normal()));

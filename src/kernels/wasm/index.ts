@@ -82,7 +82,7 @@ interface Exports {
 }
 
 const PAGE = 65536;
-/** Parameters from which an optimizer update is split across the threads (smaller ones: the barrier costs more than it saves). */
+/** Parameters from which an optimizer update (and the allFinite guard) is split across the threads (smaller ones: the barrier costs more than it saves). */
 const PARALLEL_UPDATE = 16384;
 const MiB = 1 << 20;
 
@@ -364,6 +364,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
 
     allFinite(v) {
       if (!owns(v)) return jsKernels.allFinite(v);
+      if (pool && v.length >= PARALLEL_UPDATE) return pool.allFinite(v.byteOffset, v.length) === 1;
       return x.allFinite(v.byteOffset, v.length) === 1;
     },
 

@@ -29,6 +29,7 @@ const OP_GEMM = 1;
 const OP_DENSE = 2;
 const OP_EXIT = 3;
 const OP_ADAM = 4;
+const OP_FINITE = 5;
 
 /**
  * How long a worker keeps polling for the next job before it sleeps in Atomics.wait (about 1 ms):
@@ -74,6 +75,8 @@ function start(data) {
       } else if (op === ${OP_ADAM}) {
         const o = i32[r] * 4, count = i32[r + 1] - i32[r];
         if (count > 0) x.adamUpdate(u32[${P}] + o, u32[${P + 1}] + o, u32[${P + 2}] + o, u32[${P + 3}] + o, f32[${P + 4}], f32[${P + 5}], f32[${P + 6}], f32[${P + 7}], f32[${P + 8}], f32[${P + 9}], f32[${P + 10}], count);
+      } else if (op === ${OP_FINITE}) {
+        i32[r + 2] = i32[r + 1] > i32[r] ? x.allFinite(u32[${P}] + i32[r] * 4, i32[r + 1] - i32[r]) : 1;
       }
     } catch (e) {
       Atomics.store(i32, ${ERROR}, 1);
@@ -125,6 +128,7 @@ export interface PoolExports {
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   denseForward(m: number, n: number, k: number, w: number, x: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
+  allFinite(x: number, count: number): number;
   tileRows(): number;
   tileCols(): number;
 }
@@ -138,6 +142,8 @@ export interface ThreadPool {
   denseForward(m: number, n: number, k: number, w: number, x: number, bias: number, act: number, actAlpha: number, z: number, aOut: number): void;
   /** The Adam update of `count` parameters (arguments as the wasm adamUpdate's), split over the threads in chunks of 4. */
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
+  /** allFinite over `count` floats at byte offset x (1 or 0), split over the threads as adamUpdate splits. */
+  allFinite(x: number, count: number): number;
   /** Stops the workers. */
   dispose(): void;
 }
@@ -319,6 +325,19 @@ function pool(l: Launch): ThreadPool {
     }
   }
 
+  /**
+   * Splits `count` elements into `size` contiguous blocks of whole f32x4 groups: for a units × inputs
+   * parameter, the same rows as split() gives each thread in the products that read and write it.
+   */
+  function splitElements(count: number): void {
+    const quads = Math.ceil(count / 4);
+    for (let t = 0; t < size; t++) {
+      const r = RANGES + 4 * t;
+      i32[r] = Math.min(count, Math.floor((t * quads) / size) * 4);
+      i32[r + 1] = Math.min(count, Math.floor(((t + 1) * quads) / size) * 4);
+    }
+  }
+
   /** Whether the workers can take jobs (browsers: once they have started; a failed start stops them). */
   function usable(): boolean {
     if (ready) return size > 1;
@@ -395,13 +414,8 @@ function pool(l: Launch): ThreadPool {
     },
     adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count) {
       if (disposed || !usable()) return x.adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
-      // elementwise: any split gives the same values; blocks of whole f32x4 groups
-      const quads = Math.ceil(count / 4);
-      for (let t = 0; t < size; t++) {
-        const r = RANGES + 4 * t;
-        i32[r] = Math.min(count, Math.floor((t * quads) / size) * 4);
-        i32[r + 1] = Math.min(count, Math.floor(((t + 1) * quads) / size) * 4);
-      }
+      // elementwise: any split gives the same values
+      splitElements(count);
       u32[P] = theta;
       u32[P + 1] = g;
       u32[P + 2] = m;
@@ -417,6 +431,17 @@ function pool(l: Launch): ThreadPool {
         const o = i0 * 4;
         if (i1 > i0) x.adamUpdate(theta + o, g + o, m + o, v + o, f32[P + 4]!, f32[P + 5]!, f32[P + 6]!, f32[P + 7]!, f32[P + 8]!, f32[P + 9]!, f32[P + 10]!, i1 - i0);
       });
+    },
+    allFinite(xp, count) {
+      if (disposed || !usable()) return x.allFinite(xp, count);
+      splitElements(count);
+      u32[P] = xp;
+      let ok = 1;
+      run(OP_FINITE, (i0, i1) => {
+        if (i1 > i0) ok = x.allFinite(xp + i0 * 4, i1 - i0);
+      });
+      for (let t = 1; t < size; t++) ok &= i32[RANGES + 4 * t + 2]!;
+      return ok;
     },
     dispose() {
       if (disposed) return;
