@@ -259,7 +259,10 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
   const minFlops = options.parallelMinFlops ?? 2 ** 21;
 
   function owns(a: FloatArray): boolean {
-    return a instanceof Float32Array && buffers.has(a.buffer);
+    if (!(a instanceof Float32Array)) return false;
+    const buf = a.buffer;
+    // the current buffer object first (the common case, without a WeakSet lookup); then older ones
+    return buf === buffer || buffers.has(buf);
   }
 
   const kernels: WasmKernels = {
