@@ -571,7 +571,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
     const many = [createWasmKernelsSync({ threads: 2 }), await createWasmKernels({ threads: 3 })];
     try {
       for (const k of many) {
-        for (const count of [16384, 40003]) {
+        for (const count of [65536, 100003]) {
           const x = fill(k.alloc(count));
           expect(k.allFinite(x)).toBe(true);
           for (const at of [0, 5, Math.floor(count / 3), Math.floor(count / 2), count - 2, count - 1]) {

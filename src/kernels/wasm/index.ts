@@ -82,8 +82,10 @@ interface Exports {
 }
 
 const PAGE = 65536;
-/** Parameters from which an optimizer update (and the allFinite guard) is split across the threads (smaller ones: the barrier costs more than it saves). */
+/** Parameters from which an optimizer update is split across the threads (smaller ones: the barrier costs more than it saves). */
 const PARALLEL_UPDATE = 16384;
+/** The same for the allFinite guard, which does less work per value. */
+const PARALLEL_FINITE = 65536;
 const MiB = 1 << 20;
 
 /** Activation ids of assembly/kernels.ts. */
@@ -367,7 +369,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
 
     allFinite(v) {
       if (!owns(v)) return jsKernels.allFinite(v);
-      if (pool && v.length >= PARALLEL_UPDATE) return pool.allFinite(v.byteOffset, v.length) === 1;
+      if (pool && v.length >= PARALLEL_FINITE) return pool.allFinite(v.byteOffset, v.length) === 1;
       return x.allFinite(v.byteOffset, v.length) === 1;
     },
 
