@@ -12,6 +12,7 @@ import { Network } from '../../src/nn/network.js';
 import { adam, momentum, sgd, type Optimizer } from '../../src/optimizers/index.js';
 import { Random } from '../../src/random.js';
 import type { FloatArray } from '../../src/tensor/matrix.js';
+import { gatherColumns, gatherRows } from '../../src/train/batch.js';
 
 const backends: [string, () => Kernels][] = [
   ['js', () => jsKernels],
@@ -604,6 +605,27 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
       return losses;
     };
     expect(run(2)).toEqual(run(1));
+  });
+});
+
+describe('batch gather', () => {
+  it('gatherColumns (one column per sample) and gatherRows (one row per sample) for every batch size up to 40', () => {
+    const [samples, cols] = [50, 13];
+    const src = fill(new Float32Array(samples * cols));
+    const order = Uint32Array.from({ length: samples }, (_, i) => (i * 17 + 5) % samples);
+    for (let n = 1; n <= 40; n++) {
+      const start = 3;
+      const byCols = new Float32Array(cols * n);
+      const byRows = new Float32Array(cols * n);
+      gatherColumns(src, cols, order, start, n, byCols);
+      gatherRows(src, cols, order, start, n, byRows);
+      for (let j = 0; j < n; j++) {
+        for (let f = 0; f < cols; f++) {
+          const want = src[order[start + j]! * cols + f]!;
+          if (byCols[f * n + j] !== want || byRows[j * cols + f] !== want) throw new Error(`n = ${n}: sample ${j}, feature ${f}`);
+        }
+      }
+    }
   });
 });
 
