@@ -53,10 +53,10 @@ function isVector(y: TargetLike): y is ArrayLike<number> {
  * per sample: the layout of X in Z = W·X + B.
  */
 export function gatherColumns(src: FloatArray, cols: number, order: ArrayLike<number>, start: number, n: number, dst: FloatArray): void {
-  // A transpose: eight samples at a time, so that every write fills eight neighbouring entries of a
-  // row of dst (a whole cache line) instead of striding through all of dst once per sample.
+  // A transpose, sixteen (then eight) samples at a time, so that each group of writes fills
+  // neighbouring entries of a row of dst (a 64-byte line) instead of striding through all of dst
+  // once per sample.
   let j = 0;
-  // sixteen samples at a time while there are that many: each write group fills a whole 64-byte line
   for (; j + 16 <= n; j += 16) {
     const r0 = order[start + j]! * cols;
     const r1 = order[start + j + 1]! * cols;
