@@ -53,9 +53,8 @@ function isVector(y: TargetLike): y is ArrayLike<number> {
  * per sample: the layout of X in Z = W·X + B.
  */
 export function gatherColumns(src: FloatArray, cols: number, order: ArrayLike<number>, start: number, n: number, dst: FloatArray): void {
-  // A transpose, sixteen (then eight) samples at a time, so that each group of writes fills
-  // neighbouring entries of a row of dst (a 64-byte line) instead of striding through all of dst
-  // once per sample.
+  // A transpose, sixteen samples at a time, so that each group of writes fills a 64-byte line of a
+  // row of dst instead of striding through all of dst once per sample (the rest one by one).
   let j = 0;
   for (; j + 16 <= n; j += 16) {
     const r0 = order[start + j]! * cols;
@@ -91,26 +90,6 @@ export function gatherColumns(src: FloatArray, cols: number, order: ArrayLike<nu
       dst[o + 13] = src[r13 + f]!;
       dst[o + 14] = src[r14 + f]!;
       dst[o + 15] = src[r15 + f]!;
-    }
-  }
-  for (; j + 8 <= n; j += 8) {
-    const r0 = order[start + j]! * cols;
-    const r1 = order[start + j + 1]! * cols;
-    const r2 = order[start + j + 2]! * cols;
-    const r3 = order[start + j + 3]! * cols;
-    const r4 = order[start + j + 4]! * cols;
-    const r5 = order[start + j + 5]! * cols;
-    const r6 = order[start + j + 6]! * cols;
-    const r7 = order[start + j + 7]! * cols;
-    for (let f = 0, o = j; f < cols; f++, o += n) {
-      dst[o] = src[r0 + f]!;
-      dst[o + 1] = src[r1 + f]!;
-      dst[o + 2] = src[r2 + f]!;
-      dst[o + 3] = src[r3 + f]!;
-      dst[o + 4] = src[r4 + f]!;
-      dst[o + 5] = src[r5 + f]!;
-      dst[o + 6] = src[r6 + f]!;
-      dst[o + 7] = src[r7 + f]!;
     }
   }
   for (; j < n; j++) {
