@@ -121,13 +121,13 @@ function gemmCore(
     for (let pc = 0; pc < k; pc += kstep) {
       const kc = min(kstep, k - pc);
       if (transB) packBT(b, ldb, pc, kc, jc, nc, packB);
-      else packBN(b, ldb, pc, kc, jc, nc, packB);
+      else packColumns(b, ldb, pc, kc, jc, nc, NR, packB);
       const first = pc == 0;
       const last = pc + kc >= k;
       const betaHere: f32 = first ? beta : 1;
       for (let ic = i0; ic < i1; ic += MC) {
         const mc = min(MC, i1 - ic);
-        if (transA) packAT(a, lda, ic, mc, pc, kc, packA);
+        if (transA) packColumns(a, lda, pc, kc, ic, mc, MR, packA);
         else packAN(a, lda, ic, mc, pc, kc, packA);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
@@ -476,46 +476,30 @@ function packAN(a: usize, lda: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usi
   }
 }
 
-/** Packs op(A) = Aᵀ with A stored k×m (row stride lda = m): each depth step is 4 contiguous floats. */
-function packAT(a: usize, lda: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
-  const rs = <usize>lda << 2;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const rows = min(MR, mc - ir);
-    let src = a + (<usize>p0 * <usize>lda + <usize>(i0 + ir)) * 4;
-    if (rows == MR) {
+/**
+ * Packs panels of `width` (4 or 8) neighbouring columns of a row-major matrix (row stride ld),
+ * depth rows p0..p0+kc: each depth step of a panel becomes `width` contiguous floats, zero-padded
+ * past `count`. This is op(A) = Aᵀ (A stored k×m, width MR) and op(B) = B (B stored k×n, width NR):
+ * in both the panel's entries are already contiguous in memory.
+ */
+@inline
+function packColumns(x: usize, ld: i32, p0: i32, kc: i32, c0: i32, count: i32, width: i32, dst: usize): void {
+  const rs = <usize>ld << 2;
+  const step = <usize>width << 2;
+  for (let jr = 0; jr < count; jr += width) {
+    const cols = min(width, count - jr);
+    let src = x + (<usize>p0 * <usize>ld + <usize>(c0 + jr)) * 4;
+    if (cols == width) {
       for (let p = 0; p < kc; p++) {
-        v128.store(dst, v128.load(src));
+        for (let v: usize = 0; v < step; v += 16) v128.store(dst + v, v128.load(src + v));
         src += rs;
-        dst += 16;
+        dst += step;
       }
     } else {
       for (let p = 0; p < kc; p++) {
-        for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), r < rows ? load<f32>(src + (<usize>r << 2)) : 0);
+        for (let j = 0; j < width; j++) store<f32>(dst + (<usize>j << 2), j < cols ? load<f32>(src + (<usize>j << 2)) : 0);
         src += rs;
-        dst += 16;
-      }
-    }
-  }
-}
-
-/** Packs op(B) = B (k×n, row stride ldb): each depth step of a micro-panel is 8 contiguous floats. */
-function packBN(b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
-  const rs = <usize>ldb << 2;
-  for (let jr = 0; jr < nc; jr += NR) {
-    const cols = min(NR, nc - jr);
-    let src = b + (<usize>p0 * <usize>ldb + <usize>(j0 + jr)) * 4;
-    if (cols == NR) {
-      for (let p = 0; p < kc; p++) {
-        v128.store(dst, v128.load(src));
-        v128.store(dst, v128.load(src, 16), 16);
-        src += rs;
-        dst += 32;
-      }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), j < cols ? load<f32>(src + (<usize>j << 2)) : 0);
-        src += rs;
-        dst += 32;
+        dst += step;
       }
     }
   }
