@@ -26,12 +26,7 @@ export interface PreparedData {
 
 /** Loads --data as given on the command line (a built-in name, a toy set, or a CSV path). */
 export function loadSplits(flags: DataFlags, seed: number, classNames?: readonly string[]): { train: Dataset; test?: Dataset } {
-  const options: Parameters<typeof loadDataset>[1] = { seed };
-  if (classNames) options.classNames = classNames;
-  if (flags.dataDir !== undefined) options.dataDir = flags.dataDir;
-  if (flags.label !== undefined) options.label = flags.label;
-  if (flags.task !== undefined) options.task = flags.task;
-  const { train, test } = loadDataset(flags.data, options);
+  const { train, test } = loadDataset(flags.data, { seed, classNames, dataDir: flags.dataDir, label: flags.label, task: flags.task });
   return { train: limit(train, flags.limit), ...(test ? { test } : {}) };
 }
 

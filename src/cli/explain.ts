@@ -20,7 +20,7 @@ export async function explainCommand(flags: ExplainFlags, io: Output): Promise<n
   if (flags.index >= ds.x.rows) throw new OptionError(`--index ${flags.index} is out of range: ${ds.name} has samples 0..${ds.x.rows - 1}`);
   const x = new Matrix(1, ds.x.cols, ds.x.row(flags.index).slice());
   const y = new Matrix(1, ds.y.cols, ds.y.row(flags.index).slice());
-  const e = model.network.explain(x, y, flags.lr === undefined ? {} : { learningRate: flags.lr });
+  const e = model.network.explain(x, y, { learningRate: flags.lr });
   if (flags.json) {
     io.result(JSON.stringify({ data: ds.name, index: flags.index, ...e }));
     return 0;

@@ -66,10 +66,7 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
       { units: outputs, activation: flags.outputActivation ?? outputActivationFor(loss, trainSet.task) },
     ];
     net = new Network(trainSet.x.cols, specs, { loss, seed: flags.seed, init: flags.init, backend: flags.backend, threads: flags.threads });
-    const hyper: { learningRate?: number; momentum?: number } = {};
-    if (flags.lr !== undefined) hyper.learningRate = flags.lr;
-    if (flags.momentum !== undefined) hyper.momentum = flags.momentum;
-    opt = optimizerById(flags.optimizer, hyper);
+    opt = optimizerById(flags.optimizer, { learningRate: flags.lr, momentum: flags.momentum });
   }
 
   const architecture = [net.inputs, ...net.layers.map((l) => l.units)].join('-');
@@ -80,7 +77,8 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
       `${trainSet.x.rows} samples${validation ? `, ${validation.x.rows} for validation` : ''}, batch ${flags.batchSize}`,
   );
 
-  const config: RunConfig = pickConfig(flags);
+  const f = flags;
+  const config: RunConfig = { data: f.data, dataDir: f.dataDir, label: f.label, task: f.task, limit: f.limit, batchSize: f.batchSize, validation: f.validation, preprocess: f.preprocess, seed: f.seed, epochs: f.epochs };
   const info: ModelInfoInput = {
     preprocessing: data.preprocessing as unknown as JsonObject,
     task: trainSet.task,
@@ -97,6 +95,7 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
   };
   process.on('SIGINT', onSigint);
   const progress = createProgress(process.stderr, (line) => io.info(line));
+  let stopped = false;
   try {
     const history = await net.fit(trainSet.x, trainSet.y, {
       epochs: flags.epochs,
@@ -116,12 +115,12 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
       },
       shouldStop: () => interrupted,
     });
-    progress.stop();
-    if (history.stopped) io.info('training stopped early by Ctrl-C');
+    stopped = history.stopped;
   } finally {
     progress.stop();
     process.off('SIGINT', onSigint);
   }
+  if (stopped) io.info('training stopped early by Ctrl-C');
 
   if (test) {
     const t = net.evaluate(test.x, test.y);
@@ -138,15 +137,6 @@ function outputActivationFor(loss: LossId, task: string): ActivationId {
   if (loss === 'cross-entropy') return 'softmax';
   if (loss === 'binary-cross-entropy') return 'sigmoid';
   return task === 'regression' ? 'linear' : 'sigmoid';
-}
-
-function pickConfig(flags: TrainFlags): RunConfig {
-  const c: RunConfig = { data: flags.data, batchSize: flags.batchSize, validation: flags.validation, preprocess: flags.preprocess, seed: flags.seed, epochs: flags.epochs };
-  if (flags.dataDir !== undefined) c.dataDir = flags.dataDir;
-  if (flags.label !== undefined) c.label = flags.label;
-  if (flags.task !== undefined) c.task = flags.task;
-  if (flags.limit !== undefined) c.limit = flags.limit;
-  return c;
 }
 
 /** On --resume the checkpoint's run settings apply, except those given again on the command line. */

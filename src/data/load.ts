@@ -45,7 +45,7 @@ export function loadDataset(name: string, options: LoadOptions = {}): LoadedData
       }
       return loadMnist({ dir: options.dataDir });
     case 'fashion-mnist':
-      return loadFashionMnist(options.dataDir === undefined ? {} : { dir: options.dataDir });
+      return loadFashionMnist({ dir: options.dataDir });
   }
   if ((TOY_DATASETS as readonly string[]).includes(name)) {
     const { samples, noise, seed, classes } = options;

@@ -26,7 +26,7 @@ import type { Kernels } from '../kernels/types.js';
 import { LOSSES, type LossId } from '../losses/index.js';
 import type { DenseSpec } from '../nn/dense.js';
 import { Network, type NetworkOptions } from '../nn/network.js';
-import { OPTIMIZERS, optimizer as optimizerById, type Optimizer, type OptimizerId, type OptimizerOptions } from '../optimizers/index.js';
+import { OPTIMIZERS, optimizer as optimizerById, type Optimizer, type OptimizerId } from '../optimizers/index.js';
 import type { DType, FloatArray } from '../tensor/matrix.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
 
@@ -193,12 +193,8 @@ export function checkpointFromBytes(bytes: Uint8Array, name = 'checkpoint data',
   }
   let opt: Optimizer;
   try {
-    const hyper: OptimizerOptions = { learningRate: config.learningRate };
-    if (config.momentum !== undefined) hyper.momentum = config.momentum;
-    if (config.beta1 !== undefined) hyper.beta1 = config.beta1;
-    if (config.beta2 !== undefined) hyper.beta2 = config.beta2;
-    if (config.epsilon !== undefined) hyper.epsilon = config.epsilon;
-    opt = optimizerById(config.id, hyper);
+    const { learningRate, momentum, beta1, beta2, epsilon } = config;
+    opt = optimizerById(config.id, { learningRate, momentum, beta1, beta2, epsilon });
   } catch (e) {
     if (e instanceof BackpropError) fail(`describes an invalid optimizer: ${e.message}`);
     throw e;
@@ -329,7 +325,7 @@ function readModel(
   let network: Network;
   try {
     // 'zeros': the saved weights replace the initial ones anyway; no need to draw random numbers.
-    network = new Network(info.inputs, info.layers, { loss: info.loss, seed: info.seed, dtype: info.dtype, init: 'zeros', ...kernelChoice(options) });
+    network = new Network(info.inputs, info.layers, { loss: info.loss, seed: info.seed, dtype: info.dtype, init: 'zeros', kernels: options.kernels, backend: options.backend, threads: options.threads });
   } catch (e) {
     if (e instanceof BackpropError) throw new FormatError(`${name}: cannot build the network the file describes: ${e.message}`);
     throw e;
@@ -423,12 +419,4 @@ function isJsonObject(v: unknown): boolean {
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-function kernelChoice(options: LoadOptions): Pick<NetworkOptions, 'kernels' | 'backend' | 'threads'> {
-  const c: Pick<NetworkOptions, 'kernels' | 'backend' | 'threads'> = {};
-  if (options.kernels) c.kernels = options.kernels;
-  if (options.backend) c.backend = options.backend;
-  if (options.threads !== undefined) c.threads = options.threads;
-  return c;
 }

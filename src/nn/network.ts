@@ -320,7 +320,7 @@ export class Network {
   private chooseKernels(options: NetworkOptions): Kernels {
     const backend = options.backend ?? 'auto';
     if (this.dtype === 'float64' && backend === 'auto') return jsKernels;
-    return createKernelsSync({ backend, ...(options.threads === undefined ? {} : { threads: options.threads }) });
+    return createKernelsSync({ backend, threads: options.threads });
   }
 
   private reserve(n: number): void {

@@ -68,7 +68,7 @@ export async function fit(net: Network, x: MatrixLike, y: TargetLike, options: F
   const opt =
     typeof options.optimizer === 'object'
       ? options.optimizer
-      : optimizerById(options.optimizer ?? 'sgd', options.learningRate === undefined ? {} : { learningRate: options.learningRate });
+      : optimizerById(options.optimizer ?? 'sgd', { learningRate: options.learningRate });
   const X = inputMatrix(x, net.inputs, net.dtype);
   const Y = targetMatrix(y, X.rows, net.outputs, net.dtype);
   const validation = options.validationData
