@@ -268,14 +268,18 @@ export class Network {
     }
   }
 
-  /** @internal forward, cost, backward and one optimizer step on the loaded batch. */
-  stepLoaded(n: number, optimizer: Optimizer, where: { epoch?: number; step?: number } = {}): number {
+  /**
+   * @internal forward, cost, backward and one optimizer step on the loaded batch; `epoch` and
+   * `step` only name the place in a divergence error (positional: nothing is allocated per step).
+   */
+  stepLoaded(n: number, optimizer: Optimizer, epoch?: number, step?: number): number {
     this.forwardBatch(n);
     const loss = this.batchLoss(n);
-    if (!Number.isFinite(loss)) throw new DivergenceError('loss', loss, where);
+    if (!Number.isFinite(loss)) throw new DivergenceError('loss', loss, { epoch, step });
     this.backwardBatch(n);
-    const bad = this.params.find((p) => !this.kernels.allFinite(p.grad));
-    if (bad) throw new DivergenceError(`gradient ∂C/∂${bad.name}`, NaN, where);
+    for (const p of this.params) {
+      if (!this.kernels.allFinite(p.grad)) throw new DivergenceError(`gradient ∂C/∂${p.name}`, NaN, { epoch, step });
+    }
     optimizer.step(this.params, this.kernels);
     return loss;
   }

@@ -98,7 +98,7 @@ export async function fit(net: Network, x: MatrixLike, y: TargetLike, options: F
       const start = batch * batchSize;
       const n = Math.min(batchSize, X.rows - start);
       net.loadBatch(X, Y, order, start, n);
-      const loss = net.stepLoaded(n, opt, { epoch, step: batch });
+      const loss = net.stepLoaded(n, opt, epoch, batch);
       correct += net.batchCorrect(n);
       lossSum += loss * n;
       seen += n;
