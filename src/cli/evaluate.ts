@@ -1,4 +1,5 @@
 import { labelsOf } from '../data/dataset.js';
+import { argmaxRows } from '../tensor/matrix.js';
 import type { DataFlags } from './data.js';
 import { modelData, openModel } from './model.js';
 import type { Output } from './output.js';
@@ -21,15 +22,11 @@ export async function evaluate(flags: EvalFlags, io: Output): Promise<number> {
   }
   const classes = ds.classNames ?? Array.from({ length: ds.y.cols }, (_, i) => String(i));
   const truth = labelsOf(ds);
-  const out = net.predict(ds.x);
+  const predicted = argmaxRows(net.predict(ds.x));
   const k = classes.length;
   // confusion[t][p]: samples of true class t predicted as p
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  for (let i = 0; i < out.rows; i++) {
-    let p = 0;
-    for (let j = 1; j < k; j++) if (out.data[i * k + j]! > out.data[i * k + p]!) p = j;
-    confusion[truth[i]!]![p]!++;
-  }
+  for (let i = 0; i < predicted.length; i++) confusion[truth[i]!]![predicted[i]!]!++;
   const perClass = confusion.map((row, t) => {
     const total = row.reduce((a, b) => a + b, 0);
     return { class: classes[t]!, samples: total, accuracy: total ? row[t]! / total : NaN };

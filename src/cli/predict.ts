@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseCsvFeatures } from '../data/csv.js';
+import { argmaxRows } from '../tensor/matrix.js';
 import { openModel } from './model.js';
 import type { Output } from './output.js';
 
@@ -19,12 +20,10 @@ export async function predict(flags: PredictFlags, io: Output): Promise<number> 
   const out = net.predict(model.transform(x));
   const k = out.cols;
   const classes = model.info.task === 'classification' ? model.info.classNames : undefined;
+  const best = argmaxRows(out);
   const rows = Array.from({ length: out.rows }, (_, i) => {
     const values = Array.from(out.row(i));
-    if (!classes) return { values };
-    let best = 0;
-    for (let j = 1; j < k; j++) if (values[j]! > values[best]!) best = j;
-    return { class: classes[best]!, probability: values[best]!, values };
+    return classes ? { class: classes[best[i]!]!, probability: values[best[i]!]!, values } : { values };
   });
   if (flags.format === 'json') {
     io.result(JSON.stringify(rows.map((r, i) => ({ row: i, ...r }))));

@@ -1,5 +1,5 @@
 import { DataError, ShapeError } from '../errors.js';
-import { Matrix } from '../tensor/matrix.js';
+import { argmaxRows, Matrix } from '../tensor/matrix.js';
 
 export const TASKS = ['classification', 'regression'] as const;
 export type Task = (typeof TASKS)[number];
@@ -40,14 +40,7 @@ export function checkDataset(ds: Dataset): Dataset {
 /** The class index of every sample (the position of the largest entry of its row of y). */
 export function labelsOf(ds: Dataset): Uint32Array {
   if (ds.task !== 'classification') throw new DataError(`${ds.name} is a regression data set; it has no class labels`);
-  const { rows, cols, data } = ds.y;
-  const labels = new Uint32Array(rows);
-  for (let i = 0; i < rows; i++) {
-    let best = 0;
-    for (let j = 1; j < cols; j++) if (data[i * cols + j]! > data[i * cols + best]!) best = j;
-    labels[i] = best;
-  }
-  return labels;
+  return argmaxRows(ds.y);
 }
 
 /** A new data set holding copies of the given samples, in the given order (repeats allowed). */

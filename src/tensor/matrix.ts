@@ -76,6 +76,18 @@ export class Matrix<T extends FloatArray = FloatArray> {
   }
 }
 
+/** The column of the largest entry of each row (the first one on ties): a class index per sample. */
+export function argmaxRows(m: Matrix): Uint32Array {
+  const { rows, cols, data } = m;
+  const best = new Uint32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let b = 0;
+    for (let j = 1; j < cols; j++) if (data[i * cols + j]! > data[i * cols + b]!) b = j;
+    best[i] = b;
+  }
+  return best;
+}
+
 export function allocate(dtype: DType, length: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
 }

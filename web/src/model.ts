@@ -37,7 +37,7 @@ export function modelConfig(s: State, data: Pick<RunData, 'task' | 'outputs'>): 
 
 /** The network of a configuration, on the given kernels (the training worker's; default: the library's choice). */
 export function buildNetwork(c: ModelConfig, kernels?: Kernels): Network {
-  return network([c.inputs, ...c.layers], { loss: c.loss, init: c.init, seed: c.seed, ...(kernels ? { kernels } : {}) });
+  return network([c.inputs, ...c.layers], { loss: c.loss, init: c.init, seed: c.seed, kernels });
 }
 
 export interface LayerWeights {
