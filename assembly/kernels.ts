@@ -73,13 +73,14 @@ export function gemm(
  * The forward product of a dense layer with its epilogue fused: z = W·X + b and a = σ(z), for
  * rows [i0, i1) and columns [j0, j1) (W: m×k, X: k×n, z and a: m×n). The bias and the
  * activation are applied to each block of C while it is still in cache. Softmax couples the rows
- * of a column, so it is applied by the caller after all rows are done (act = NONE here).
+ * of a column, so it is applied by the caller after all rows are done (act = NONE here). With
+ * transX, x holds Xᵀ (n×k, one sample per row: a small batch as gathered).
  */
 export function denseForward(
-  m: i32, n: i32, k: i32, w: usize, x: usize, bias: usize, act: i32, actAlpha: f32, z: usize, aOut: usize,
+  m: i32, n: i32, k: i32, w: usize, x: usize, transX: i32, bias: usize, act: i32, actAlpha: f32, z: usize, aOut: usize,
   ws: usize, i0: i32, i1: i32, j0: i32, j1: i32,
 ): void {
-  gemmCore(0, 0, m, n, k, 1, w, x, 0, z, ws, i0, i1, j0, j1, bias, act, actAlpha, aOut);
+  gemmCore(0, transX, m, n, k, 1, w, x, 0, z, ws, i0, i1, j0, j1, bias, act, actAlpha, aOut);
 }
 
 function gemmCore(
@@ -97,6 +98,13 @@ function gemmCore(
   // (Chosen by the whole product's n, so that every block of a split product takes the same path.)
   if (!transA && !transB && n > 4 && n <= SMALL_N && b + <usize>(k * n + 4) * 4 <= (<usize>memory.size() << 16)) {
     smallNN(n, k, alpha, a, b, beta, c, i0, i1, j0, j1);
+    if (bias != 0 || act != NONE) epilogue(c, aOut, ldc, i0, i1, j0, j1, bias, act, actAlpha);
+    return;
+  }
+  // A small batch in the transposed form (z = W·(Xᵀ)ᵀ with Xᵀ sample-major, n ≤ 16): dot products
+  // along k, vectorised over k, so neither operand is packed or transposed.
+  if (!transA && transB && n <= SMALL_NT) {
+    smallNT(n, k, alpha, a, b, beta, c, i0, i1, j0, j1);
     if (bias != 0 || act != NONE) epilogue(c, aOut, ldc, i0, i1, j0, j1, bias, act, actAlpha);
     return;
   }
@@ -217,6 +225,115 @@ function smallNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: u
       storeRow12(c + (<usize>i * <usize>n + <usize>jc) * 4, c00, c01, c02, cols, alpha, beta);
     }
   }
+}
+
+const SMALL_NT: i32 = 16;
+
+/**
+ * C = alpha·A·Bᵀ + beta·C for a B of at most 16 rows (n ≤ 16: Xᵀ of a small batch), rows [i0, i1),
+ * columns [j0, j1): A (m×k) and B (n×k) are read in place, row by row. Each element is a dot
+ * product of two rows, accumulated four depths at a time in the lanes of one f32x4 (2×4 tiles: 8
+ * accumulators), its lanes summed as (l0 + l2) + (l1 + l3) and then the k mod 4 last depths in
+ * order, so every element is the same sum whatever tile or block it falls in.
+ */
+function smallNT(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const rs = <usize>k << 2;
+  const k4 = <usize>(k & ~3) << 2;
+  let i = i0;
+  for (; i + 2 <= i1; i += 2) {
+    const a0 = a + <usize>i * rs;
+    const a1 = a0 + rs;
+    const c0 = c + (<usize>i * <usize>n) * 4;
+    const c1 = c0 + (<usize>n << 2);
+    let j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      const b0 = b + <usize>j * rs;
+      const b1 = b0 + rs, b2 = b1 + rs, b3 = b2 + rs;
+      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+      let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
+      for (let o: usize = 0; o < k4; o += 16) {
+        const x0 = v128.load(a0 + o), x1 = v128.load(a1 + o);
+        let y = v128.load(b0 + o);
+        s00 = f32x4.add(s00, f32x4.mul(x0, y)); s10 = f32x4.add(s10, f32x4.mul(x1, y));
+        y = v128.load(b1 + o);
+        s01 = f32x4.add(s01, f32x4.mul(x0, y)); s11 = f32x4.add(s11, f32x4.mul(x1, y));
+        y = v128.load(b2 + o);
+        s02 = f32x4.add(s02, f32x4.mul(x0, y)); s12 = f32x4.add(s12, f32x4.mul(x1, y));
+        y = v128.load(b3 + o);
+        s03 = f32x4.add(s03, f32x4.mul(x0, y)); s13 = f32x4.add(s13, f32x4.mul(x1, y));
+      }
+      const cj = <usize>j << 2;
+      storeVec(c0 + cj, dotTail4(laneSums4(s00, s01, s02, s03), a0, b0, rs, k), 4, alpha, beta);
+      storeVec(c1 + cj, dotTail4(laneSums4(s10, s11, s12, s13), a1, b0, rs, k), 4, alpha, beta);
+    }
+    for (; j < j1; j++) {
+      const b0 = b + <usize>j * rs;
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+      for (let o: usize = 0; o < k4; o += 16) {
+        const y = v128.load(b0 + o);
+        s0 = f32x4.add(s0, f32x4.mul(v128.load(a0 + o), y));
+        s1 = f32x4.add(s1, f32x4.mul(v128.load(a1 + o), y));
+      }
+      const cj = <usize>j << 2;
+      storeScalar(c0 + cj, dotTail(laneSum(s0), a0, b0, k), alpha, beta);
+      storeScalar(c1 + cj, dotTail(laneSum(s1), a1, b0, k), alpha, beta);
+    }
+  }
+  for (; i < i1; i++) {
+    const a0 = a + <usize>i * rs;
+    const c0 = c + (<usize>i * <usize>n) * 4;
+    for (let j = j0; j < j1; j++) {
+      const b0 = b + <usize>j * rs;
+      let s0 = f32x4.splat(0);
+      for (let o: usize = 0; o < k4; o += 16) s0 = f32x4.add(s0, f32x4.mul(v128.load(a0 + o), v128.load(b0 + o)));
+      storeScalar(c0 + (<usize>j << 2), dotTail(laneSum(s0), a0, b0, k), alpha, beta);
+    }
+  }
+}
+
+/** (l0 + l2) + (l1 + l3) of one accumulator. */
+// @ts-ignore: decorator
+@inline
+function laneSum(s: v128): f32 {
+  return (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 2)) + (f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 3));
+}
+
+/** [laneSum(s0), laneSum(s1), laneSum(s2), laneSum(s3)] by two rounds of shuffles and adds. */
+// @ts-ignore: decorator
+@inline
+function laneSums4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  // s01 = [s0.l0 + s0.l2, s1.l0 + s1.l2, s0.l1 + s0.l3, s1.l1 + s1.l3], s23 likewise
+  const s01 = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 4, 1, 5), v128.shuffle<f32>(s0, s1, 2, 6, 3, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(s2, s3, 0, 4, 1, 5), v128.shuffle<f32>(s2, s3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
+}
+
+/** s + the products of depths k4..k-1 (k mod 4 of them), in order. */
+// @ts-ignore: decorator
+@inline
+function dotTail(s: f32, a0: usize, b0: usize, k: i32): f32 {
+  for (let p = k & ~3; p < k; p++) s += load<f32>(a0 + (<usize>p << 2)) * load<f32>(b0 + (<usize>p << 2));
+  return s;
+}
+
+/** dotTail for four B rows (rs bytes apart) at once, lane q for row q. */
+// @ts-ignore: decorator
+@inline
+function dotTail4(s: v128, a0: usize, b0: usize, rs: usize, k: i32): v128 {
+  if ((k & 3) == 0) return s;
+  return f32x4.replace_lane(
+    f32x4.replace_lane(
+      f32x4.replace_lane(f32x4.replace_lane(s, 0, dotTail(f32x4.extract_lane(s, 0), a0, b0, k)), 1, dotTail(f32x4.extract_lane(s, 1), a0, b0 + rs, k)),
+      2, dotTail(f32x4.extract_lane(s, 2), a0, b0 + 2 * rs, k)),
+    3, dotTail(f32x4.extract_lane(s, 3), a0, b0 + 3 * rs, k));
+}
+
+/** *p = alpha·v + beta·*p (beta = 0: *p is not read). */
+// @ts-ignore: decorator
+@inline
+function storeScalar(p: usize, v: f32, alpha: f32, beta: f32): void {
+  const r = alpha * v;
+  store<f32>(p, beta == 0 ? r : r + beta * load<f32>(p));
 }
 
 const SMALL_K: i32 = 16;

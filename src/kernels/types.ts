@@ -31,8 +31,9 @@ export interface Kernels {
    * Optional fused forward product of a dense layer: z = W·X + b and a = σ(z) in one pass
    * (W units×inputs, X inputs×n, b units, z and a units×n). Equivalent to gemm(false, false, units,
    * n, inputs, 1, W, X, 0, z), addBias and activate; backends that fuse the epilogue provide it.
+   * With transX, X is given as Xᵀ (n×inputs, one sample per row) and the product is W·(Xᵀ)ᵀ.
    */
-  denseForward?(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number): void;
+  denseForward?(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number, transX?: boolean): void;
 
   /** Z(units×n) += b, broadcast over the n columns: the "+ B" of Z = W·X + B. */
   addBias(z: FloatArray, b: FloatArray, units: number, n: number): void;

@@ -78,11 +78,11 @@ export class Dense {
     this.capacity = n;
   }
 
-  /** Forward: z = W·a_prev + b, a = σ(z), for n samples (a_prev is inputs × n). */
-  forward(aPrev: FloatArray, n: number): void {
+  /** Forward: z = W·a_prev + b, a = σ(z), for n samples (a_prev is inputs × n, or n × inputs when `transposed`). */
+  forward(aPrev: FloatArray, n: number, transposed = false): void {
     const k = this.kernels;
-    if (k.denseForward) return k.denseForward(this.act, this.W, aPrev, this.b, this.z, this.a, this.units, n, this.inputs);
-    k.gemm(false, false, this.units, n, this.inputs, 1, this.W, aPrev, 0, this.z);
+    if (k.denseForward) return k.denseForward(this.act, this.W, aPrev, this.b, this.z, this.a, this.units, n, this.inputs, transposed);
+    k.gemm(false, transposed, this.units, n, this.inputs, 1, this.W, aPrev, 0, this.z);
     k.addBias(this.z, this.b, this.units, n);
     k.activate(this.act, this.z, this.a, this.units, n);
   }

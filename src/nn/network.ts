@@ -70,10 +70,13 @@ export class Network {
   private Y: FloatArray;
   /**
    * Xᵀ (n × inputs, one row per sample) for small batches (n ≤ SMALL_BATCH) with the wasm kernels:
-   * the batch is gathered into it (row copies) and transposed into X by the kernels, and the first
-   * layer's ∂C/∂W = δ·Xᵀ, whose depth is only n, reads it in place. (Large batches gather X directly.)
+   * the batch is gathered into it (row copies, the samples as they are stored), the first layer's
+   * z = W·X reads it as the transposed operand, and its ∂C/∂W = δ·Xᵀ, whose depth is only n, reads
+   * it in place; X itself is then filled only when asked for (batchInput). Large batches gather X.
    */
   private XT: FloatArray | null = null;
+  /** Rows of the batch held in XT alone (X not filled), or 0. */
+  private transposedOnly = 0;
   private capacity = 0;
   private params: Parameter[];
 
@@ -212,17 +215,21 @@ export class Network {
   loadBatch(X: Matrix, Y: Matrix | null, order: ArrayLike<number>, start: number, n: number): void {
     this.reserve(n);
     if (this.XT && n <= SMALL_BATCH) {
-      // rows copied as they are (contiguous), then transposed by the kernels
       gatherRows(X.data, X.cols, order, start, n, this.XT);
-      this.kernels.transpose!(this.XT, n, this.inputs, this.X);
+      this.transposedOnly = n;
     } else {
       gatherColumns(X.data, X.cols, order, start, n, this.X);
+      this.transposedOnly = 0;
     }
     if (Y) gatherColumns(Y.data, Y.cols, order, start, n, this.Y);
   }
 
   /** @internal The loaded batch's input X and target Y (views, one column per sample). */
   batchInput(n: number): FloatArray {
+    if (this.transposedOnly) {
+      this.kernels.transpose!(this.XT!, this.transposedOnly, this.inputs, this.X);
+      this.transposedOnly = 0;
+    }
     return this.X.subarray(0, this.inputs * n);
   }
   batchTarget(n: number): FloatArray {
@@ -231,12 +238,10 @@ export class Network {
 
   /** @internal Forward pass over the loaded batch; returns a(L) (outputs × n). */
   forwardBatch(n: number): FloatArray {
-    let aPrev = this.X;
-    for (const layer of this.layers) {
-      layer.forward(aPrev, n);
-      aPrev = layer.a;
-    }
-    return aPrev;
+    const small = this.transposedOnly === n;
+    this.layers[0]!.forward(small ? this.XT! : this.X, n, small);
+    for (let l = 1; l < this.layers.length; l++) this.layers[l]!.forward(this.layers[l - 1]!.a, n);
+    return this.layers[this.layers.length - 1]!.a;
   }
 
   /** @internal C = (1/n) Σ_k C_k for the loaded batch after forwardBatch. */

@@ -34,7 +34,7 @@ export interface WasmKernels extends Kernels {
    * A dense layer's forward product with the epilogue fused: z = W·X + b, a = σ(z), with W units×inputs,
    * X inputs×n, b units, z and a units×n (the activation is applied to each block of z while it is in cache).
    */
-  denseForward(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number): void;
+  denseForward(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number, transX?: boolean): void;
   transpose(src: FloatArray, rows: number, cols: number, dst: FloatArray): void;
   /** Bytes handed out so far by alloc (including the gemm workspaces). */
   readonly allocatedBytes: number;
@@ -68,7 +68,7 @@ interface Exports {
   tileRows(): number;
   tileCols(): number;
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
-  denseForward(m: number, n: number, k: number, w: number, x: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
+  denseForward(m: number, n: number, k: number, w: number, x: number, transX: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   addBias(z: number, b: number, units: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   sumColumns(out: number, x: number, units: number, n: number, alpha: number): void;
@@ -83,9 +83,9 @@ interface Exports {
 
 const PAGE = 65536;
 /** Parameters from which an optimizer update is split across the threads (smaller ones: the barrier costs more than it saves). */
-const PARALLEL_UPDATE = 16384;
+const PARALLEL_UPDATE = Number(process.env.PU ?? 16384);
 /** The same for the allFinite guard, which does less work per value. */
-const PARALLEL_FINITE = 65536;
+const PARALLEL_FINITE = Number(process.env.PF ?? 65536);
 const MiB = 1 << 20;
 
 /** Activation ids of assembly/kernels.ts. */
@@ -301,9 +301,9 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       else x.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.byteOffset, b.byteOffset, beta, c.byteOffset, ws, 0, m, 0, n);
     },
 
-    denseForward(act, W, X, b, z, a, units, n, inputs) {
+    denseForward(act, W, X, b, z, a, units, n, inputs, transX = false) {
       if (!(owns(W) && owns(X) && owns(b) && owns(z) && owns(a))) {
-        jsKernels.gemm(false, false, units, n, inputs, 1, W, X, 0, z);
+        jsKernels.gemm(false, transX, units, n, inputs, 1, W, X, 0, z);
         jsKernels.addBias(z, b, units, n);
         jsKernels.activate(act, z, a, units, n);
         return;
@@ -315,8 +315,9 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('denseForward: a', a, units * n);
       const id = ACT_ID[act.id];
       const fused = act.elementwise ? id : -1;
-      if (pool && 2 * units * n * inputs >= minFlops) pool.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset);
-      else x.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset, ws, 0, units, 0, n);
+      const t = transX ? 1 : 0;
+      if (pool && 2 * units * n * inputs >= minFlops) pool.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset);
+      else x.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset, ws, 0, units, 0, n);
       if (!act.elementwise) x.activate(id, 0, z.byteOffset, a.byteOffset, units, n);
     },
 
@@ -376,14 +377,16 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
     sgdUpdate(theta, g, lr) {
       if (!(owns(theta) && owns(g))) return jsKernels.sgdUpdate(theta, g, lr);
       need('sgdUpdate: g', g, theta.length);
-      x.sgdUpdate(theta.byteOffset, g.byteOffset, lr, theta.length);
+      if (pool && theta.length >= PARALLEL_UPDATE) pool.sgdUpdate(theta.byteOffset, g.byteOffset, lr, theta.length);
+      else x.sgdUpdate(theta.byteOffset, g.byteOffset, lr, theta.length);
     },
 
     momentumUpdate(theta, g, v, lr, mu) {
       if (!(owns(theta) && owns(g) && owns(v))) return jsKernels.momentumUpdate(theta, g, v, lr, mu);
       need('momentumUpdate: g', g, theta.length);
       need('momentumUpdate: v', v, theta.length);
-      x.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
+      if (pool && theta.length >= PARALLEL_UPDATE) pool.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
+      else x.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
     },
 
     adamUpdate(theta, g, m, v, lr, beta1, beta2, eps, t) {

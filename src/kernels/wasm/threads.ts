@@ -30,6 +30,8 @@ const OP_DENSE = 2;
 const OP_EXIT = 3;
 const OP_ADAM = 4;
 const OP_FINITE = 5;
+const OP_SGD = 6;
+const OP_MOMENTUM = 7;
 
 /**
  * How long a worker keeps polling for the next job before it sleeps in Atomics.wait (about 1 ms):
@@ -70,11 +72,17 @@ function start(data) {
         x.gemm(i32[${P}], i32[${P + 1}], i32[${P + 2}], i32[${P + 3}], i32[${P + 4}], f32[${P + 5}], u32[${P + 6}], u32[${P + 7}], f32[${P + 8}], u32[${P + 9}],
           ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
       } else if (op === ${OP_DENSE}) {
-        x.denseForward(i32[${P}], i32[${P + 1}], i32[${P + 2}], u32[${P + 3}], u32[${P + 4}], u32[${P + 5}], i32[${P + 6}], f32[${P + 7}], u32[${P + 8}], u32[${P + 9}],
+        x.denseForward(i32[${P}], i32[${P + 1}], i32[${P + 2}], u32[${P + 3}], u32[${P + 4}], i32[${P + 10}], u32[${P + 5}], i32[${P + 6}], f32[${P + 7}], u32[${P + 8}], u32[${P + 9}],
           ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
       } else if (op === ${OP_ADAM}) {
         const o = i32[r] * 4, count = i32[r + 1] - i32[r];
         if (count > 0) x.adamUpdate(u32[${P}] + o, u32[${P + 1}] + o, u32[${P + 2}] + o, u32[${P + 3}] + o, f32[${P + 4}], f32[${P + 5}], f32[${P + 6}], f32[${P + 7}], f32[${P + 8}], f32[${P + 9}], f32[${P + 10}], count);
+      } else if (op === ${OP_SGD}) {
+        const o = i32[r] * 4, count = i32[r + 1] - i32[r];
+        if (count > 0) x.sgdUpdate(u32[${P}] + o, u32[${P + 1}] + o, f32[${P + 2}], count);
+      } else if (op === ${OP_MOMENTUM}) {
+        const o = i32[r] * 4, count = i32[r + 1] - i32[r];
+        if (count > 0) x.momentumUpdate(u32[${P}] + o, u32[${P + 1}] + o, u32[${P + 2}] + o, f32[${P + 3}], f32[${P + 4}], count);
       } else if (op === ${OP_FINITE}) {
         i32[r + 2] = i32[r + 1] > i32[r] ? x.allFinite(u32[${P}] + i32[r] * 4, i32[r + 1] - i32[r]) : 1;
       }
@@ -126,8 +134,10 @@ export function availableCores(): number {
 /** The part of the kernels' exports the pool calls on the caller's thread. */
 export interface PoolExports {
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
-  denseForward(m: number, n: number, k: number, w: number, x: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
+  denseForward(m: number, n: number, k: number, w: number, x: number, transX: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
+  sgdUpdate(theta: number, g: number, lr: number, count: number): void;
+  momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
   allFinite(x: number, count: number): number;
   tileRows(): number;
   tileCols(): number;
@@ -138,10 +148,14 @@ export interface ThreadPool {
   readonly size: number;
   /** C = alpha·op(A)·op(B) + beta·C, split over the threads (arguments as the wasm gemm's, pointers as byte offsets). */
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number): void;
-  /** z = W·X + b, a = σ(z) (elementwise σ or -1), split over the threads. */
-  denseForward(m: number, n: number, k: number, w: number, x: number, bias: number, act: number, actAlpha: number, z: number, aOut: number): void;
+  /** z = W·X + b, a = σ(z) (elementwise σ or -1), split over the threads; transX: x holds Xᵀ (n×k). */
+  denseForward(m: number, n: number, k: number, w: number, x: number, transX: number, bias: number, act: number, actAlpha: number, z: number, aOut: number): void;
   /** The Adam update of `count` parameters (arguments as the wasm adamUpdate's), split over the threads in chunks of 4. */
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
+  /** θ ← θ − η·g over `count` parameters, split as adamUpdate splits. */
+  sgdUpdate(theta: number, g: number, lr: number, count: number): void;
+  /** v ← μ·v + g; θ ← θ − η·v over `count` parameters, split as adamUpdate splits. */
+  momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
   /** allFinite over `count` floats at byte offset x (1 or 0), split over the threads as adamUpdate splits. */
   allFinite(x: number, count: number): number;
   /** Stops the workers. */
@@ -305,12 +319,13 @@ function pool(l: Launch): ThreadPool {
 
   /**
    * Splits C's rows (or, for a C with few rows, its columns) into `size` tile-aligned blocks. Rows
-   * whenever each thread gets enough of them: a weight gradient ∂C/∂W (units × inputs) is then
-   * written by the thread that computes the forward rows of W and (same contiguous split) updates
-   * them in the optimizer, so W, ∂C/∂W and the optimizer state stay in that core's cache.
+   * whenever each thread gets four row tiles or more (30 rows on 2 threads): a weight gradient
+   * ∂C/∂W (units × inputs) is then written by the thread that computes the forward rows of W and
+   * (same contiguous split) updates them in the optimizer, so W, ∂C/∂W and the optimizer state stay
+   * in that core's cache instead of crossing between cores every step.
    */
   function split(m: number, n: number): void {
-    const byRows = m >= n || m >= 16 * MR * size;
+    const byRows = m >= n || Math.ceil(m / MR) >= 4 * size;
     const dim = byRows ? m : n;
     const tile = byRows ? MR : NR;
     const tiles = Math.ceil(dim / tile);
@@ -397,8 +412,8 @@ function pool(l: Launch): ThreadPool {
       u32[P + 9] = c;
       run(OP_GEMM, (i0, i1, j0, j1) => x.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, setup.ws, i0, i1, j0, j1));
     },
-    denseForward(m, n, k, w, xp, bias, act, actAlpha, z, aOut) {
-      if (disposed || !usable()) return x.denseForward(m, n, k, w, xp, bias, act, actAlpha, z, aOut, setup.ws, 0, m, 0, n);
+    denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut) {
+      if (disposed || !usable()) return x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, 0, m, 0, n);
       split(m, n);
       i32[P] = m;
       i32[P + 1] = n;
@@ -410,7 +425,8 @@ function pool(l: Launch): ThreadPool {
       f32[P + 7] = actAlpha;
       u32[P + 8] = z;
       u32[P + 9] = aOut;
-      run(OP_DENSE, (i0, i1, j0, j1) => x.denseForward(m, n, k, w, xp, bias, act, actAlpha, z, aOut, setup.ws, i0, i1, j0, j1));
+      i32[P + 10] = transX;
+      run(OP_DENSE, (i0, i1, j0, j1) => x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, i0, i1, j0, j1));
     },
     adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count) {
       if (disposed || !usable()) return x.adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
@@ -430,6 +446,29 @@ function pool(l: Launch): ThreadPool {
       run(OP_ADAM, (i0, i1) => {
         const o = i0 * 4;
         if (i1 > i0) x.adamUpdate(theta + o, g + o, m + o, v + o, f32[P + 4]!, f32[P + 5]!, f32[P + 6]!, f32[P + 7]!, f32[P + 8]!, f32[P + 9]!, f32[P + 10]!, i1 - i0);
+      });
+    },
+    sgdUpdate(theta, g, lr, count) {
+      if (disposed || !usable()) return x.sgdUpdate(theta, g, lr, count);
+      splitElements(count);
+      u32[P] = theta;
+      u32[P + 1] = g;
+      f32[P + 2] = lr;
+      run(OP_SGD, (i0, i1) => {
+        if (i1 > i0) x.sgdUpdate(theta + i0 * 4, g + i0 * 4, f32[P + 2]!, i1 - i0);
+      });
+    },
+    momentumUpdate(theta, g, v, lr, mu, count) {
+      if (disposed || !usable()) return x.momentumUpdate(theta, g, v, lr, mu, count);
+      splitElements(count);
+      u32[P] = theta;
+      u32[P + 1] = g;
+      u32[P + 2] = v;
+      f32[P + 3] = lr;
+      f32[P + 4] = mu;
+      run(OP_MOMENTUM, (i0, i1) => {
+        const o = i0 * 4;
+        if (i1 > i0) x.momentumUpdate(theta + o, g + o, v + o, f32[P + 3]!, f32[P + 4]!, i1 - i0);
       });
     },
     allFinite(xp, count) {
