@@ -652,6 +652,16 @@ function packBT(b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usi
   }
 }
 
+// ---- batch gather -----------------------------------------------------------------------------
+
+/** Rows j0..j1-1 of a batch: dst row j = src row idx[j] (cols floats each; idx holds u32 row numbers). */
+export function gatherRows(src: usize, cols: i32, idx: usize, dst: usize, j0: i32, j1: i32): void {
+  const bytes = <usize>cols << 2;
+  for (let j = j0; j < j1; j++) {
+    memory.copy(dst + <usize>j * bytes, src + <usize>load<u32>(idx + (<usize>j << 2)) * bytes, bytes);
+  }
+}
+
 // ---- transpose ------------------------------------------------------------------------------
 
 /** dst (cols × rows) = srcᵀ with src rows × cols, row-major: 4×4 blocks in registers, scalar edges. */

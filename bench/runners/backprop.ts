@@ -12,13 +12,14 @@ export const createBackpropTrainer: CreateTrainer = async ({ spec, data, init, j
   const backend = job.backend === 'wasm' ? 'wasm' : 'js';
   const net = buildNetwork(spec, job.seed, { backend, threads: job.threads });
   let optimizer = buildOptimizer(spec);
-  const X = new Matrix(data.train.count, data.inputs, data.train.x);
+  // as fit does: small batches on the wasm kernels gather from a copy in the kernels' memory
+  const X = net.stageInputs(new Matrix(data.train.count, data.inputs, data.train.x), spec.batchSize);
   const Y = new Matrix(data.train.count, data.outputs, data.train.y);
   const kernels = net.kernels as typeof net.kernels & { threads?: number; dispose?: () => void };
   return {
     backend: kernels.name,
     threads: kernels.threads ?? 1,
-    loop: 'net.loadBatch + net.stepLoaded per batch (the inner loop of net.fit)',
+    loop: 'net.stageInputs once, then net.loadBatch + net.stepLoaded per batch (the loop of net.fit)',
     async train(batches, steps, fullOnly) {
       for (let s = 0; s < steps; s++) {
         const { start, size } = batches.take(fullOnly);

@@ -12,6 +12,13 @@ export const jsKernels: Kernels = {
 
   alloc: (length) => new Float32Array(length),
 
+  gatherRows(src, cols, order, start, n, dst) {
+    for (let j = 0; j < n; j++) {
+      const row = order[start + j]! * cols;
+      dst.set(src.subarray(row, row + cols), j * cols);
+    }
+  },
+
   transpose(src, rows, cols, dst) {
     for (let r = 0; r < rows; r++) {
       const s = r * cols;

@@ -58,6 +58,12 @@ export interface Kernels {
   /** σ'(z) itself, for the explain view (elementwise activations only). */
   activationDerivative(act: Activation, z: FloatArray, a: FloatArray, out: FloatArray, count: number): void;
 
+  /**
+   * dst (n × cols) = rows order[start..start+n) of src (samples × cols): a batch gathered one
+   * sample per row, as the samples are stored.
+   */
+  gatherRows(src: FloatArray, cols: number, order: ArrayLike<number>, start: number, n: number, dst: FloatArray): void;
+
   /** Optional: dst (cols × rows) = srcᵀ, src rows × cols (a batch of samples, one per row, into one column per sample). */
   transpose?(src: FloatArray, rows: number, cols: number, dst: FloatArray): void;
 

@@ -1,11 +1,12 @@
 import { DivergenceError, OptionError, ShapeError, positiveInteger } from '../errors.js';
 import { createKernelsSync, jsKernels, type Backend } from '../kernels/index.js';
 import type { Kernels } from '../kernels/types.js';
+import type { WasmKernels } from '../kernels/wasm/index.js';
 import { loss as lossById, type Loss, type LossId } from '../losses/index.js';
 import type { Optimizer, Parameter } from '../optimizers/index.js';
 import { Random } from '../random.js';
 import { allocate, Matrix, type DType, type FloatArray, type MatrixLike } from '../tensor/matrix.js';
-import { gatherColumns, gatherRows, inputMatrix, range, targetMatrix, type TargetLike } from '../train/batch.js';
+import { gatherColumns, inputMatrix, range, targetMatrix, type TargetLike } from '../train/batch.js';
 import { explain, type ExplainOptions, type Explanation } from '../train/explain.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
 import { Dense, denseFromSpec, type DenseSpec } from './dense.js';
@@ -53,6 +54,8 @@ export interface Gradients {
 const PREDICT_CHUNK = 1024;
 /** Batches up to this size also load Xᵀ (see Network.XT). */
 const SMALL_BATCH = 16;
+/** Largest training set (bytes) that stageInputs copies into the kernels' memory. */
+const STAGE_LIMIT = 512 * 1024 * 1024;
 
 /**
  * A feed-forward network of dense layers trained by backpropagation. Layer l computes
@@ -79,6 +82,8 @@ export class Network {
   private transposedOnly = 0;
   private capacity = 0;
   private params: Parameter[];
+  /** The area in the kernels' memory that stageInputs copies training inputs into (reused, grown for larger sets). */
+  private staged: Float32Array | null = null;
 
   constructor(inputs: number, specs: readonly DenseSpec[], options: NetworkOptions = {}) {
     positiveInteger('input size', inputs);
@@ -211,11 +216,34 @@ export class Network {
     return explain(this, x, y, options);
   }
 
+  /**
+   * @internal The training inputs as the batch gather reads them fastest. For small batches on the
+   * wasm kernels with a shared memory: a copy in the kernels' memory, so that the gather runs in
+   * WebAssembly and, with threads, each thread copies its own samples of every batch (copying from
+   * the data set beats moving a batch gathered by one core into another's cache). The copy is
+   * made on every call (the caller's data may have changed since) into one area per network, which
+   * grows only for a larger set, as the memory's allocator never frees. Otherwise X itself.
+   */
+  stageInputs(X: Matrix, batchSize: number): Matrix {
+    const k = this.kernels as Partial<WasmKernels>;
+    if (!this.XT || batchSize > SMALL_BATCH || !k.shared || !k.owns) return X;
+    const data = X.data;
+    if (!(data instanceof Float32Array) || data.byteLength > STAGE_LIMIT || k.owns(data)) return X;
+    if (!this.staged || this.staged.length < data.length) {
+      const area = this.kernels.alloc(data.length);
+      if (!k.owns(area)) return X;
+      this.staged = area;
+    }
+    const copy = this.staged.subarray(0, data.length);
+    copy.set(data);
+    return new Matrix(X.rows, X.cols, copy);
+  }
+
   /** @internal Copies samples order[start..start+n) into the X (and Y) batch buffers, one column per sample. */
   loadBatch(X: Matrix, Y: Matrix | null, order: ArrayLike<number>, start: number, n: number): void {
     this.reserve(n);
     if (this.XT && n <= SMALL_BATCH) {
-      gatherRows(X.data, X.cols, order, start, n, this.XT);
+      this.kernels.gatherRows(X.data, X.cols, order, start, n, this.XT);
       this.transposedOnly = n;
     } else {
       gatherColumns(X.data, X.cols, order, start, n, this.X);

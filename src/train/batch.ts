@@ -98,14 +98,6 @@ export function gatherColumns(src: FloatArray, cols: number, order: ArrayLike<nu
   }
 }
 
-/** Copies samples order[start..start+n) of a samples × cols matrix into dst as n × cols (sample-major, no transpose). */
-export function gatherRows(src: FloatArray, cols: number, order: ArrayLike<number>, start: number, n: number, dst: FloatArray): void {
-  for (let j = 0; j < n; j++) {
-    const row = order[start + j]! * cols;
-    dst.set(src.subarray(row, row + cols), j * cols);
-  }
-}
-
 /** The identity order 0..n-1 (contiguous batches). */
 export function range(n: number): Uint32Array {
   const r = new Uint32Array(n);

@@ -69,8 +69,9 @@ export async function fit(net: Network, x: MatrixLike, y: TargetLike, options: F
     typeof options.optimizer === 'object'
       ? options.optimizer
       : optimizerById(options.optimizer ?? 'sgd', { learningRate: options.learningRate });
-  const X = inputMatrix(x, net.inputs, net.dtype);
-  const Y = targetMatrix(y, X.rows, net.outputs, net.dtype);
+  const given = inputMatrix(x, net.inputs, net.dtype);
+  const Y = targetMatrix(y, given.rows, net.outputs, net.dtype);
+  const X = net.stageInputs(given, batchSize);
   const validation = options.validationData
     ? (() => {
         const vx = inputMatrix(options.validationData[0], net.inputs, net.dtype, 'validation x');

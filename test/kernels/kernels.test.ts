@@ -12,7 +12,7 @@ import { Network } from '../../src/nn/network.js';
 import { adam, momentum, sgd, type Optimizer } from '../../src/optimizers/index.js';
 import { Random } from '../../src/random.js';
 import type { FloatArray } from '../../src/tensor/matrix.js';
-import { gatherColumns, gatherRows } from '../../src/train/batch.js';
+import { gatherColumns } from '../../src/train/batch.js';
 
 const backends: [string, () => Kernels][] = [
   ['js', () => jsKernels],
@@ -618,7 +618,7 @@ describe('batch gather', () => {
       const byCols = new Float32Array(cols * n);
       const byRows = new Float32Array(cols * n);
       gatherColumns(src, cols, order, start, n, byCols);
-      gatherRows(src, cols, order, start, n, byRows);
+      jsKernels.gatherRows(src, cols, order, start, n, byRows);
       for (let j = 0; j < n; j++) {
         for (let f = 0; f < cols; f++) {
           const want = src[order[start + j]! * cols + f]!;

@@ -57,7 +57,7 @@ export interface WasmKernelOptions {
    * Products below `parallelMinFlops` always run on the calling thread.
    */
   threads?: number | 'auto';
-  /** Smallest product (2·m·n·k floating-point operations) split across threads (default 2^21). */
+  /** Smallest product (2·m·n·k floating-point operations) split across threads (default 400,000). */
   parallelMinFlops?: number;
 }
 
@@ -71,6 +71,7 @@ interface Exports {
   denseForward(m: number, n: number, k: number, w: number, x: number, transX: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   addBias(z: number, b: number, units: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  gatherRows(src: number, cols: number, idx: number, dst: number, j0: number, j1: number): void;
   sumColumns(out: number, x: number, units: number, n: number, alpha: number): void;
   activate(act: number, alpha: number, z: number, a: number, units: number, n: number): void;
   activateBackward(act: number, alpha: number, z: number, a: number, dA: number, delta: number, units: number, n: number): void;
@@ -82,10 +83,19 @@ interface Exports {
 }
 
 const PAGE = 65536;
-/** Parameters from which an optimizer update is split across the threads (smaller ones: the barrier costs more than it saves). */
-const PARALLEL_UPDATE = Number(process.env.PU ?? 16384);
-/** The same for the allFinite guard, which does less work per value. */
-const PARALLEL_FINITE = Number(process.env.PF ?? 65536);
+/**
+ * Values from which an elementwise pass (optimizer update, allFinite guard, batch gather) is split
+ * across the threads. Below it the barrier costs more than the half it saves; above it, splitting
+ * also keeps each thread's rows of W and ∂C/∂W in the cache of the core that computed them (which
+ * is what makes the textbook net's W(1), 23,520 values, worth splitting).
+ */
+const PARALLEL_ELEMENTS = 4096;
+/**
+ * Default smallest product (2·m·n·k flops) split across the threads. Measured with `npm run bench`'s
+ * nets on 2 cores: the textbook net's 0.47 MFLOP first-layer products gain from two threads, the
+ * modern net's 0.33 MFLOP last-layer ones lose (their operands must first move to the other core).
+ */
+const PARALLEL_FLOPS = 400_000;
 const MiB = 1 << 20;
 
 /** Activation ids of assembly/kernels.ts. */
@@ -258,7 +268,10 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
   const wanted = resolveThreads(options, shared);
   const poolSetup: PoolSetup | null = wanted > 1 ? { module, memory, exports: x, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: wanted } : null;
   let pool: ThreadPool | null = null;
-  const minFlops = options.parallelMinFlops ?? 2 ** 21;
+  const minFlops = options.parallelMinFlops ?? PARALLEL_FLOPS;
+
+  /** Row numbers of the batch being gathered, where every thread can read them (grown on demand). */
+  let rowIndex: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
   function owns(a: FloatArray): boolean {
     if (!(a instanceof Float32Array)) return false;
@@ -321,6 +334,26 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       if (!act.elementwise) x.activate(id, 0, z.byteOffset, a.byteOffset, units, n);
     },
 
+    gatherRows(src, cols, order, start, n, dst) {
+      if (!(owns(src) && owns(dst))) return jsKernels.gatherRows(src, cols, order, start, n, dst);
+      need('gatherRows: dst', dst, n * cols);
+      if (rowIndex.length < n) {
+        const ptr = reserve(n * 4);
+        if (ptr < 0) return jsKernels.gatherRows(src, cols, order, start, n, dst);
+        handedOut = true;
+        rowIndex = new Uint32Array(currentBuffer(), ptr, n);
+      }
+      const rows = src.length / cols;
+      for (let j = 0; j < n; j++) {
+        const r = order[start + j]!;
+        if (!(r >= 0 && r < rows)) throw new RangeError(`gatherRows: row ${r} is outside the ${rows} rows of src`);
+        rowIndex[j] = r;
+      }
+      const idx = rowIndex.byteOffset;
+      if (pool && n * cols >= PARALLEL_ELEMENTS) pool.gatherRows(src.byteOffset, cols, idx, dst.byteOffset, n);
+      else x.gatherRows(src.byteOffset, cols, idx, dst.byteOffset, 0, n);
+    },
+
     transpose(src, rows, cols, dst) {
       if (!(owns(src) && owns(dst))) return jsKernels.transpose!(src, rows, cols, dst);
       need('transpose: src', src, rows * cols);
@@ -370,14 +403,14 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
 
     allFinite(v) {
       if (!owns(v)) return jsKernels.allFinite(v);
-      if (pool && v.length >= PARALLEL_FINITE) return pool.allFinite(v.byteOffset, v.length) === 1;
+      if (pool && v.length >= PARALLEL_ELEMENTS) return pool.allFinite(v.byteOffset, v.length) === 1;
       return x.allFinite(v.byteOffset, v.length) === 1;
     },
 
     sgdUpdate(theta, g, lr) {
       if (!(owns(theta) && owns(g))) return jsKernels.sgdUpdate(theta, g, lr);
       need('sgdUpdate: g', g, theta.length);
-      if (pool && theta.length >= PARALLEL_UPDATE) pool.sgdUpdate(theta.byteOffset, g.byteOffset, lr, theta.length);
+      if (pool && theta.length >= PARALLEL_ELEMENTS) pool.sgdUpdate(theta.byteOffset, g.byteOffset, lr, theta.length);
       else x.sgdUpdate(theta.byteOffset, g.byteOffset, lr, theta.length);
     },
 
@@ -385,7 +418,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       if (!(owns(theta) && owns(g) && owns(v))) return jsKernels.momentumUpdate(theta, g, v, lr, mu);
       need('momentumUpdate: g', g, theta.length);
       need('momentumUpdate: v', v, theta.length);
-      if (pool && theta.length >= PARALLEL_UPDATE) pool.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
+      if (pool && theta.length >= PARALLEL_ELEMENTS) pool.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
       else x.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
     },
 
@@ -396,7 +429,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('adamUpdate: v', v, theta.length);
       const c1 = 1 - Math.pow(beta1, t);
       const c2 = 1 - Math.pow(beta2, t);
-      if (pool && theta.length >= PARALLEL_UPDATE) pool.adamUpdate(theta.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr / c1, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / c2, theta.length);
+      if (pool && theta.length >= PARALLEL_ELEMENTS) pool.adamUpdate(theta.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr / c1, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / c2, theta.length);
       else x.adamUpdate(theta.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr / c1, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / c2, theta.length);
     },
   };

@@ -32,6 +32,7 @@ const OP_ADAM = 4;
 const OP_FINITE = 5;
 const OP_SGD = 6;
 const OP_MOMENTUM = 7;
+const OP_GATHER = 8;
 
 /**
  * How long a worker keeps polling for the next job before it sleeps in Atomics.wait (about 1 ms):
@@ -83,6 +84,8 @@ function start(data) {
       } else if (op === ${OP_MOMENTUM}) {
         const o = i32[r] * 4, count = i32[r + 1] - i32[r];
         if (count > 0) x.momentumUpdate(u32[${P}] + o, u32[${P + 1}] + o, u32[${P + 2}] + o, f32[${P + 3}], f32[${P + 4}], count);
+      } else if (op === ${OP_GATHER}) {
+        if (i32[r + 1] > i32[r]) x.gatherRows(u32[${P}], i32[${P + 1}], u32[${P + 2}], u32[${P + 3}], i32[r], i32[r + 1]);
       } else if (op === ${OP_FINITE}) {
         i32[r + 2] = i32[r + 1] > i32[r] ? x.allFinite(u32[${P}] + i32[r] * 4, i32[r + 1] - i32[r]) : 1;
       }
@@ -139,6 +142,7 @@ export interface PoolExports {
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
   momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
   allFinite(x: number, count: number): number;
+  gatherRows(src: number, cols: number, idx: number, dst: number, j0: number, j1: number): void;
   tileRows(): number;
   tileCols(): number;
 }
@@ -156,6 +160,8 @@ export interface ThreadPool {
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
   /** v ← μ·v + g; θ ← θ − η·v over `count` parameters, split as adamUpdate splits. */
   momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
+  /** Gathers rows idx[0..n) of src into dst (arguments as the wasm gatherRows's); each thread copies its own samples. */
+  gatherRows(src: number, cols: number, idx: number, dst: number, n: number): void;
   /** allFinite over `count` floats at byte offset x (1 or 0), split over the threads as adamUpdate splits. */
   allFinite(x: number, count: number): number;
   /** Stops the workers. */
@@ -469,6 +475,21 @@ function pool(l: Launch): ThreadPool {
       run(OP_MOMENTUM, (i0, i1) => {
         const o = i0 * 4;
         if (i1 > i0) x.momentumUpdate(theta + o, g + o, v + o, f32[P + 3]!, f32[P + 4]!, i1 - i0);
+      });
+    },
+    gatherRows(src, cols, idx, dst, n) {
+      if (disposed || !usable()) return x.gatherRows(src, cols, idx, dst, 0, n);
+      for (let t = 0; t < size; t++) {
+        const r = RANGES + 4 * t;
+        i32[r] = Math.floor((t * n) / size);
+        i32[r + 1] = Math.floor(((t + 1) * n) / size);
+      }
+      u32[P] = src;
+      i32[P + 1] = cols;
+      u32[P + 2] = idx;
+      u32[P + 3] = dst;
+      run(OP_GATHER, (j0, j1) => {
+        if (j1 > j0) x.gatherRows(src, cols, idx, dst, j0, j1);
       });
     },
     allFinite(xp, count) {
