@@ -92,6 +92,9 @@ const GEMM_SHAPES: [number, number, number][] = [
   [5, 37, 16],
   [3, 8, 1],
   [4, 17, 17],
+  // the small-batch transposed forward (NT, n ≤ 16: row dot products; odd m, k mod 4 = 3)
+  [31, 16, 787],
+  [3, 5, 2],
 ];
 const FORMS: [boolean, boolean][] = [
   [false, false],
@@ -220,6 +223,22 @@ describe.each(backends)('kernels: %s', (_name, make) => {
       const want = new Float32Array(rows * cols);
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) want[c * rows + r] = src[r * cols + c]!;
       expect(Array.from(dst), `transpose ${rows}×${cols}`).toEqual(Array.from(want));
+    }
+  });
+
+  it('gatherRows: a batch of rows from a source in the kernel memory or outside it, every batch size up to 40', () => {
+    const [samples, cols] = [50, 13];
+    const inside = fill(k.alloc(samples * cols));
+    const outside = Float32Array.from(inside);
+    const order = Uint32Array.from({ length: samples }, (_, i) => (i * 17 + 5) % samples);
+    for (const src of [inside, outside]) {
+      for (let n = 1; n <= 40; n++) {
+        const dst = fill(k.alloc(n * cols));
+        k.gatherRows(src, cols, order, 3, n, dst);
+        const want = new Float32Array(n * cols);
+        for (let j = 0; j < n; j++) want.set(src.subarray(order[3 + j]! * cols, (order[3 + j]! + 1) * cols), j * cols);
+        expect(Array.from(dst), `n = ${n}`).toEqual(Array.from(want));
+      }
     }
   });
 
@@ -415,20 +434,35 @@ describe('wasm memory', () => {
   it('the fused dense forward (z = W·X + b, a = σ(z)) matches gemm + addBias + activate', () => {
     const k = createWasmKernelsSync();
     for (const act of [...ACTIVATIONS, activation('softmax')]) {
-      for (const [units, n, inputs] of [[1, 1, 1], [30, 10, 784], [131, 9, 260], [10, 128, 128], [10, 10, 30], [7, 12, 5], [9, 40, 12]] as const) {
+      for (const [units, n, inputs] of [[1, 1, 1], [30, 10, 784], [131, 9, 260], [10, 128, 128], [10, 10, 30], [7, 12, 5], [9, 40, 12], [31, 16, 787], [3, 3, 6]] as const) {
         const W = fill(k.alloc(units * inputs));
         const X = fill(k.alloc(inputs * n));
         const b = fill(k.alloc(units));
         const z = k.alloc(units * n);
         const a = k.alloc(units * n);
-        k.denseForward(act, W, X, b, z, a, units, n, inputs);
-        const ref = gemmReference(false, false, units, n, inputs, 1, W, X, 0, z);
-        const zWant = ref.value.map((v, i) => v + b[Math.floor(i / n)]!);
-        expectClose(z, zWant, ref.scale.map((s, i) => s + Math.abs(b[Math.floor(i / n)]!)), 1e-5, `denseForward z ${act.id} ${units}×${n}×${inputs}`);
-        const aWant = act.elementwise ? Float64Array.from(z, (v) => reference(act, v)) : softmaxReference(z, units, n);
-        expectClose(a, aWant, aWant.map((v) => Math.abs(v) + 1e-30), 1e-5, `denseForward a ${act.id}`);
+        // X as given (inputs × n), then as Xᵀ (n × inputs, one sample per row: a gathered small batch)
+        for (const transX of [false, true]) {
+          const XT = k.alloc(inputs * n);
+          k.transpose(X, inputs, n, XT);
+          z.fill(NaN);
+          k.denseForward(act, W, transX ? XT : X, b, z, a, units, n, inputs, transX);
+          const ref = gemmReference(false, false, units, n, inputs, 1, W, X, 0, z);
+          const zWant = ref.value.map((v, i) => v + b[Math.floor(i / n)]!);
+          const what = `denseForward${transX ? ' (Xᵀ)' : ''} ${act.id} ${units}×${n}×${inputs}`;
+          expectClose(z, zWant, ref.scale.map((s, i) => s + Math.abs(b[Math.floor(i / n)]!)), 1e-5, `${what}: z`);
+          const aWant = act.elementwise ? Float64Array.from(z, (v) => reference(act, v)) : softmaxReference(z, units, n);
+          expectClose(a, aWant, aWant.map((v) => Math.abs(v) + 1e-30), 1e-5, `${what}: a`);
+        }
       }
     }
+  });
+
+  it('gatherRows rejects a row number outside the source instead of reading past it', () => {
+    const k = createWasmKernelsSync();
+    const src = fill(k.alloc(5 * 4));
+    const dst = k.alloc(2 * 4);
+    expect(() => k.gatherRows(src, 4, [1, 5], 0, 2, dst)).toThrow(/row 5 is outside the 5 rows of src/);
+    expect(() => k.gatherRows(src, 4, [-1, 0], 0, 2, dst)).toThrow(/row -1 is outside/);
   });
 });
 
@@ -539,6 +573,47 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
       });
       expect(outputs[0]![1]!.some((v) => v !== 0)).toBe(true);
       for (const o of outputs.slice(1)) expect(o).toEqual(outputs[0]);
+      // the small-batch forward from a gathered Xᵀ, and the gather itself (each thread copies its own samples)
+      const [samples, batch, width] = [40, 10, 787];
+      const small = [one, ...many].map((k) => {
+        const r = new Random(4);
+        const data = k.alloc(samples * width).map(() => r.normal());
+        const W = k.alloc(31 * width).map(() => r.normal());
+        const b = k.alloc(31).map(() => r.normal());
+        const XT = k.alloc(batch * width);
+        const z = k.alloc(31 * batch);
+        const a = k.alloc(31 * batch);
+        k.gatherRows(data, width, [39, 0, 7, 7, 21, 3, 38, 1, 2, 30], 0, batch, XT);
+        k.denseForward(activation('sigmoid'), W, XT, b, z, a, 31, batch, width, true);
+        return [Array.from(XT), Array.from(z), Array.from(a)];
+      });
+      for (const o of small.slice(1)) expect(o).toEqual(small[0]);
+    } finally {
+      for (const k of many) k.dispose();
+    }
+  });
+
+  it('sgd and momentum updates split over 2 and 3 threads equal the single-thread ones bit for bit', async () => {
+    const one = createWasmKernelsSync({ threads: 1 });
+    const many = [createWasmKernelsSync({ threads: 2 }), await createWasmKernels({ threads: 3 })];
+    try {
+      for (const count of [4096, 23521, 100001]) {
+        const r = new Random(count);
+        const init = [0, 1, 2].map(() => Float32Array.from({ length: count }, () => r.normal()));
+        const results = [one, ...many].map((k) => {
+          const [theta, g, v] = init.map((a) => {
+            const b = k.alloc(count);
+            b.set(a);
+            return b;
+          });
+          for (let t = 1; t <= 3; t++) {
+            k.sgdUpdate(theta!, g!, 0.3);
+            k.momentumUpdate(theta!, g!, v!, 0.01, 0.9);
+          }
+          return [theta!, v!].map((a) => Buffer.from(a.slice().buffer));
+        });
+        for (const res of results.slice(1)) res.forEach((b, i) => expect(b.equals(results[0]![i]!), `${count}: array ${i}`).toBe(true));
+      }
     } finally {
       for (const k of many) k.dispose();
     }
@@ -606,23 +681,62 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
     };
     expect(run(2)).toEqual(run(1));
   });
+
+  it('fit on small batches (inputs staged in the kernel memory) gives the same loss curve on 1 and 2 threads as without staging', async () => {
+    const r = new Random(6);
+    const x = Array.from({ length: 300 }, () => Array.from({ length: 787 }, () => r.uniform()));
+    const y = x.map((row) => (row[0]! + row[786]! > 1 ? [1, 0] : [0, 1]));
+    const spec = [{ units: 30, activation: 'sigmoid' as const }, { units: 2, activation: 'sigmoid' as const }];
+    const viaFit = async (threads: number) => {
+      const kernels = createWasmKernelsSync({ threads });
+      const net = new Network(787, spec, { seed: 3, kernels });
+      const losses: number[] = [];
+      const empty = kernels.allocatedBytes;
+      await net.fit(x, y, { epochs: 2, batchSize: 10, optimizer: sgd({ learningRate: 3 }), onBatchEnd: (l) => losses.push(l.loss) });
+      const before = kernels.allocatedBytes;
+      // the inputs were copied into the kernel memory
+      expect(before - empty).toBeGreaterThanOrEqual(300 * 787 * 4);
+      await net.fit(x, y, { epochs: 1, batchSize: 10 });
+      // the second fit copies into the same staging area
+      expect(kernels.allocatedBytes).toBe(before);
+      kernels.dispose();
+      return losses;
+    };
+    // the same batches by hand, gathered from the caller's arrays (trainStep does not stage)
+    const direct = () => {
+      const net = new Network(787, spec, { seed: 3, kernels: createWasmKernelsSync() });
+      const opt = sgd({ learningRate: 3 });
+      const losses: number[] = [];
+      for (let epoch = 0; epoch < 2; epoch++) {
+        const order = Array.from({ length: x.length }, (_, i) => i);
+        new Random((3 ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0).shuffle(order);
+        for (let s = 0; s < x.length; s += 10) {
+          const idx = order.slice(s, s + 10);
+          losses.push(net.trainStep(idx.map((i) => x[i]!), idx.map((i) => y[i]!), opt));
+        }
+      }
+      return losses;
+    };
+    const one = await viaFit(1);
+    expect(one.length).toBe(60);
+    expect(one.at(-1)!).toBeLessThan(one[0]!);
+    expect(await viaFit(2)).toEqual(one);
+    expect(direct()).toEqual(one);
+  });
 });
 
 describe('batch gather', () => {
-  it('gatherColumns (one column per sample) and gatherRows (one row per sample) for every batch size up to 40', () => {
+  it('gatherColumns (one column per sample) for every batch size up to 40', () => {
     const [samples, cols] = [50, 13];
     const src = fill(new Float32Array(samples * cols));
     const order = Uint32Array.from({ length: samples }, (_, i) => (i * 17 + 5) % samples);
     for (let n = 1; n <= 40; n++) {
       const start = 3;
       const byCols = new Float32Array(cols * n);
-      const byRows = new Float32Array(cols * n);
       gatherColumns(src, cols, order, start, n, byCols);
-      jsKernels.gatherRows(src, cols, order, start, n, byRows);
       for (let j = 0; j < n; j++) {
         for (let f = 0; f < cols; f++) {
-          const want = src[order[start + j]! * cols + f]!;
-          if (byCols[f * n + j] !== want || byRows[j * cols + f] !== want) throw new Error(`n = ${n}: sample ${j}, feature ${f}`);
+          if (byCols[f * n + j] !== src[order[start + j]! * cols + f]!) throw new Error(`n = ${n}: sample ${j}, feature ${f}`);
         }
       }
     }
