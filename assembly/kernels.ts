@@ -348,6 +348,9 @@ function shallowNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c:
   const rsB = <usize>n << 2;
   const rsA = <usize>k << 2;
   const end = <usize>k << 2;
+  // depth in pairs (one loop test per two rank-1 updates), the odd last one after
+  const end2 = <usize>(k & ~1) << 2;
+  const va = f32x4.splat(alpha);
   let i = i0;
   for (; i + 4 <= i1; i += 4) {
     const a0 = a + <usize>i * rsA;
@@ -359,8 +362,9 @@ function shallowNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c:
       let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
       let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
       let pb = b + (<usize>j << 2);
-      for (let o: usize = 0; o < end; o += 4) {
-        const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+      let o: usize = 0;
+      for (; o < end2; o += 8) {
+        let b0 = v128.load(pb), b1 = v128.load(pb, 16);
         let x = v128.load32_splat(a0 + o);
         c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
         x = v128.load32_splat(a1 + o);
@@ -370,8 +374,39 @@ function shallowNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c:
         x = v128.load32_splat(a3 + o);
         c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
         pb += rsB;
+        b0 = v128.load(pb); b1 = v128.load(pb, 16);
+        x = v128.load32_splat(a0 + o, 4);
+        c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+        x = v128.load32_splat(a1 + o, 4);
+        c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+        x = v128.load32_splat(a2 + o, 4);
+        c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+        x = v128.load32_splat(a3 + o, 4);
+        c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+        pb += rsB;
+      }
+      if (o < end) {
+        const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+        let x = v128.load32_splat(a0 + o);
+        c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+        x = v128.load32_splat(a1 + o);
+        c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+        x = v128.load32_splat(a2 + o);
+        c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+        x = v128.load32_splat(a3 + o);
+        c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
       }
       let cp = c + (<usize>i * <usize>n + <usize>j) * 4;
+      if (cols == 8 && beta == 0) {
+        v128.store(cp, f32x4.mul(c00, va)); v128.store(cp, f32x4.mul(c01, va), 16);
+        cp += rsB;
+        v128.store(cp, f32x4.mul(c10, va)); v128.store(cp, f32x4.mul(c11, va), 16);
+        cp += rsB;
+        v128.store(cp, f32x4.mul(c20, va)); v128.store(cp, f32x4.mul(c21, va), 16);
+        cp += rsB;
+        v128.store(cp, f32x4.mul(c30, va)); v128.store(cp, f32x4.mul(c31, va), 16);
+        continue;
+      }
       storeVec(cp, c00, cols, alpha, beta); storeVec(cp + 16, c01, cols - 4, alpha, beta);
       cp += rsB;
       storeVec(cp, c10, cols, alpha, beta); storeVec(cp + 16, c11, cols - 4, alpha, beta);
