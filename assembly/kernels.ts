@@ -692,8 +692,59 @@ function packBT(b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usi
 /** Rows j0..j1-1 of a batch: dst row j = src row idx[j] (cols floats each; idx holds u32 row numbers). */
 export function gatherRows(src: usize, cols: i32, idx: usize, dst: usize, j0: i32, j1: i32): void {
   const bytes = <usize>cols << 2;
-  for (let j = j0; j < j1; j++) {
-    memory.copy(dst + <usize>j * bytes, src + <usize>load<u32>(idx + (<usize>j << 2)) * bytes, bytes);
+  const lines = bytes & ~63;
+  for (let o: usize = 0; o < lines; o += 64) {
+    for (let j = j0; j < j1; j++) {
+      const s = src + <usize>load<u32>(idx + (<usize>j << 2)) * bytes + o;
+      const d = dst + <usize>j * bytes + o;
+      v128.store(d, v128.load(s));
+      v128.store(d, v128.load(s, 16), 16);
+      v128.store(d, v128.load(s, 32), 32);
+      v128.store(d, v128.load(s, 48), 48);
+    }
+  }
+  if (lines < bytes) {
+    for (let j = j0; j < j1; j++) memory.copy(dst + <usize>j * bytes + lines, src + <usize>load<u32>(idx + (<usize>j << 2)) * bytes + lines, bytes - lines);
+  }
+}
+
+/**
+ * Samples j0..j1-1 of a batch laid out one column per sample (dst is cols × n, the X of Z = W·X):
+ * dst[f·n + j] = src[idx[j]·cols + f]. Four samples at a time, their rows read side by side and
+ * turned into columns by 4×4 register transposes.
+ */
+export function gatherColumns(src: usize, cols: i32, idx: usize, dst: usize, n: i32, j0: i32, j1: i32): void {
+  const rs = <usize>cols << 2;
+  const rd = <usize>n << 2;
+  const c4 = cols & ~3;
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const s0 = src + <usize>load<u32>(idx + (<usize>j << 2)) * rs;
+    const s1 = src + <usize>load<u32>(idx + (<usize>j << 2), 4) * rs;
+    const s2 = src + <usize>load<u32>(idx + (<usize>j << 2), 8) * rs;
+    const s3 = src + <usize>load<u32>(idx + (<usize>j << 2), 12) * rs;
+    const d = dst + (<usize>j << 2);
+    let f = 0;
+    for (; f < c4; f += 4) {
+      const o = <usize>f << 2;
+      transpose4Store(v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o), d + <usize>f * rd, rd);
+    }
+    for (; f < cols; f++) {
+      const o = <usize>f << 2;
+      const p = d + <usize>f * rd;
+      store<f32>(p, load<f32>(s0 + o));
+      store<f32>(p, load<f32>(s1 + o), 4);
+      store<f32>(p, load<f32>(s2 + o), 8);
+      store<f32>(p, load<f32>(s3 + o), 12);
+    }
+  }
+  for (; j < j1; j++) {
+    const s0 = src + <usize>load<u32>(idx + (<usize>j << 2)) * rs;
+    let p = dst + (<usize>j << 2);
+    for (let f = 0; f < cols; f++) {
+      store<f32>(p, load<f32>(s0 + (<usize>f << 2)));
+      p += rd;
+    }
   }
 }
 

@@ -12,8 +12,8 @@ export const createBackpropTrainer: CreateTrainer = async ({ spec, data, init, j
   const backend = job.backend === 'wasm' ? 'wasm' : 'js';
   const net = buildNetwork(spec, job.seed, { backend, threads: job.threads });
   let optimizer = buildOptimizer(spec);
-  // as fit does: small batches on the wasm kernels gather from a copy in the kernels' memory
-  const X = net.stageInputs(new Matrix(data.train.count, data.inputs, data.train.x), spec.batchSize);
+  // as fit does: on the wasm kernels, batches are gathered from a copy in the kernels' memory
+  const X = net.stageInputs(new Matrix(data.train.count, data.inputs, data.train.x));
   const Y = new Matrix(data.train.count, data.outputs, data.train.y);
   const kernels = net.kernels as typeof net.kernels & { threads?: number; dispose?: () => void };
   return {

@@ -59,6 +59,12 @@ export interface Kernels {
   activationDerivative(act: Activation, z: FloatArray, a: FloatArray, out: FloatArray, count: number): void;
 
   /**
+   * dst (cols × n) = rows order[start..start+n) of src (samples × cols), one column per sample: a
+   * batch gathered into the layout of X in Z = W·X + B.
+   */
+  gatherColumns(src: FloatArray, cols: number, order: ArrayLike<number>, start: number, n: number, dst: FloatArray): void;
+
+  /**
    * dst (n × cols) = rows order[start..start+n) of src (samples × cols): a batch gathered one
    * sample per row, as the samples are stored.
    */

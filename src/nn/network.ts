@@ -6,7 +6,7 @@ import { loss as lossById, type Loss, type LossId } from '../losses/index.js';
 import type { Optimizer, Parameter } from '../optimizers/index.js';
 import { Random } from '../random.js';
 import { allocate, Matrix, type DType, type FloatArray, type MatrixLike } from '../tensor/matrix.js';
-import { gatherColumns, inputMatrix, range, targetMatrix, type TargetLike } from '../train/batch.js';
+import { inputMatrix, range, targetMatrix, type TargetLike } from '../train/batch.js';
 import { explain, type ExplainOptions, type Explanation } from '../train/explain.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
 import { Dense, denseFromSpec, type DenseSpec } from './dense.js';
@@ -217,16 +217,16 @@ export class Network {
   }
 
   /**
-   * @internal The training inputs as the batch gather reads them fastest. For small batches on the
-   * wasm kernels with a shared memory: a copy in the kernels' memory, so that the gather runs in
-   * WebAssembly and, with threads, each thread copies its own samples of every batch (copying from
-   * the data set beats moving a batch gathered by one core into another's cache). The copy is
-   * made on every call (the caller's data may have changed since) into one area per network, which
-   * grows only for a larger set, as the memory's allocator never frees. Otherwise X itself.
+   * @internal The training inputs as the batch gather reads them fastest. On the wasm kernels with
+   * a shared memory: a copy in the kernels' memory, so that the gather runs in WebAssembly and,
+   * with threads, each thread copies its own samples of every batch (copying from the data set
+   * beats moving a batch gathered by one core into another's cache). The copy is made on every
+   * call (the caller's data may have changed since) into one area per network, which grows only
+   * for a larger set, as the memory's allocator never frees. Otherwise X itself.
    */
-  stageInputs(X: Matrix, batchSize: number): Matrix {
+  stageInputs(X: Matrix): Matrix {
     const k = this.kernels as Partial<WasmKernels>;
-    if (!this.XT || batchSize > SMALL_BATCH || !k.shared || !k.owns) return X;
+    if (this.dtype !== 'float32' || !k.shared || !k.owns) return X;
     const data = X.data;
     if (!(data instanceof Float32Array) || data.byteLength > STAGE_LIMIT || k.owns(data)) return X;
     if (!this.staged || this.staged.length < data.length) {
@@ -246,10 +246,10 @@ export class Network {
       this.kernels.gatherRows(X.data, X.cols, order, start, n, this.XT);
       this.transposedOnly = n;
     } else {
-      gatherColumns(X.data, X.cols, order, start, n, this.X);
+      this.kernels.gatherColumns(X.data, X.cols, order, start, n, this.X);
       this.transposedOnly = 0;
     }
-    if (Y) gatherColumns(Y.data, Y.cols, order, start, n, this.Y);
+    if (Y) this.kernels.gatherColumns(Y.data, Y.cols, order, start, n, this.Y);
   }
 
   /** @internal The loaded batch's input X and target Y (views, one column per sample). */

@@ -1,5 +1,5 @@
 import { DataError, ShapeError } from '../errors.js';
-import { assertFinite, Matrix, toMatrix, type DType, type FloatArray, type MatrixLike } from '../tensor/matrix.js';
+import { assertFinite, Matrix, toMatrix, type DType, type MatrixLike } from '../tensor/matrix.js';
 
 /** Targets: a matrix of samples × outputs, or one number per sample (class indices when there are several outputs). */
 export type TargetLike = MatrixLike | ArrayLike<number>;
@@ -46,56 +46,6 @@ function isVector(y: TargetLike): y is ArrayLike<number> {
   if (y instanceof Matrix) return false;
   if (Array.isArray(y)) return y.length === 0 || typeof y[0] === 'number';
   return ArrayBuffer.isView(y);
-}
-
-/**
- * Copies samples order[start..start+n) of a samples × cols matrix into dst as cols × n, one column
- * per sample: the layout of X in Z = W·X + B.
- */
-export function gatherColumns(src: FloatArray, cols: number, order: ArrayLike<number>, start: number, n: number, dst: FloatArray): void {
-  // A transpose, sixteen samples at a time, so that each group of writes fills a 64-byte line of a
-  // row of dst instead of striding through all of dst once per sample (the rest one by one).
-  let j = 0;
-  for (; j + 16 <= n; j += 16) {
-    const r0 = order[start + j]! * cols;
-    const r1 = order[start + j + 1]! * cols;
-    const r2 = order[start + j + 2]! * cols;
-    const r3 = order[start + j + 3]! * cols;
-    const r4 = order[start + j + 4]! * cols;
-    const r5 = order[start + j + 5]! * cols;
-    const r6 = order[start + j + 6]! * cols;
-    const r7 = order[start + j + 7]! * cols;
-    const r8 = order[start + j + 8]! * cols;
-    const r9 = order[start + j + 9]! * cols;
-    const r10 = order[start + j + 10]! * cols;
-    const r11 = order[start + j + 11]! * cols;
-    const r12 = order[start + j + 12]! * cols;
-    const r13 = order[start + j + 13]! * cols;
-    const r14 = order[start + j + 14]! * cols;
-    const r15 = order[start + j + 15]! * cols;
-    for (let f = 0, o = j; f < cols; f++, o += n) {
-      dst[o] = src[r0 + f]!;
-      dst[o + 1] = src[r1 + f]!;
-      dst[o + 2] = src[r2 + f]!;
-      dst[o + 3] = src[r3 + f]!;
-      dst[o + 4] = src[r4 + f]!;
-      dst[o + 5] = src[r5 + f]!;
-      dst[o + 6] = src[r6 + f]!;
-      dst[o + 7] = src[r7 + f]!;
-      dst[o + 8] = src[r8 + f]!;
-      dst[o + 9] = src[r9 + f]!;
-      dst[o + 10] = src[r10 + f]!;
-      dst[o + 11] = src[r11 + f]!;
-      dst[o + 12] = src[r12 + f]!;
-      dst[o + 13] = src[r13 + f]!;
-      dst[o + 14] = src[r14 + f]!;
-      dst[o + 15] = src[r15 + f]!;
-    }
-  }
-  for (; j < n; j++) {
-    const row = order[start + j]! * cols;
-    for (let f = 0; f < cols; f++) dst[f * n + j] = src[row + f]!;
-  }
 }
 
 /** The identity order 0..n-1 (contiguous batches). */

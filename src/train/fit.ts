@@ -71,7 +71,7 @@ export async function fit(net: Network, x: MatrixLike, y: TargetLike, options: F
       : optimizerById(options.optimizer ?? 'sgd', { learningRate: options.learningRate });
   const given = inputMatrix(x, net.inputs, net.dtype);
   const Y = targetMatrix(y, given.rows, net.outputs, net.dtype);
-  const X = net.stageInputs(given, batchSize);
+  const X = net.stageInputs(given);
   const validation = options.validationData
     ? (() => {
         const vx = inputMatrix(options.validationData[0], net.inputs, net.dtype, 'validation x');

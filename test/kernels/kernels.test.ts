@@ -12,7 +12,6 @@ import { Network } from '../../src/nn/network.js';
 import { adam, momentum, sgd, type Optimizer } from '../../src/optimizers/index.js';
 import { Random } from '../../src/random.js';
 import type { FloatArray } from '../../src/tensor/matrix.js';
-import { gatherColumns } from '../../src/train/batch.js';
 
 const backends: [string, () => Kernels][] = [
   ['js', () => jsKernels],
@@ -226,18 +225,29 @@ describe.each(backends)('kernels: %s', (_name, make) => {
     }
   });
 
-  it('gatherRows: a batch of rows from a source in the kernel memory or outside it, every batch size up to 40', () => {
-    const [samples, cols] = [50, 13];
-    const inside = fill(k.alloc(samples * cols));
-    const outside = Float32Array.from(inside);
-    const order = Uint32Array.from({ length: samples }, (_, i) => (i * 17 + 5) % samples);
-    for (const src of [inside, outside]) {
-      for (let n = 1; n <= 40; n++) {
-        const dst = fill(k.alloc(n * cols));
-        k.gatherRows(src, cols, order, 3, n, dst);
-        const want = new Float32Array(n * cols);
-        for (let j = 0; j < n; j++) want.set(src.subarray(order[3 + j]! * cols, (order[3 + j]! + 1) * cols), j * cols);
-        expect(Array.from(dst), `n = ${n}`).toEqual(Array.from(want));
+  it('gatherRows and gatherColumns: a batch from a source in the kernel memory or outside it, every batch size up to 40', () => {
+    for (const cols of [13, 16, 3]) {
+      const samples = 50;
+      const inside = fill(k.alloc(samples * cols));
+      const outside = Float32Array.from(inside);
+      const order = Uint32Array.from({ length: samples }, (_, i) => (i * 17 + 5) % samples);
+      for (const src of [inside, outside]) {
+        for (let n = 1; n <= 40; n++) {
+          const byRows = fill(k.alloc(n * cols));
+          const byCols = fill(k.alloc(n * cols));
+          k.gatherRows(src, cols, order, 3, n, byRows);
+          k.gatherColumns(src, cols, order, 3, n, byCols);
+          const rows = new Float32Array(n * cols);
+          const columns = new Float32Array(n * cols);
+          for (let j = 0; j < n; j++) {
+            for (let f = 0; f < cols; f++) {
+              rows[j * cols + f] = src[order[3 + j]! * cols + f]!;
+              columns[f * n + j] = src[order[3 + j]! * cols + f]!;
+            }
+          }
+          expect(Array.from(byRows), `rows, ${cols} columns, n = ${n}`).toEqual(Array.from(rows));
+          expect(Array.from(byCols), `columns, ${cols} columns, n = ${n}`).toEqual(Array.from(columns));
+        }
       }
     }
   });
@@ -457,12 +467,13 @@ describe('wasm memory', () => {
     }
   });
 
-  it('gatherRows rejects a row number outside the source instead of reading past it', () => {
+  it('the gathers reject a row number outside the source instead of reading past it', () => {
     const k = createWasmKernelsSync();
     const src = fill(k.alloc(5 * 4));
     const dst = k.alloc(2 * 4);
-    expect(() => k.gatherRows(src, 4, [1, 5], 0, 2, dst)).toThrow(/row 5 is outside the 5 rows of src/);
+    expect(() => k.gatherRows(src, 4, [1, 5], 0, 2, dst)).toThrow(/gatherRows: row 5 is outside the 5 rows of src/);
     expect(() => k.gatherRows(src, 4, [-1, 0], 0, 2, dst)).toThrow(/row -1 is outside/);
+    expect(() => k.gatherColumns(src, 4, [0, 1.5], 0, 2, dst)).toThrow(/gatherColumns: row 1.5 is outside/);
   });
 });
 
@@ -585,7 +596,11 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
         const a = k.alloc(31 * batch);
         k.gatherRows(data, width, [39, 0, 7, 7, 21, 3, 38, 1, 2, 30], 0, batch, XT);
         k.denseForward(activation('sigmoid'), W, XT, b, z, a, 31, batch, width, true);
-        return [Array.from(XT), Array.from(z), Array.from(a)];
+        // a large batch, one column per sample (blocks of 16 samples per thread)
+        const order = Array.from({ length: 37 }, (_, i) => (i * 7) % samples);
+        const X = k.alloc(37 * width);
+        k.gatherColumns(data, width, order, 0, 37, X);
+        return [Array.from(XT), Array.from(z), Array.from(a), Array.from(X)];
       });
       for (const o of small.slice(1)) expect(o).toEqual(small[0]);
     } finally {
@@ -722,24 +737,6 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
     expect(one.at(-1)!).toBeLessThan(one[0]!);
     expect(await viaFit(2)).toEqual(one);
     expect(direct()).toEqual(one);
-  });
-});
-
-describe('batch gather', () => {
-  it('gatherColumns (one column per sample) for every batch size up to 40', () => {
-    const [samples, cols] = [50, 13];
-    const src = fill(new Float32Array(samples * cols));
-    const order = Uint32Array.from({ length: samples }, (_, i) => (i * 17 + 5) % samples);
-    for (let n = 1; n <= 40; n++) {
-      const start = 3;
-      const byCols = new Float32Array(cols * n);
-      gatherColumns(src, cols, order, start, n, byCols);
-      for (let j = 0; j < n; j++) {
-        for (let f = 0; f < cols; f++) {
-          if (byCols[f * n + j] !== src[order[start + j]! * cols + f]!) throw new Error(`n = ${n}: sample ${j}, feature ${f}`);
-        }
-      }
-    }
   });
 });
 

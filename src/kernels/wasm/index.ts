@@ -72,6 +72,7 @@ interface Exports {
   addBias(z: number, b: number, units: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   gatherRows(src: number, cols: number, idx: number, dst: number, j0: number, j1: number): void;
+  gatherColumns(src: number, cols: number, idx: number, dst: number, n: number, j0: number, j1: number): void;
   sumColumns(out: number, x: number, units: number, n: number, alpha: number): void;
   activate(act: number, alpha: number, z: number, a: number, units: number, n: number): void;
   activateBackward(act: number, alpha: number, z: number, a: number, dA: number, delta: number, units: number, n: number): void;
@@ -280,6 +281,33 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
     return buf === buffer || buffers.has(buf);
   }
 
+  /** gatherColumns (byColumns) or gatherRows: in wasm when both arrays are in the memory, each thread copying its own samples. */
+  function gather(byColumns: boolean, src: FloatArray, cols: number, order: ArrayLike<number>, start: number, n: number, dst: FloatArray): void {
+    const what = byColumns ? 'gatherColumns' : 'gatherRows';
+    if (!(owns(src) && owns(dst) && reserveRowIndex(n))) return jsKernels[what](src, cols, order, start, n, dst);
+    need(`${what}: dst`, dst, n * cols);
+    const rows = src.length / cols;
+    for (let j = 0; j < n; j++) {
+      const r = order[start + j]!;
+      if (r >>> 0 !== r || r >= rows) throw new RangeError(`${what}: row ${r} is outside the ${rows} rows of src`);
+      rowIndex[j] = r;
+    }
+    const idx = rowIndex.byteOffset;
+    if (pool && n * cols >= PARALLEL_ELEMENTS) pool.gather(byColumns ? 1 : 0, src.byteOffset, cols, idx, dst.byteOffset, n);
+    else if (byColumns) x.gatherColumns(src.byteOffset, cols, idx, dst.byteOffset, n, 0, n);
+    else x.gatherRows(src.byteOffset, cols, idx, dst.byteOffset, 0, n);
+  }
+
+  /** Makes rowIndex hold n row numbers; false when the memory has no room (the JS gather runs instead). */
+  function reserveRowIndex(n: number): boolean {
+    if (rowIndex.length >= n) return true;
+    const ptr = reserve(n * 4);
+    if (ptr < 0) return false;
+    handedOut = true;
+    rowIndex = new Uint32Array(currentBuffer(), ptr, n);
+    return true;
+  }
+
   const kernels: WasmKernels = {
     name: 'wasm',
     memory,
@@ -335,23 +363,11 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
     },
 
     gatherRows(src, cols, order, start, n, dst) {
-      if (!(owns(src) && owns(dst))) return jsKernels.gatherRows(src, cols, order, start, n, dst);
-      need('gatherRows: dst', dst, n * cols);
-      if (rowIndex.length < n) {
-        const ptr = reserve(n * 4);
-        if (ptr < 0) return jsKernels.gatherRows(src, cols, order, start, n, dst);
-        handedOut = true;
-        rowIndex = new Uint32Array(currentBuffer(), ptr, n);
-      }
-      const rows = src.length / cols;
-      for (let j = 0; j < n; j++) {
-        const r = order[start + j]!;
-        if (!(r >= 0 && r < rows)) throw new RangeError(`gatherRows: row ${r} is outside the ${rows} rows of src`);
-        rowIndex[j] = r;
-      }
-      const idx = rowIndex.byteOffset;
-      if (pool && n * cols >= PARALLEL_ELEMENTS) pool.gatherRows(src.byteOffset, cols, idx, dst.byteOffset, n);
-      else x.gatherRows(src.byteOffset, cols, idx, dst.byteOffset, 0, n);
+      gather(false, src, cols, order, start, n, dst);
+    },
+
+    gatherColumns(src, cols, order, start, n, dst) {
+      gather(true, src, cols, order, start, n, dst);
     },
 
     transpose(src, rows, cols, dst) {

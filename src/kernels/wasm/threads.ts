@@ -85,7 +85,10 @@ function start(data) {
         const o = i32[r] * 4, count = i32[r + 1] - i32[r];
         if (count > 0) x.momentumUpdate(u32[${P}] + o, u32[${P + 1}] + o, u32[${P + 2}] + o, f32[${P + 3}], f32[${P + 4}], count);
       } else if (op === ${OP_GATHER}) {
-        if (i32[r + 1] > i32[r]) x.gatherRows(u32[${P}], i32[${P + 1}], u32[${P + 2}], u32[${P + 3}], i32[r], i32[r + 1]);
+        if (i32[r + 1] > i32[r]) {
+          if (i32[${P + 4}]) x.gatherColumns(u32[${P}], i32[${P + 1}], u32[${P + 2}], u32[${P + 3}], i32[${P + 5}], i32[r], i32[r + 1]);
+          else x.gatherRows(u32[${P}], i32[${P + 1}], u32[${P + 2}], u32[${P + 3}], i32[r], i32[r + 1]);
+        }
       } else if (op === ${OP_FINITE}) {
         i32[r + 2] = i32[r + 1] > i32[r] ? x.allFinite(u32[${P}] + i32[r] * 4, i32[r + 1] - i32[r]) : 1;
       }
@@ -143,6 +146,7 @@ export interface PoolExports {
   momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
   allFinite(x: number, count: number): number;
   gatherRows(src: number, cols: number, idx: number, dst: number, j0: number, j1: number): void;
+  gatherColumns(src: number, cols: number, idx: number, dst: number, n: number, j0: number, j1: number): void;
   tileRows(): number;
   tileCols(): number;
 }
@@ -160,8 +164,11 @@ export interface ThreadPool {
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
   /** v ← μ·v + g; θ ← θ − η·v over `count` parameters, split as adamUpdate splits. */
   momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
-  /** Gathers rows idx[0..n) of src into dst (arguments as the wasm gatherRows's); each thread copies its own samples. */
-  gatherRows(src: number, cols: number, idx: number, dst: number, n: number): void;
+  /**
+   * Gathers rows idx[0..n) of src into dst, one column per sample (byColumns: 1, as the wasm
+   * gatherColumns) or one row per sample (0, gatherRows); each thread copies its own samples.
+   */
+  gather(byColumns: number, src: number, cols: number, idx: number, dst: number, n: number): void;
   /** allFinite over `count` floats at byte offset x (1 or 0), split over the threads as adamUpdate splits. */
   allFinite(x: number, count: number): number;
   /** Stops the workers. */
@@ -477,20 +484,28 @@ function pool(l: Launch): ThreadPool {
         if (i1 > i0) x.momentumUpdate(theta + o, g + o, v + o, f32[P + 3]!, f32[P + 4]!, i1 - i0);
       });
     },
-    gatherRows(src, cols, idx, dst, n) {
-      if (disposed || !usable()) return x.gatherRows(src, cols, idx, dst, 0, n);
+    gather(byColumns, src, cols, idx, dst, n) {
+      const one = (j0: number, j1: number) => {
+        if (j1 <= j0) return;
+        if (byColumns) x.gatherColumns(src, cols, idx, dst, n, j0, j1);
+        else x.gatherRows(src, cols, idx, dst, j0, j1);
+      };
+      if (disposed || !usable()) return one(0, n);
+      // By columns, blocks of 16 samples: each thread writes whole 64-byte lines of dst's rows.
+      const unit = byColumns && n >= 16 * size ? 16 : 1;
+      const units = Math.ceil(n / unit);
       for (let t = 0; t < size; t++) {
         const r = RANGES + 4 * t;
-        i32[r] = Math.floor((t * n) / size);
-        i32[r + 1] = Math.floor(((t + 1) * n) / size);
+        i32[r] = Math.min(n, Math.floor((t * units) / size) * unit);
+        i32[r + 1] = Math.min(n, Math.floor(((t + 1) * units) / size) * unit);
       }
       u32[P] = src;
       i32[P + 1] = cols;
       u32[P + 2] = idx;
       u32[P + 3] = dst;
-      run(OP_GATHER, (j0, j1) => {
-        if (j1 > j0) x.gatherRows(src, cols, idx, dst, j0, j1);
-      });
+      i32[P + 4] = byColumns;
+      i32[P + 5] = n;
+      run(OP_GATHER, one);
     },
     allFinite(xp, count) {
       if (disposed || !usable()) return x.allFinite(xp, count);
