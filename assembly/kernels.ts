@@ -66,7 +66,7 @@ export function gemm(
   transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize,
   ws: usize, i0: i32, i1: i32, j0: i32, j1: i32,
 ): void {
-  gemmCore(transA, transB, m, n, k, alpha, a, b, beta, c, ws, i0, i1, j0, j1, 0, NONE, 0, 0);
+  gemmCore(transA, transB, m, n, k, alpha, a, b, beta, c, ws, i0, i1, j0, j1, EP_NONE, NONE, 0, 0, 0, 0);
 }
 
 /**
@@ -80,39 +80,58 @@ export function denseForward(
   m: i32, n: i32, k: i32, w: usize, x: usize, transX: i32, bias: usize, act: i32, actAlpha: f32, z: usize, aOut: usize,
   ws: usize, i0: i32, i1: i32, j0: i32, j1: i32,
 ): void {
-  gemmCore(0, transX, m, n, k, 1, w, x, 0, z, ws, i0, i1, j0, j1, bias, act, actAlpha, aOut);
+  gemmCore(0, transX, m, n, k, 1, w, x, 0, z, ws, i0, i1, j0, j1, EP_FORWARD, act, actAlpha, bias, aOut, 0);
 }
+
+/**
+ * The backward product of a dense layer with δ of the layer below fused in: ∂C/∂a_prev = Wᵀ·δ
+ * and δ_prev = ∂C/∂a_prev ⊙ σ'(z_prev), for rows [i0, i1) and columns [j0, j1) of the m×n result
+ * (W: k×m, δ: k×n; z_prev, a_prev, dAPrev and deltaPrev: m×n; act elementwise).
+ */
+export function denseBackward(
+  m: i32, n: i32, k: i32, w: usize, delta: usize, act: i32, actAlpha: f32, zPrev: usize, aPrev: usize, dAPrev: usize, deltaPrev: usize,
+  ws: usize, i0: i32, i1: i32, j0: i32, j1: i32,
+): void {
+  gemmCore(1, 0, m, n, k, 1, w, delta, 0, dAPrev, ws, i0, i1, j0, j1, EP_BACKWARD, act, actAlpha, zPrev, aPrev, deltaPrev);
+}
+
+// What gemmCore does to each finished block of C (the parameters p1, p2, p3 of epilogue).
+const EP_NONE = 0;
+/** z = C + b (p1 = b, or 0 for none), a = σ(z) (p2 = a) */
+const EP_FORWARD = 1;
+/** δ = C ⊙ σ'(z) (p1 = z, p2 = a, p3 = δ) */
+const EP_BACKWARD = 2;
 
 function gemmCore(
   transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize,
-  ws: usize, i0: i32, i1: i32, j0: i32, j1: i32, bias: usize, act: i32, actAlpha: f32, aOut: usize,
+  ws: usize, i0: i32, i1: i32, j0: i32, j1: i32, ep: i32, act: i32, actAlpha: f32, p1: usize, p2: usize, p3: usize,
 ): void {
   if (i0 >= i1 || j0 >= j1) return;
   const ldc = n;
   if (k <= 0 || alpha == 0) {
     scaleBlock(c, ldc, i0, i1, j0, j1, beta);
-    if (bias != 0 || act != NONE) epilogue(c, aOut, ldc, i0, i1, j0, j1, bias, act, actAlpha);
+    if (ep != EP_NONE) epilogue(ep, c, ldc, i0, i1, j0, j1, act, actAlpha, p1, p2, p3);
     return;
   }
   // A small batch (n ≤ 12 columns, e.g. 10) in the forward form: no packing, one pass over A.
   // (Chosen by the whole product's n, so that every block of a split product takes the same path.)
   if (!transA && !transB && n > 4 && n <= SMALL_N && b + <usize>(k * n + 4) * 4 <= (<usize>memory.size() << 16)) {
     smallNN(n, k, alpha, a, b, beta, c, i0, i1, j0, j1);
-    if (bias != 0 || act != NONE) epilogue(c, aOut, ldc, i0, i1, j0, j1, bias, act, actAlpha);
+    if (ep != EP_NONE) epilogue(ep, c, ldc, i0, i1, j0, j1, act, actAlpha, p1, p2, p3);
     return;
   }
   // A small batch in the transposed form (z = W·(Xᵀ)ᵀ with Xᵀ sample-major, n ≤ 16): dot products
   // along k, vectorised over k, so neither operand is packed or transposed.
   if (!transA && transB && n <= SMALL_NT) {
     smallNT(n, k, alpha, a, b, beta, c, i0, i1, j0, j1);
-    if (bias != 0 || act != NONE) epilogue(c, aOut, ldc, i0, i1, j0, j1, bias, act, actAlpha);
+    if (ep != EP_NONE) epilogue(ep, c, ldc, i0, i1, j0, j1, act, actAlpha, p1, p2, p3);
     return;
   }
   // A shallow product (k ≤ 16, e.g. ∂C/∂W = δ·Xᵀ over a small batch with Xᵀ stored sample-major):
   // packing would cost as much as the arithmetic, so A and B are read in place.
   if (!transA && !transB && k <= SMALL_K && n >= 8 && b + <usize>(k * n + 8) * 4 <= (<usize>memory.size() << 16)) {
     shallowNN(n, k, alpha, a, b, beta, c, i0, i1, j0, j1);
-    if (bias != 0 || act != NONE) epilogue(c, aOut, ldc, i0, i1, j0, j1, bias, act, actAlpha);
+    if (ep != EP_NONE) epilogue(ep, c, ldc, i0, i1, j0, j1, act, actAlpha, p1, p2, p3);
     return;
   }
   const lda = transA ? m : k;
@@ -159,7 +178,7 @@ function gemmCore(
             }
           }
         }
-        if (last && (bias != 0 || act != NONE)) epilogue(c, aOut, ldc, ic, ic + mc, jc, jc + nc, bias, act, actAlpha);
+        if (last && ep != EP_NONE) epilogue(ep, c, ldc, ic, ic + mc, jc, jc + nc, act, actAlpha, p1, p2, p3);
       }
     }
   }
@@ -784,13 +803,17 @@ export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
 
 // ---- fused epilogue: z += b (per row), a = σ(z) -----------------------------------------------
 
-function epilogue(z: usize, aOut: usize, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32, bias: usize, act: i32, alpha: f32): void {
+function epilogue(ep: i32, c: usize, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32, act: i32, alpha: f32, p1: usize, p2: usize, p3: usize): void {
   const w = j1 - j0;
   for (let i = i0; i < i1; i++) {
     const off = (<usize>i * <usize>ldc + <usize>j0) * 4;
-    const zr = z + off;
-    if (bias != 0) addScalarRow(zr, load<f32>(bias + (<usize>i << 2)), w);
-    if (act != NONE && act != SOFTMAX) activateRange(act, alpha, zr, aOut + off, w);
+    const cr = c + off;
+    if (ep == EP_BACKWARD) {
+      deltaRange(act, alpha, p1 + off, p2 + off, cr, p3 + off, w);
+    } else {
+      if (p1 != 0) addScalarRow(cr, load<f32>(p1 + (<usize>i << 2)), w);
+      if (act != NONE && act != SOFTMAX) activateRange(act, alpha, cr, p2 + off, w);
+    }
   }
 }
 
@@ -997,7 +1020,11 @@ export function activateBackward(act: i32, alpha: f32, z: usize, a: usize, dA: u
     for (; j < n; j++) softmaxBack4(a + (<usize>j << 2), dA + (<usize>j << 2), delta + (<usize>j << 2), units, rs, 1);
     return;
   }
-  const count = units * n;
+  deltaRange(act, alpha, z, a, dA, delta, units * n);
+}
+
+/** δ = ∂C/∂a ⊙ σ'(z) over count consecutive values (σ elementwise). */
+function deltaRange(act: i32, alpha: f32, z: usize, a: usize, dA: usize, delta: usize, count: i32): void {
   let i = 0;
   for (; i + 4 <= count; i += 4) {
     const o = <usize>i << 2;

@@ -35,6 +35,14 @@ export interface Kernels {
    */
   denseForward?(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number, transX?: boolean): void;
 
+  /**
+   * Optional fused backward product into the layer below: ∂C/∂a_prev = Wᵀ·δ and, in the same pass,
+   * δ_prev = ∂C/∂a_prev ⊙ σ'(z_prev) (W units×inputs, δ units×n; z_prev, a_prev, dAPrev and
+   * deltaPrev inputs×n; `act` is the layer below's activation, elementwise). Equivalent to
+   * gemm(true, false, inputs, n, units, 1, W, δ, 0, dAPrev) followed by activateBackward.
+   */
+  denseBackward?(act: Activation, W: FloatArray, delta: FloatArray, zPrev: FloatArray, aPrev: FloatArray, dAPrev: FloatArray, deltaPrev: FloatArray, units: number, n: number, inputs: number): void;
+
   /** Z(units×n) += b, broadcast over the n columns: the "+ B" of Z = W·X + B. */
   addBias(z: FloatArray, b: FloatArray, units: number, n: number): void;
 

@@ -294,10 +294,8 @@ export class Network {
       last.deltaFromDA(n);
     }
     for (let l = L - 1; l >= 0; l--) {
-      const layer = this.layers[l]!;
-      if (l < L - 1) layer.deltaFromDA(n);
       const below = l > 0 ? this.layers[l - 1]! : null;
-      layer.backward(below ? below.a : this.X, n, below ? below.dA : null, !below && this.XT && n <= SMALL_BATCH ? this.XT : undefined);
+      this.layers[l]!.backward(below ? below.a : this.X, n, below, !below && this.XT && n <= SMALL_BATCH ? this.XT : undefined);
     }
   }
 

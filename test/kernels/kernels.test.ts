@@ -467,6 +467,37 @@ describe('wasm memory', () => {
     }
   });
 
+  it('the fused backward (∂C/∂a_prev = Wᵀ·δ, δ_prev = ∂C/∂a_prev ⊙ σ\'(z_prev)) matches float64', () => {
+    const k = createWasmKernelsSync();
+    for (const act of ACTIVATIONS) {
+      for (const [units, n, inputs] of [[1, 1, 1], [10, 10, 30], [10, 128, 128], [128, 128, 256], [7, 13, 29], [30, 3, 5]] as const) {
+        const W = fill(k.alloc(units * inputs));
+        const delta = fill(k.alloc(units * n));
+        const zPrev = activationInputs(k.alloc(inputs * n));
+        const aPrev = k.alloc(inputs * n);
+        k.activate(act, zPrev, aPrev, inputs, n);
+        const dA = fill(k.alloc(inputs * n));
+        const deltaPrev = fill(k.alloc(inputs * n));
+        k.denseBackward(act, W, delta, zPrev, aPrev, dA, deltaPrev, units, n, inputs);
+        const ref = gemmReference(true, false, inputs, n, units, 1, W, delta, 0, dA);
+        const what = `denseBackward ${act.id} ${units}×${n}×${inputs}`;
+        expectClose(dA, ref.value, ref.scale, 1e-5, `${what}: ∂C/∂a_prev`);
+        // σ'(z) in float64 from the stored a = σ(z) (sigmoid a(1-a), tanh 1-a²), the rest by the sign of z
+        const slope = (i: number): number => {
+          const z = zPrev[i]!;
+          const a = aPrev[i]!;
+          if (act.id === 'sigmoid') return a * (1 - a);
+          if (act.id === 'tanh') return 1 - a * a;
+          if (act.id === 'relu') return z > 0 ? 1 : 0;
+          if (act.id === 'leaky-relu') return z > 0 ? 1 : act.alpha;
+          return 1;
+        };
+        const want = Float64Array.from(ref.value, (v, i) => v * slope(i));
+        expectClose(deltaPrev, want, Float64Array.from(ref.scale, (sc, i) => sc * Math.abs(slope(i)) + 1e-7), 1e-4, `${what}: δ_prev`);
+      }
+    }
+  });
+
   it('the gathers reject a row number outside the source instead of reading past it', () => {
     const k = createWasmKernelsSync();
     const src = fill(k.alloc(5 * 4));
@@ -596,11 +627,18 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
         const a = k.alloc(31 * batch);
         k.gatherRows(data, width, [39, 0, 7, 7, 21, 3, 38, 1, 2, 30], 0, batch, XT);
         k.denseForward(activation('sigmoid'), W, XT, b, z, a, 31, batch, width, true);
+        // the fused backward into the layer below (rows of ∂C/∂a_prev split)
+        const dA = k.alloc(width * batch);
+        const deltaPrev = k.alloc(width * batch);
+        const zPrev = k.alloc(width * batch).map(() => r.normal());
+        const aPrev = k.alloc(width * batch);
+        k.activate(activation('tanh'), zPrev, aPrev, width, batch);
+        k.denseBackward(activation('tanh'), W, z, zPrev, aPrev, dA, deltaPrev, 31, batch, width);
         // a large batch, one column per sample (blocks of 16 samples per thread)
         const order = Array.from({ length: 37 }, (_, i) => (i * 7) % samples);
         const X = k.alloc(37 * width);
         k.gatherColumns(data, width, order, 0, 37, X);
-        return [Array.from(XT), Array.from(z), Array.from(a), Array.from(X)];
+        return [Array.from(XT), Array.from(z), Array.from(a), Array.from(dA), Array.from(deltaPrev), Array.from(X)];
       });
       for (const o of small.slice(1)) expect(o).toEqual(small[0]);
     } finally {

@@ -35,6 +35,7 @@ export interface WasmKernels extends Kernels {
    * X inputs×n, b units, z and a units×n (the activation is applied to each block of z while it is in cache).
    */
   denseForward(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number, transX?: boolean): void;
+  denseBackward(act: Activation, W: FloatArray, delta: FloatArray, zPrev: FloatArray, aPrev: FloatArray, dAPrev: FloatArray, deltaPrev: FloatArray, units: number, n: number, inputs: number): void;
   transpose(src: FloatArray, rows: number, cols: number, dst: FloatArray): void;
   /** Bytes handed out so far by alloc (including the gemm workspaces). */
   readonly allocatedBytes: number;
@@ -69,6 +70,7 @@ interface Exports {
   tileCols(): number;
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   denseForward(m: number, n: number, k: number, w: number, x: number, transX: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
+  denseBackward(m: number, n: number, k: number, w: number, delta: number, act: number, actAlpha: number, zPrev: number, aPrev: number, dAPrev: number, deltaPrev: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   addBias(z: number, b: number, units: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   gatherRows(src: number, cols: number, idx: number, dst: number, j0: number, j1: number): void;
@@ -368,6 +370,21 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
 
     gatherColumns(src, cols, order, start, n, dst) {
       gather(true, src, cols, order, start, n, dst);
+    },
+
+    denseBackward(act, W, delta, zPrev, aPrev, dAPrev, deltaPrev, units, n, inputs) {
+      if (!act.elementwise) throw new Error('denseBackward: the layer below must have an elementwise activation');
+      if (!(owns(W) && owns(delta) && owns(zPrev) && owns(aPrev) && owns(dAPrev) && owns(deltaPrev))) {
+        jsKernels.gemm(true, false, inputs, n, units, 1, W, delta, 0, dAPrev);
+        jsKernels.activateBackward(act, zPrev, aPrev, dAPrev, deltaPrev, inputs, n);
+        return;
+      }
+      need('denseBackward: W', W, units * inputs);
+      need('denseBackward: delta', delta, units * n);
+      for (const [what, v] of [['zPrev', zPrev], ['aPrev', aPrev], ['dAPrev', dAPrev], ['deltaPrev', deltaPrev]] as const) need(`denseBackward: ${what}`, v, inputs * n);
+      const id = ACT_ID[act.id];
+      if (pool && 2 * units * n * inputs >= minFlops) pool.denseBackward(inputs, n, units, W.byteOffset, delta.byteOffset, id, act.alpha, zPrev.byteOffset, aPrev.byteOffset, dAPrev.byteOffset, deltaPrev.byteOffset);
+      else x.denseBackward(inputs, n, units, W.byteOffset, delta.byteOffset, id, act.alpha, zPrev.byteOffset, aPrev.byteOffset, dAPrev.byteOffset, deltaPrev.byteOffset, ws, 0, inputs, 0, n);
     },
 
     transpose(src, rows, cols, dst) {

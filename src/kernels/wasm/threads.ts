@@ -33,6 +33,7 @@ const OP_FINITE = 5;
 const OP_SGD = 6;
 const OP_MOMENTUM = 7;
 const OP_GATHER = 8;
+const OP_DENSE_BACK = 9;
 
 /**
  * How long a worker keeps polling for the next job before it sleeps in Atomics.wait (about 1 ms):
@@ -74,6 +75,9 @@ function start(data) {
           ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
       } else if (op === ${OP_DENSE}) {
         x.denseForward(i32[${P}], i32[${P + 1}], i32[${P + 2}], u32[${P + 3}], u32[${P + 4}], i32[${P + 10}], u32[${P + 5}], i32[${P + 6}], f32[${P + 7}], u32[${P + 8}], u32[${P + 9}],
+          ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
+      } else if (op === ${OP_DENSE_BACK}) {
+        x.denseBackward(i32[${P}], i32[${P + 1}], i32[${P + 2}], u32[${P + 3}], u32[${P + 4}], i32[${P + 5}], f32[${P + 6}], u32[${P + 7}], u32[${P + 8}], u32[${P + 9}], u32[${P + 10}],
           ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
       } else if (op === ${OP_ADAM}) {
         const o = i32[r] * 4, count = i32[r + 1] - i32[r];
@@ -141,6 +145,7 @@ export function availableCores(): number {
 export interface PoolExports {
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   denseForward(m: number, n: number, k: number, w: number, x: number, transX: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
+  denseBackward(m: number, n: number, k: number, w: number, delta: number, act: number, actAlpha: number, zPrev: number, aPrev: number, dAPrev: number, deltaPrev: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
   momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
@@ -158,6 +163,8 @@ export interface ThreadPool {
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number): void;
   /** z = W·X + b, a = σ(z) (elementwise σ or -1), split over the threads; transX: x holds Xᵀ (n×k). */
   denseForward(m: number, n: number, k: number, w: number, x: number, transX: number, bias: number, act: number, actAlpha: number, z: number, aOut: number): void;
+  /** ∂C/∂a_prev = Wᵀ·δ (m×n) and δ_prev = ∂C/∂a_prev ⊙ σ'(z_prev), split over the threads (arguments as the wasm denseBackward's). */
+  denseBackward(m: number, n: number, k: number, w: number, delta: number, act: number, actAlpha: number, zPrev: number, aPrev: number, dAPrev: number, deltaPrev: number): void;
   /** The Adam update of `count` parameters (arguments as the wasm adamUpdate's), split over the threads in chunks of 4. */
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
   /** θ ← θ − η·g over `count` parameters, split as adamUpdate splits. */
@@ -440,6 +447,22 @@ function pool(l: Launch): ThreadPool {
       u32[P + 9] = aOut;
       i32[P + 10] = transX;
       run(OP_DENSE, (i0, i1, j0, j1) => x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, i0, i1, j0, j1));
+    },
+    denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev) {
+      if (disposed || !usable()) return x.denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev, setup.ws, 0, m, 0, n);
+      split(m, n);
+      i32[P] = m;
+      i32[P + 1] = n;
+      i32[P + 2] = k;
+      u32[P + 3] = w;
+      u32[P + 4] = delta;
+      i32[P + 5] = act;
+      f32[P + 6] = actAlpha;
+      u32[P + 7] = zPrev;
+      u32[P + 8] = aPrev;
+      u32[P + 9] = dAPrev;
+      u32[P + 10] = deltaPrev;
+      run(OP_DENSE_BACK, (i0, i1, j0, j1) => x.denseBackward(m, n, k, w, delta, act, f32[P + 6]!, zPrev, aPrev, dAPrev, deltaPrev, setup.ws, i0, i1, j0, j1));
     },
     adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count) {
       if (disposed || !usable()) return x.adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
