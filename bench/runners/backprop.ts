@@ -13,13 +13,12 @@ export const createBackpropTrainer: CreateTrainer = async ({ spec, data, init, j
   const net = buildNetwork(spec, job.seed, { backend, threads: job.threads });
   let optimizer = buildOptimizer(spec);
   // as fit does: on the wasm kernels, batches are gathered from a copy in the kernels' memory
-  const X = net.stageInputs(new Matrix(data.train.count, data.inputs, data.train.x));
-  const Y = new Matrix(data.train.count, data.outputs, data.train.y);
+  const [X, Y] = net.stage(new Matrix(data.train.count, data.inputs, data.train.x), new Matrix(data.train.count, data.outputs, data.train.y));
   const kernels = net.kernels as typeof net.kernels & { threads?: number; dispose?: () => void };
   return {
     backend: kernels.name,
     threads: kernels.threads ?? 1,
-    loop: 'net.stageInputs once, then net.loadBatch + net.stepLoaded per batch (the loop of net.fit)',
+    loop: 'net.stage once, then net.loadBatch + net.stepLoaded per batch (the loop of net.fit)',
     async train(batches, steps, fullOnly) {
       for (let s = 0; s < steps; s++) {
         const { start, size } = batches.take(fullOnly);

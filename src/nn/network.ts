@@ -54,7 +54,7 @@ export interface Gradients {
 const PREDICT_CHUNK = 1024;
 /** Batches up to this size also load Xᵀ (see Network.XT). */
 const SMALL_BATCH = 16;
-/** Largest training set (bytes) that stageInputs copies into the kernels' memory. */
+/** Largest training set (bytes, X and Y) that stage() copies into the kernels' memory. */
 const STAGE_LIMIT = 512 * 1024 * 1024;
 
 /**
@@ -82,8 +82,9 @@ export class Network {
   private transposedOnly = 0;
   private capacity = 0;
   private params: Parameter[];
-  /** The area in the kernels' memory that stageInputs copies training inputs into (reused, grown for larger sets). */
-  private staged: Float32Array | null = null;
+  /** The areas in the kernels' memory that stage() copies the training set into (reused, grown for larger sets). */
+  private stagedX: Float32Array | null = null;
+  private stagedY: Float32Array | null = null;
 
   constructor(inputs: number, specs: readonly DenseSpec[], options: NetworkOptions = {}) {
     positiveInteger('input size', inputs);
@@ -217,26 +218,34 @@ export class Network {
   }
 
   /**
-   * @internal The training inputs as the batch gather reads them fastest. On the wasm kernels with
-   * a shared memory: a copy in the kernels' memory, so that the gather runs in WebAssembly and,
-   * with threads, each thread copies its own samples of every batch (copying from the data set
-   * beats moving a batch gathered by one core into another's cache). The copy is made on every
-   * call (the caller's data may have changed since) into one area per network, which grows only
-   * for a larger set, as the memory's allocator never frees. Otherwise X itself.
+   * @internal The training set as the batch gather reads it fastest. On the wasm kernels with a
+   * shared memory: copies of X and Y in the kernels' memory, so that the gather runs in
+   * WebAssembly and, with threads, each thread copies its own samples of every batch (copying from
+   * the data set beats moving a batch gathered by one core into another's cache). The copies are
+   * made on every call (the caller's data may have changed since) into two areas per network,
+   * which grow only for a larger set, as the memory's allocator never frees. Otherwise X and Y.
    */
-  stageInputs(X: Matrix): Matrix {
+  stage(X: Matrix, Y: Matrix): [Matrix, Matrix] {
     const k = this.kernels as Partial<WasmKernels>;
-    if (this.dtype !== 'float32' || !k.shared || !k.owns) return X;
-    const data = X.data;
-    if (!(data instanceof Float32Array) || data.byteLength > STAGE_LIMIT || k.owns(data)) return X;
-    if (!this.staged || this.staged.length < data.length) {
-      const area = this.kernels.alloc(data.length);
-      if (!k.owns(area)) return X;
-      this.staged = area;
+    if (this.dtype !== 'float32' || !k.shared || !k.owns || X.data.byteLength + Y.data.byteLength > STAGE_LIMIT) return [X, Y];
+    const x = this.copyIn(X.data, this.stagedX);
+    if (!x) return [X, Y];
+    this.stagedX = x.area;
+    const y = this.copyIn(Y.data, this.stagedY);
+    if (!y) return [X, Y];
+    this.stagedY = y.area;
+    return [new Matrix(X.rows, X.cols, x.copy), new Matrix(Y.rows, Y.cols, y.copy)];
+  }
+
+  /** data copied into `area` (or a larger new one) in the kernels' memory; null when the memory has no room. */
+  private copyIn(data: FloatArray, area: Float32Array | null): { area: Float32Array; copy: Float32Array } | null {
+    if (!area || area.length < data.length) {
+      area = this.kernels.alloc(data.length);
+      if (!(this.kernels as WasmKernels).owns(area)) return null;
     }
-    const copy = this.staged.subarray(0, data.length);
+    const copy = area.subarray(0, data.length);
     copy.set(data);
-    return new Matrix(X.rows, X.cols, copy);
+    return { area, copy };
   }
 
   /** @internal Copies samples order[start..start+n) into the X (and Y) batch buffers, one column per sample. */

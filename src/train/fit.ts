@@ -69,9 +69,8 @@ export async function fit(net: Network, x: MatrixLike, y: TargetLike, options: F
     typeof options.optimizer === 'object'
       ? options.optimizer
       : optimizerById(options.optimizer ?? 'sgd', { learningRate: options.learningRate });
-  const given = inputMatrix(x, net.inputs, net.dtype);
-  const Y = targetMatrix(y, given.rows, net.outputs, net.dtype);
-  const X = net.stageInputs(given);
+  const givenX = inputMatrix(x, net.inputs, net.dtype);
+  const [X, Y] = net.stage(givenX, targetMatrix(y, givenX.rows, net.outputs, net.dtype));
   const validation = options.validationData
     ? (() => {
         const vx = inputMatrix(options.validationData[0], net.inputs, net.dtype, 'validation x');
