@@ -1106,6 +1106,28 @@ export function sgdUpdate(theta: usize, g: usize, lr: f32, count: i32): void {
   }
 }
 
+// Optimizer state that decays geometrically while a weight's gradient stays 0 (Adam's m and v,
+// momentum's v; e.g. the weights of input pixels that are almost always 0) passes through the
+// subnormal floats on its way to 0. x86 cores take a microcode assist, tens of times slower, for
+// every subnormal operand, and WebAssembly has no flush-to-zero mode (native frameworks set the
+// CPU's: TensorFlow does for its CPU threads), so the updates set values below the smallest
+// normal float32 to 0 themselves. Their share of any step, below 1e-38, is far under θ's rounding.
+const SMALLEST_NORMAL: f32 = 1.17549435e-38;
+
+/** x with lanes of magnitude below SMALLEST_NORMAL set to 0 (NaN and ±∞ kept). */
+// @ts-ignore: decorator
+@inline
+function flushSubnormal(x: v128): v128 {
+  // subnormal (or zero): the exponent bits are all 0
+  return v128.andnot(x, i32x4.eq(v128.and(x, i32x4.splat(0x7f800000)), i32x4.splat(0)));
+}
+
+// @ts-ignore: decorator
+@inline
+function flushSubnormal1(x: f32): f32 {
+  return Mathf.abs(x) < SMALLEST_NORMAL ? 0 : x;
+}
+
 /** v ← μ·v + g; θ ← θ − η·v */
 export function momentumUpdate(theta: usize, g: usize, v: usize, lr: f32, mu: f32, count: i32): void {
   const vl = f32x4.splat(lr);
@@ -1113,13 +1135,13 @@ export function momentumUpdate(theta: usize, g: usize, v: usize, lr: f32, mu: f3
   let i = 0;
   for (; i + 4 <= count; i += 4) {
     const o = <usize>i << 2;
-    const vi = f32x4.add(f32x4.mul(vm, v128.load(v + o)), v128.load(g + o));
+    const vi = flushSubnormal(f32x4.add(f32x4.mul(vm, v128.load(v + o)), v128.load(g + o)));
     v128.store(v + o, vi);
     v128.store(theta + o, f32x4.sub(v128.load(theta + o), f32x4.mul(vl, vi)));
   }
   for (; i < count; i++) {
     const o = <usize>i << 2;
-    const vi = mu * load<f32>(v + o) + load<f32>(g + o);
+    const vi = flushSubnormal1(mu * load<f32>(v + o) + load<f32>(g + o));
     store<f32>(v + o, vi);
     store<f32>(theta + o, load<f32>(theta + o) - lr * vi);
   }
@@ -1140,8 +1162,8 @@ export function adamUpdate(
   for (; i + 4 <= count; i += 4) {
     const o = <usize>i << 2;
     const gi = v128.load(g + o);
-    const mi = f32x4.add(f32x4.mul(b1, v128.load(m + o)), f32x4.mul(b1c, gi));
-    const vi = f32x4.add(f32x4.mul(b2, v128.load(v + o)), f32x4.mul(b2c, f32x4.mul(gi, gi)));
+    const mi = flushSubnormal(f32x4.add(f32x4.mul(b1, v128.load(m + o)), f32x4.mul(b1c, gi)));
+    const vi = flushSubnormal(f32x4.add(f32x4.mul(b2, v128.load(v + o)), f32x4.mul(b2c, f32x4.mul(gi, gi))));
     v128.store(m + o, mi);
     v128.store(v + o, vi);
     const step = f32x4.div(f32x4.mul(vl, mi), f32x4.add(f32x4.sqrt(f32x4.mul(vi, vc2)), ve));
@@ -1150,8 +1172,8 @@ export function adamUpdate(
   for (; i < count; i++) {
     const o = <usize>i << 2;
     const gi = load<f32>(g + o);
-    const mi = beta1 * load<f32>(m + o) + oneMinusBeta1 * gi;
-    const vi = beta2 * load<f32>(v + o) + oneMinusBeta2 * gi * gi;
+    const mi = flushSubnormal1(beta1 * load<f32>(m + o) + oneMinusBeta1 * gi);
+    const vi = flushSubnormal1(beta2 * load<f32>(v + o) + oneMinusBeta2 * gi * gi);
     store<f32>(m + o, mi);
     store<f32>(v + o, vi);
     store<f32>(theta + o, load<f32>(theta + o) - (lrc1 * mi) / (Mathf.sqrt(vi * invc2) + eps));

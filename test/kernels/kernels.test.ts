@@ -498,6 +498,34 @@ describe('wasm memory', () => {
     }
   });
 
+  it('adam and momentum set optimizer state below the smallest normal float32 to 0, and keep every other value', () => {
+    const k = createWasmKernelsSync();
+    const tiny = 1.1754943508222875e-38; // smallest normal float32
+    const count = 11; // two f32x4 groups and a scalar tail
+    const theta = k.alloc(count).fill(0.5);
+    const g = k.alloc(count); // zero gradients: the state only decays
+    const m = k.alloc(count);
+    const v = k.alloc(count);
+    const mv = k.alloc(count);
+    // β·x lands below `tiny` for even entries, stays at or above it for odd ones (v, a second moment, stays ≥ 0)
+    for (let i = 0; i < count; i++) {
+      v[i] = (i % 2 ? 1.25 : 1.05) * tiny;
+      m[i] = mv[i] = v[i]! * (i === 3 ? -1 : 1);
+    }
+    const [mBefore, vBefore, mvBefore] = [Float32Array.from(m), Float32Array.from(v), Float32Array.from(mv)];
+    k.adamUpdate(theta, g, m, v, 0.001, 0.9, 0.9, 1e-8, 1);
+    k.momentumUpdate(theta, g, mv, 0.001, 0.9);
+    for (let i = 0; i < count; i++) {
+      for (const [name, after, before] of [['adam m', m, mBefore], ['adam v', v, vBefore], ['momentum v', mv, mvBefore]] as const) {
+        const exact = Math.fround(0.9 * before[i]!);
+        const want = Math.abs(exact) < tiny ? 0 : exact;
+        expect(after[i], `${name}[${i}]`).toBe(want);
+      }
+      expect(theta[i]).toBe(0.5);
+    }
+    expect(Array.from(m).filter((x) => x !== 0).length).toBe(5);
+  });
+
   it('the gathers reject a row number outside the source instead of reading past it', () => {
     const k = createWasmKernelsSync();
     const src = fill(k.alloc(5 * 4));
