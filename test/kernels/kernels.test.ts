@@ -662,11 +662,14 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
         const aPrev = k.alloc(width * batch);
         k.activate(activation('tanh'), zPrev, aPrev, width, batch);
         k.denseBackward(activation('tanh'), W, z, zPrev, aPrev, dA, deltaPrev, 31, batch, width);
+        // ∂C/∂b of a large δ, each thread summing its rows
+        const db = k.alloc(width);
+        k.sumColumns(db, dA, width, batch, 1 / batch);
         // a large batch, one column per sample (blocks of 16 samples per thread)
         const order = Array.from({ length: 37 }, (_, i) => (i * 7) % samples);
         const X = k.alloc(37 * width);
         k.gatherColumns(data, width, order, 0, 37, X);
-        return [Array.from(XT), Array.from(z), Array.from(a), Array.from(dA), Array.from(deltaPrev), Array.from(X)];
+        return [Array.from(XT), Array.from(z), Array.from(a), Array.from(dA), Array.from(deltaPrev), Array.from(db), Array.from(X)];
       });
       for (const o of small.slice(1)) expect(o).toEqual(small[0]);
     } finally {

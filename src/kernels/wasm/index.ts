@@ -405,7 +405,9 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       if (!(owns(out) && owns(xs))) return jsKernels.sumColumns(out, xs, units, n, alpha);
       need('sumColumns: out', out, units);
       need('sumColumns: x', xs, units * n);
-      x.sumColumns(out.byteOffset, xs.byteOffset, units, n, alpha);
+      // (split: each thread sums the rows of δ it computed)
+      if (pool && units * n >= PARALLEL_ELEMENTS) pool.sumColumns(out.byteOffset, xs.byteOffset, units, n, alpha);
+      else x.sumColumns(out.byteOffset, xs.byteOffset, units, n, alpha);
     },
 
     activate(act, z, a, units, n) {

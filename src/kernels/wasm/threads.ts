@@ -18,6 +18,7 @@ const GEN = 0; // bumped by the caller for every job
 const DONE = 16; // workers finished with the current job (own cache line)
 const READY = 32; // workers that have instantiated the module
 const ERROR = 33; // 1 when a worker failed a job
+const ALPHA64 = 34; // a float64 job parameter (words 34-35: 8-byte aligned)
 const OP = 40;
 const P = 41; // job parameters P..P+14
 const RANGES = 64; // i0, i1, j0, j1 per thread
@@ -34,6 +35,7 @@ const OP_SGD = 6;
 const OP_MOMENTUM = 7;
 const OP_GATHER = 8;
 const OP_DENSE_BACK = 9;
+const OP_SUM_COLUMNS = 10;
 
 /**
  * How long a worker keeps polling for the next job before it sleeps in Atomics.wait (about 1 ms):
@@ -56,6 +58,7 @@ function start(data) {
   const i32 = new Int32Array(memory.buffer, control, ${CONTROL_WORDS});
   const u32 = new Uint32Array(memory.buffer, control, ${CONTROL_WORDS});
   const f32 = new Float32Array(memory.buffer, control, ${CONTROL_WORDS});
+  const f64 = new Float64Array(memory.buffer, control, ${CONTROL_WORDS / 2});
   // 0, not the current value: a job posted before this worker started is still this worker's job
   let gen = 0;
   Atomics.add(i32, ${READY}, 1);
@@ -79,6 +82,9 @@ function start(data) {
       } else if (op === ${OP_DENSE_BACK}) {
         x.denseBackward(i32[${P}], i32[${P + 1}], i32[${P + 2}], u32[${P + 3}], u32[${P + 4}], i32[${P + 5}], f32[${P + 6}], u32[${P + 7}], u32[${P + 8}], u32[${P + 9}], u32[${P + 10}],
           ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
+      } else if (op === ${OP_SUM_COLUMNS}) {
+        const n = i32[${P + 3}];
+        if (i32[r + 1] > i32[r]) x.sumColumns(u32[${P}] + i32[r] * 4, u32[${P + 1}] + i32[r] * n * 4, i32[r + 1] - i32[r], n, f64[${ALPHA64 / 2}]);
       } else if (op === ${OP_ADAM}) {
         const o = i32[r] * 4, count = i32[r + 1] - i32[r];
         if (count > 0) x.adamUpdate(u32[${P}] + o, u32[${P + 1}] + o, u32[${P + 2}] + o, u32[${P + 3}] + o, f32[${P + 4}], f32[${P + 5}], f32[${P + 6}], f32[${P + 7}], f32[${P + 8}], f32[${P + 9}], f32[${P + 10}], count);
@@ -150,6 +156,7 @@ export interface PoolExports {
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
   momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
   allFinite(x: number, count: number): number;
+  sumColumns(out: number, x: number, units: number, n: number, alpha: number): void;
   gatherRows(src: number, cols: number, idx: number, dst: number, j0: number, j1: number): void;
   gatherColumns(src: number, cols: number, idx: number, dst: number, n: number, j0: number, j1: number): void;
   tileRows(): number;
@@ -163,6 +170,8 @@ export interface ThreadPool {
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number, c: number): void;
   /** z = W·X + b, a = σ(z) (elementwise σ or -1), split over the threads; transX: x holds Xᵀ (n×k). */
   denseForward(m: number, n: number, k: number, w: number, x: number, transX: number, bias: number, act: number, actAlpha: number, z: number, aOut: number): void;
+  /** out_i = alpha·Σ_j x_ij over units × n (arguments as the wasm sumColumns's), each thread summing a block of rows as split() gives it. */
+  sumColumns(out: number, x: number, units: number, n: number, alpha: number): void;
   /** ∂C/∂a_prev = Wᵀ·δ (m×n) and δ_prev = ∂C/∂a_prev ⊙ σ'(z_prev), split over the threads (arguments as the wasm denseBackward's). */
   denseBackward(m: number, n: number, k: number, w: number, delta: number, act: number, actAlpha: number, zPrev: number, aPrev: number, dAPrev: number, deltaPrev: number): void;
   /** The Adam update of `count` parameters (arguments as the wasm adamUpdate's), split over the threads in chunks of 4. */
@@ -203,6 +212,7 @@ interface Launch {
   i32: Int32Array;
   u32: Uint32Array;
   f32: Float32Array;
+  f64: Float64Array;
   workers: WorkerLike[];
   /** the Blob URL of the browsers' worker script (revoked once every worker has started) */
   url: string | null;
@@ -218,6 +228,7 @@ function launch(setup: PoolSetup): Launch | null {
   const i32 = new Int32Array(memory.buffer, control, CONTROL_WORDS);
   const u32 = new Uint32Array(memory.buffer, control, CONTROL_WORDS);
   const f32 = new Float32Array(memory.buffer, control, CONTROL_WORDS);
+  const f64 = new Float64Array(memory.buffer, control, CONTROL_WORDS / 2);
   const wss = [setup.ws];
   for (let t = 1; t < size; t++) wss.push(setup.reserve(setup.workspaceBytes));
   if (wss.some((w) => w < 0)) return null;
@@ -250,10 +261,10 @@ function launch(setup: PoolSetup): Launch | null {
       }
     }
   } catch {
-    abort({ setup, size, i32, u32, f32, workers, url });
+    abort({ setup, size, i32, u32, f32, f64, workers, url });
     return null;
   }
-  return { setup, size, i32, u32, f32, workers, url };
+  return { setup, size, i32, u32, f32, f64, workers, url };
 }
 
 function abort(l: Launch): void {
@@ -324,7 +335,7 @@ export async function createThreadPoolAsync(setup: PoolSetup): Promise<ThreadPoo
 
 /** The pool over launched workers (ready or, in browsers, still starting). */
 function pool(l: Launch): ThreadPool {
-  const { setup, i32, u32, f32 } = l;
+  const { setup, i32, u32, f32, f64 } = l;
   const { exports: x } = setup;
   let size = l.size;
   /** whether all workers have reported in (jobs run on the calling thread alone until then) */
@@ -447,6 +458,19 @@ function pool(l: Launch): ThreadPool {
       u32[P + 9] = aOut;
       i32[P + 10] = transX;
       run(OP_DENSE, (i0, i1, j0, j1) => x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, i0, i1, j0, j1));
+    },
+    sumColumns(out, xp, units, n, alpha) {
+      if (disposed || !usable()) return x.sumColumns(out, xp, units, n, alpha);
+      // the rows of δ each thread computed (split as the products that wrote them), summed there
+      split(units, n);
+      if (i32[RANGES + 1] === units) return x.sumColumns(out, xp, units, n, alpha);
+      u32[P] = out;
+      u32[P + 1] = xp;
+      i32[P + 3] = n;
+      f64[ALPHA64 / 2] = alpha;
+      run(OP_SUM_COLUMNS, (i0, i1) => {
+        if (i1 > i0) x.sumColumns(out + i0 * 4, xp + i0 * n * 4, i1 - i0, n, alpha);
+      });
     },
     denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev) {
       if (disposed || !usable()) return x.denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev, setup.ws, 0, m, 0, n);
