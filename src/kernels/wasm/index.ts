@@ -287,7 +287,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
   function gather(byColumns: boolean, src: FloatArray, cols: number, order: ArrayLike<number>, start: number, n: number, dst: FloatArray): void {
     const what = byColumns ? 'gatherColumns' : 'gatherRows';
     if (!(owns(src) && owns(dst) && reserveRowIndex(n))) return jsKernels[what](src, cols, order, start, n, dst);
-    need(`${what}: dst`, dst, n * cols);
+    need(byColumns ? 'gatherColumns: dst' : 'gatherRows: dst', dst, n * cols);
     const rows = src.length / cols;
     for (let j = 0; j < n; j++) {
       const r = order[start + j]!;
@@ -381,7 +381,10 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       }
       need('denseBackward: W', W, units * inputs);
       need('denseBackward: delta', delta, units * n);
-      for (const [what, v] of [['zPrev', zPrev], ['aPrev', aPrev], ['dAPrev', dAPrev], ['deltaPrev', deltaPrev]] as const) need(`denseBackward: ${what}`, v, inputs * n);
+      need('denseBackward: zPrev', zPrev, inputs * n);
+      need('denseBackward: aPrev', aPrev, inputs * n);
+      need('denseBackward: dAPrev', dAPrev, inputs * n);
+      need('denseBackward: deltaPrev', deltaPrev, inputs * n);
       const id = ACT_ID[act.id];
       if (pool && 2 * units * n * inputs >= minFlops) pool.denseBackward(inputs, n, units, W.byteOffset, delta.byteOffset, id, act.alpha, zPrev.byteOffset, aPrev.byteOffset, dAPrev.byteOffset, deltaPrev.byteOffset);
       else x.denseBackward(inputs, n, units, W.byteOffset, delta.byteOffset, id, act.alpha, zPrev.byteOffset, aPrev.byteOffset, dAPrev.byteOffset, deltaPrev.byteOffset, ws, 0, inputs, 0, n);

@@ -398,12 +398,60 @@ function pool(l: Launch): ThreadPool {
     return ready;
   }
 
-  function run(op: number, own: (i0: number, i1: number, j0: number, j1: number) => void): void {
+  /**
+   * The caller's share of the posted job: thread 0's block, with the parameters read back from the
+   * control block exactly as the workers read them (so every thread computes with the same float32
+   * values, and posting a job allocates nothing).
+   */
+  function ownPart(op: number): void {
+    const r = RANGES;
+    const ws = setup.ws;
+    const i0 = i32[r]!, i1 = i32[r + 1]!;
+    switch (op) {
+      case OP_GEMM:
+        x.gemm(i32[P]!, i32[P + 1]!, i32[P + 2]!, i32[P + 3]!, i32[P + 4]!, f32[P + 5]!, u32[P + 6]!, u32[P + 7]!, f32[P + 8]!, u32[P + 9]!, ws, i0, i1, i32[r + 2]!, i32[r + 3]!);
+        return;
+      case OP_DENSE:
+        x.denseForward(i32[P]!, i32[P + 1]!, i32[P + 2]!, u32[P + 3]!, u32[P + 4]!, i32[P + 10]!, u32[P + 5]!, i32[P + 6]!, f32[P + 7]!, u32[P + 8]!, u32[P + 9]!, ws, i0, i1, i32[r + 2]!, i32[r + 3]!);
+        return;
+      case OP_DENSE_BACK:
+        x.denseBackward(i32[P]!, i32[P + 1]!, i32[P + 2]!, u32[P + 3]!, u32[P + 4]!, i32[P + 5]!, f32[P + 6]!, u32[P + 7]!, u32[P + 8]!, u32[P + 9]!, u32[P + 10]!, ws, i0, i1, i32[r + 2]!, i32[r + 3]!);
+        return;
+    }
+    if (i1 <= i0) {
+      if (op === OP_FINITE) i32[r + 2] = 1;
+      return;
+    }
+    const o = i0 * 4;
+    switch (op) {
+      case OP_SUM_COLUMNS:
+        x.sumColumns(u32[P]! + o, u32[P + 1]! + o * i32[P + 3]!, i1 - i0, i32[P + 3]!, f64[ALPHA64 / 2]!);
+        return;
+      case OP_ADAM:
+        x.adamUpdate(u32[P]! + o, u32[P + 1]! + o, u32[P + 2]! + o, u32[P + 3]! + o, f32[P + 4]!, f32[P + 5]!, f32[P + 6]!, f32[P + 7]!, f32[P + 8]!, f32[P + 9]!, f32[P + 10]!, i1 - i0);
+        return;
+      case OP_SGD:
+        x.sgdUpdate(u32[P]! + o, u32[P + 1]! + o, f32[P + 2]!, i1 - i0);
+        return;
+      case OP_MOMENTUM:
+        x.momentumUpdate(u32[P]! + o, u32[P + 1]! + o, u32[P + 2]! + o, f32[P + 3]!, f32[P + 4]!, i1 - i0);
+        return;
+      case OP_GATHER:
+        if (i32[P + 4]) x.gatherColumns(u32[P]!, i32[P + 1]!, u32[P + 2]!, u32[P + 3]!, i32[P + 5]!, i0, i1);
+        else x.gatherRows(u32[P]!, i32[P + 1]!, u32[P + 2]!, u32[P + 3]!, i0, i1);
+        return;
+      case OP_FINITE:
+        i32[r + 2] = x.allFinite(u32[P]! + o, i1 - i0);
+        return;
+    }
+  }
+
+  function run(op: number): void {
     Atomics.store(i32, DONE, 0);
     i32[OP] = op;
     Atomics.add(i32, GEN, 1);
     Atomics.notify(i32, GEN);
-    own(i32[RANGES]!, i32[RANGES + 1]!, i32[RANGES + 2]!, i32[RANGES + 3]!);
+    ownPart(op);
     // The barrier: wait for the others (they usually finish together with us, so spin first).
     let spins = 0;
     for (;;) {
@@ -441,7 +489,7 @@ function pool(l: Launch): ThreadPool {
       u32[P + 7] = b;
       f32[P + 8] = beta;
       u32[P + 9] = c;
-      run(OP_GEMM, (i0, i1, j0, j1) => x.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, setup.ws, i0, i1, j0, j1));
+      run(OP_GEMM);
     },
     denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut) {
       if (disposed || !usable()) return x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, 0, m, 0, n);
@@ -457,7 +505,7 @@ function pool(l: Launch): ThreadPool {
       u32[P + 8] = z;
       u32[P + 9] = aOut;
       i32[P + 10] = transX;
-      run(OP_DENSE, (i0, i1, j0, j1) => x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, i0, i1, j0, j1));
+      run(OP_DENSE);
     },
     sumColumns(out, xp, units, n, alpha) {
       if (disposed || !usable()) return x.sumColumns(out, xp, units, n, alpha);
@@ -468,9 +516,7 @@ function pool(l: Launch): ThreadPool {
       u32[P + 1] = xp;
       i32[P + 3] = n;
       f64[ALPHA64 / 2] = alpha;
-      run(OP_SUM_COLUMNS, (i0, i1) => {
-        if (i1 > i0) x.sumColumns(out + i0 * 4, xp + i0 * n * 4, i1 - i0, n, alpha);
-      });
+      run(OP_SUM_COLUMNS);
     },
     denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev) {
       if (disposed || !usable()) return x.denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev, setup.ws, 0, m, 0, n);
@@ -486,7 +532,7 @@ function pool(l: Launch): ThreadPool {
       u32[P + 8] = aPrev;
       u32[P + 9] = dAPrev;
       u32[P + 10] = deltaPrev;
-      run(OP_DENSE_BACK, (i0, i1, j0, j1) => x.denseBackward(m, n, k, w, delta, act, f32[P + 6]!, zPrev, aPrev, dAPrev, deltaPrev, setup.ws, i0, i1, j0, j1));
+      run(OP_DENSE_BACK);
     },
     adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count) {
       if (disposed || !usable()) return x.adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
@@ -503,10 +549,7 @@ function pool(l: Launch): ThreadPool {
       f32[P + 8] = oneMinusBeta2;
       f32[P + 9] = eps;
       f32[P + 10] = invc2;
-      run(OP_ADAM, (i0, i1) => {
-        const o = i0 * 4;
-        if (i1 > i0) x.adamUpdate(theta + o, g + o, m + o, v + o, f32[P + 4]!, f32[P + 5]!, f32[P + 6]!, f32[P + 7]!, f32[P + 8]!, f32[P + 9]!, f32[P + 10]!, i1 - i0);
-      });
+      run(OP_ADAM);
     },
     sgdUpdate(theta, g, lr, count) {
       if (disposed || !usable()) return x.sgdUpdate(theta, g, lr, count);
@@ -514,9 +557,7 @@ function pool(l: Launch): ThreadPool {
       u32[P] = theta;
       u32[P + 1] = g;
       f32[P + 2] = lr;
-      run(OP_SGD, (i0, i1) => {
-        if (i1 > i0) x.sgdUpdate(theta + i0 * 4, g + i0 * 4, f32[P + 2]!, i1 - i0);
-      });
+      run(OP_SGD);
     },
     momentumUpdate(theta, g, v, lr, mu, count) {
       if (disposed || !usable()) return x.momentumUpdate(theta, g, v, lr, mu, count);
@@ -526,18 +567,14 @@ function pool(l: Launch): ThreadPool {
       u32[P + 2] = v;
       f32[P + 3] = lr;
       f32[P + 4] = mu;
-      run(OP_MOMENTUM, (i0, i1) => {
-        const o = i0 * 4;
-        if (i1 > i0) x.momentumUpdate(theta + o, g + o, v + o, f32[P + 3]!, f32[P + 4]!, i1 - i0);
-      });
+      run(OP_MOMENTUM);
     },
     gather(byColumns, src, cols, idx, dst, n) {
-      const one = (j0: number, j1: number) => {
-        if (j1 <= j0) return;
-        if (byColumns) x.gatherColumns(src, cols, idx, dst, n, j0, j1);
-        else x.gatherRows(src, cols, idx, dst, j0, j1);
-      };
-      if (disposed || !usable()) return one(0, n);
+      if (disposed || !usable()) {
+        if (byColumns) x.gatherColumns(src, cols, idx, dst, n, 0, n);
+        else x.gatherRows(src, cols, idx, dst, 0, n);
+        return;
+      }
       // By columns, blocks of 16 samples: each thread writes whole 64-byte lines of dst's rows.
       const unit = byColumns && n >= 16 * size ? 16 : 1;
       const units = Math.ceil(n / unit);
@@ -552,17 +589,15 @@ function pool(l: Launch): ThreadPool {
       u32[P + 3] = dst;
       i32[P + 4] = byColumns;
       i32[P + 5] = n;
-      run(OP_GATHER, one);
+      run(OP_GATHER);
     },
     allFinite(xp, count) {
       if (disposed || !usable()) return x.allFinite(xp, count);
       splitElements(count);
       u32[P] = xp;
+      run(OP_FINITE);
       let ok = 1;
-      run(OP_FINITE, (i0, i1) => {
-        if (i1 > i0) ok = x.allFinite(xp + i0 * 4, i1 - i0);
-      });
-      for (let t = 1; t < size; t++) ok &= i32[RANGES + 4 * t + 2]!;
+      for (let t = 0; t < size; t++) ok &= i32[RANGES + 4 * t + 2]!;
       return ok;
     },
     dispose() {
