@@ -1179,3 +1179,84 @@ export function adamUpdate(
     store<f32>(theta + o, load<f32>(theta + o) - (lrc1 * mi) / (Mathf.sqrt(vi * invc2) + eps));
   }
 }
+
+// ---- thread-pool jobs ------------------------------------------------------------------------
+// The job a pool thread runs is read from a control block that src/kernels/wasm/threads.ts
+// writes: the op code, its parameters, and each thread's block [i0, i1, j0, j1). Every thread,
+// the caller's included, runs its block through runJob, so they all read the same float32 values
+// and one dispatcher serves them. Word offsets and op codes: keep in step with threads.ts (the
+// pool checks JOB_LAYOUT against jobLayout() when it starts).
+
+const JOB_ALPHA64: usize = 34; // a float64 parameter, words 34-35
+const JOB_OP: usize = 40;
+const JOB_P: usize = 41;
+const JOB_RANGES: usize = 64;
+
+const OP_GEMM = 1;
+const OP_DENSE = 2;
+const OP_ADAM = 4;
+const OP_FINITE = 5;
+const OP_SGD = 6;
+const OP_MOMENTUM = 7;
+const OP_GATHER = 8;
+const OP_DENSE_BACK = 9;
+const OP_SUM_COLUMNS = 10;
+
+/** JOB_ALPHA64, JOB_OP, JOB_P, JOB_RANGES and OP_SUM_COLUMNS in one number, for the pool's check. */
+export function jobLayout(): i32 {
+  return <i32>(JOB_ALPHA64 | (JOB_OP << 8) | (JOB_P << 16) | (JOB_RANGES << 24)) ^ OP_SUM_COLUMNS;
+}
+
+// @ts-ignore: decorator
+@inline
+function pi(control: usize, k: usize): i32 {
+  return load<i32>(control + ((JOB_P + k) << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function pu(control: usize, k: usize): usize {
+  return <usize>load<u32>(control + ((JOB_P + k) << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function pf(control: usize, k: usize): f32 {
+  return load<f32>(control + ((JOB_P + k) << 2));
+}
+
+/** Runs thread `index`'s block of the job posted in the control block (`ws`: that thread's GEMM workspace). */
+export function runJob(control: usize, index: i32, ws: usize): void {
+  const op = load<i32>(control + (JOB_OP << 2));
+  const r = control + ((JOB_RANGES + <usize>(4 * index)) << 2);
+  const i0 = load<i32>(r), i1 = load<i32>(r, 4), j0 = load<i32>(r, 8), j1 = load<i32>(r, 12);
+  const c = control;
+  if (op == OP_GEMM) {
+    gemm(pi(c, 0), pi(c, 1), pi(c, 2), pi(c, 3), pi(c, 4), pf(c, 5), pu(c, 6), pu(c, 7), pf(c, 8), pu(c, 9), ws, i0, i1, j0, j1);
+  } else if (op == OP_DENSE) {
+    denseForward(pi(c, 0), pi(c, 1), pi(c, 2), pu(c, 3), pu(c, 4), pi(c, 10), pu(c, 5), pi(c, 6), pf(c, 7), pu(c, 8), pu(c, 9), ws, i0, i1, j0, j1);
+  } else if (op == OP_DENSE_BACK) {
+    denseBackward(pi(c, 0), pi(c, 1), pi(c, 2), pu(c, 3), pu(c, 4), pi(c, 5), pf(c, 6), pu(c, 7), pu(c, 8), pu(c, 9), pu(c, 10), ws, i0, i1, j0, j1);
+  } else if (i1 <= i0) {
+    // an empty block of an elementwise job; an empty allFinite block is finite
+    if (op == OP_FINITE) store<i32>(r, 1, 8);
+  } else {
+    const o = <usize>i0 << 2;
+    const count = i1 - i0;
+    if (op == OP_SUM_COLUMNS) {
+      const n = pi(c, 3);
+      sumColumns(pu(c, 0) + o, pu(c, 1) + o * <usize>n, count, n, load<f64>(c + (JOB_ALPHA64 << 2)));
+    } else if (op == OP_ADAM) {
+      adamUpdate(pu(c, 0) + o, pu(c, 1) + o, pu(c, 2) + o, pu(c, 3) + o, pf(c, 4), pf(c, 5), pf(c, 6), pf(c, 7), pf(c, 8), pf(c, 9), pf(c, 10), count);
+    } else if (op == OP_SGD) {
+      sgdUpdate(pu(c, 0) + o, pu(c, 1) + o, pf(c, 2), count);
+    } else if (op == OP_MOMENTUM) {
+      momentumUpdate(pu(c, 0) + o, pu(c, 1) + o, pu(c, 2) + o, pf(c, 3), pf(c, 4), count);
+    } else if (op == OP_GATHER) {
+      if (pi(c, 4)) gatherColumns(pu(c, 0), pi(c, 1), pu(c, 2), pu(c, 3), pi(c, 5), i0, i1);
+      else gatherRows(pu(c, 0), pi(c, 1), pu(c, 2), pu(c, 3), i0, i1);
+    } else if (op == OP_FINITE) {
+      store<i32>(r, allFinite(pu(c, 0) + o, count), 8);
+    }
+  }
+}

@@ -83,6 +83,8 @@ interface Exports {
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
   momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
+  runJob(control: number, index: number, ws: number): void;
+  jobLayout(): number;
 }
 
 const PAGE = 65536;

@@ -13,7 +13,11 @@
  * with createThreadPoolAsync (createWasmKernels does).
  */
 
-/** Word offsets in the control block (Int32/Uint32/Float32 views over the same bytes). */
+/**
+ * Word offsets in the control block (Int32/Uint32/Float32/Float64 views over the same bytes).
+ * ALPHA64, OP, P, RANGES and the op codes are also read by runJob in assembly/kernels.ts; the pool
+ * checks that the two agree (jobLayout) before it takes any job.
+ */
 const GEN = 0; // bumped by the caller for every job
 const DONE = 16; // workers finished with the current job (own cache line)
 const READY = 32; // workers that have instantiated the module
@@ -36,6 +40,8 @@ const OP_MOMENTUM = 7;
 const OP_GATHER = 8;
 const OP_DENSE_BACK = 9;
 const OP_SUM_COLUMNS = 10;
+/** What assembly/kernels.ts jobLayout() returns when its layout is this one. */
+const JOB_LAYOUT = (ALPHA64 | (OP << 8) | (P << 16) | (RANGES << 24)) ^ OP_SUM_COLUMNS;
 
 /**
  * How long a worker keeps polling for the next job before it sleeps in Atomics.wait (about 1 ms):
@@ -56,9 +62,6 @@ function start(data) {
   const { module, memory, control, index, ws } = data;
   const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const i32 = new Int32Array(memory.buffer, control, ${CONTROL_WORDS});
-  const u32 = new Uint32Array(memory.buffer, control, ${CONTROL_WORDS});
-  const f32 = new Float32Array(memory.buffer, control, ${CONTROL_WORDS});
-  const f64 = new Float64Array(memory.buffer, control, ${CONTROL_WORDS / 2});
   // 0, not the current value: a job posted before this worker started is still this worker's job
   let gen = 0;
   Atomics.add(i32, ${READY}, 1);
@@ -71,37 +74,8 @@ function start(data) {
     gen = Atomics.load(i32, ${GEN});
     const op = i32[${OP}];
     if (op === ${OP_EXIT}) return;
-    const r = ${RANGES} + 4 * index;
     try {
-      if (op === ${OP_GEMM}) {
-        x.gemm(i32[${P}], i32[${P + 1}], i32[${P + 2}], i32[${P + 3}], i32[${P + 4}], f32[${P + 5}], u32[${P + 6}], u32[${P + 7}], f32[${P + 8}], u32[${P + 9}],
-          ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
-      } else if (op === ${OP_DENSE}) {
-        x.denseForward(i32[${P}], i32[${P + 1}], i32[${P + 2}], u32[${P + 3}], u32[${P + 4}], i32[${P + 10}], u32[${P + 5}], i32[${P + 6}], f32[${P + 7}], u32[${P + 8}], u32[${P + 9}],
-          ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
-      } else if (op === ${OP_DENSE_BACK}) {
-        x.denseBackward(i32[${P}], i32[${P + 1}], i32[${P + 2}], u32[${P + 3}], u32[${P + 4}], i32[${P + 5}], f32[${P + 6}], u32[${P + 7}], u32[${P + 8}], u32[${P + 9}], u32[${P + 10}],
-          ws, i32[r], i32[r + 1], i32[r + 2], i32[r + 3]);
-      } else if (op === ${OP_SUM_COLUMNS}) {
-        const n = i32[${P + 3}];
-        if (i32[r + 1] > i32[r]) x.sumColumns(u32[${P}] + i32[r] * 4, u32[${P + 1}] + i32[r] * n * 4, i32[r + 1] - i32[r], n, f64[${ALPHA64 / 2}]);
-      } else if (op === ${OP_ADAM}) {
-        const o = i32[r] * 4, count = i32[r + 1] - i32[r];
-        if (count > 0) x.adamUpdate(u32[${P}] + o, u32[${P + 1}] + o, u32[${P + 2}] + o, u32[${P + 3}] + o, f32[${P + 4}], f32[${P + 5}], f32[${P + 6}], f32[${P + 7}], f32[${P + 8}], f32[${P + 9}], f32[${P + 10}], count);
-      } else if (op === ${OP_SGD}) {
-        const o = i32[r] * 4, count = i32[r + 1] - i32[r];
-        if (count > 0) x.sgdUpdate(u32[${P}] + o, u32[${P + 1}] + o, f32[${P + 2}], count);
-      } else if (op === ${OP_MOMENTUM}) {
-        const o = i32[r] * 4, count = i32[r + 1] - i32[r];
-        if (count > 0) x.momentumUpdate(u32[${P}] + o, u32[${P + 1}] + o, u32[${P + 2}] + o, f32[${P + 3}], f32[${P + 4}], count);
-      } else if (op === ${OP_GATHER}) {
-        if (i32[r + 1] > i32[r]) {
-          if (i32[${P + 4}]) x.gatherColumns(u32[${P}], i32[${P + 1}], u32[${P + 2}], u32[${P + 3}], i32[${P + 5}], i32[r], i32[r + 1]);
-          else x.gatherRows(u32[${P}], i32[${P + 1}], u32[${P + 2}], u32[${P + 3}], i32[r], i32[r + 1]);
-        }
-      } else if (op === ${OP_FINITE}) {
-        i32[r + 2] = i32[r + 1] > i32[r] ? x.allFinite(u32[${P}] + i32[r] * 4, i32[r + 1] - i32[r]) : 1;
-      }
+      x.runJob(control, index, ws);
     } catch (e) {
       Atomics.store(i32, ${ERROR}, 1);
     }
@@ -159,6 +133,9 @@ export interface PoolExports {
   sumColumns(out: number, x: number, units: number, n: number, alpha: number): void;
   gatherRows(src: number, cols: number, idx: number, dst: number, j0: number, j1: number): void;
   gatherColumns(src: number, cols: number, idx: number, dst: number, n: number, j0: number, j1: number): void;
+  /** Runs thread `index`'s block of the job in the control block at byte offset `control`. */
+  runJob(control: number, index: number, ws: number): void;
+  jobLayout(): number;
   tileRows(): number;
   tileCols(): number;
 }
@@ -222,6 +199,7 @@ interface Launch {
 function launch(setup: PoolSetup): Launch | null {
   const { module, memory, threads } = setup;
   if (threads <= 1 || !threadsSupported()) return null;
+  if (setup.exports.jobLayout() !== JOB_LAYOUT) throw new Error('the thread pool and the kernel module disagree on the job layout (rebuild with npm run build)');
   const size = Math.min(threads, MAX_THREADS);
   const control = setup.reserve(CONTROL_BYTES);
   if (control < 0) return null;
@@ -398,60 +376,13 @@ function pool(l: Launch): ThreadPool {
     return ready;
   }
 
-  /**
-   * The caller's share of the posted job: thread 0's block, with the parameters read back from the
-   * control block exactly as the workers read them (so every thread computes with the same float32
-   * values, and posting a job allocates nothing).
-   */
-  function ownPart(op: number): void {
-    const r = RANGES;
-    const ws = setup.ws;
-    const i0 = i32[r]!, i1 = i32[r + 1]!;
-    switch (op) {
-      case OP_GEMM:
-        x.gemm(i32[P]!, i32[P + 1]!, i32[P + 2]!, i32[P + 3]!, i32[P + 4]!, f32[P + 5]!, u32[P + 6]!, u32[P + 7]!, f32[P + 8]!, u32[P + 9]!, ws, i0, i1, i32[r + 2]!, i32[r + 3]!);
-        return;
-      case OP_DENSE:
-        x.denseForward(i32[P]!, i32[P + 1]!, i32[P + 2]!, u32[P + 3]!, u32[P + 4]!, i32[P + 10]!, u32[P + 5]!, i32[P + 6]!, f32[P + 7]!, u32[P + 8]!, u32[P + 9]!, ws, i0, i1, i32[r + 2]!, i32[r + 3]!);
-        return;
-      case OP_DENSE_BACK:
-        x.denseBackward(i32[P]!, i32[P + 1]!, i32[P + 2]!, u32[P + 3]!, u32[P + 4]!, i32[P + 5]!, f32[P + 6]!, u32[P + 7]!, u32[P + 8]!, u32[P + 9]!, u32[P + 10]!, ws, i0, i1, i32[r + 2]!, i32[r + 3]!);
-        return;
-    }
-    if (i1 <= i0) {
-      if (op === OP_FINITE) i32[r + 2] = 1;
-      return;
-    }
-    const o = i0 * 4;
-    switch (op) {
-      case OP_SUM_COLUMNS:
-        x.sumColumns(u32[P]! + o, u32[P + 1]! + o * i32[P + 3]!, i1 - i0, i32[P + 3]!, f64[ALPHA64 / 2]!);
-        return;
-      case OP_ADAM:
-        x.adamUpdate(u32[P]! + o, u32[P + 1]! + o, u32[P + 2]! + o, u32[P + 3]! + o, f32[P + 4]!, f32[P + 5]!, f32[P + 6]!, f32[P + 7]!, f32[P + 8]!, f32[P + 9]!, f32[P + 10]!, i1 - i0);
-        return;
-      case OP_SGD:
-        x.sgdUpdate(u32[P]! + o, u32[P + 1]! + o, f32[P + 2]!, i1 - i0);
-        return;
-      case OP_MOMENTUM:
-        x.momentumUpdate(u32[P]! + o, u32[P + 1]! + o, u32[P + 2]! + o, f32[P + 3]!, f32[P + 4]!, i1 - i0);
-        return;
-      case OP_GATHER:
-        if (i32[P + 4]) x.gatherColumns(u32[P]!, i32[P + 1]!, u32[P + 2]!, u32[P + 3]!, i32[P + 5]!, i0, i1);
-        else x.gatherRows(u32[P]!, i32[P + 1]!, u32[P + 2]!, u32[P + 3]!, i0, i1);
-        return;
-      case OP_FINITE:
-        i32[r + 2] = x.allFinite(u32[P]! + o, i1 - i0);
-        return;
-    }
-  }
-
   function run(op: number): void {
     Atomics.store(i32, DONE, 0);
     i32[OP] = op;
     Atomics.add(i32, GEN, 1);
     Atomics.notify(i32, GEN);
-    ownPart(op);
+    // the caller's share: block 0, read back from the control block as the workers read theirs
+    x.runJob(i32.byteOffset, 0, setup.ws);
     // The barrier: wait for the others (they usually finish together with us, so spin first).
     let spins = 0;
     for (;;) {
