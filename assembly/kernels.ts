@@ -1202,9 +1202,17 @@ const OP_GATHER = 8;
 const OP_DENSE_BACK = 9;
 const OP_SUM_COLUMNS = 10;
 
-/** JOB_ALPHA64, JOB_OP, JOB_P, JOB_RANGES and OP_SUM_COLUMNS in one number, for the pool's check. */
+/** The word offsets and op codes above hashed into one number (h·31 + value, in order), for the pool's check. */
 export function jobLayout(): i32 {
-  return <i32>(JOB_ALPHA64 | (JOB_OP << 8) | (JOB_P << 16) | (JOB_RANGES << 24)) ^ OP_SUM_COLUMNS;
+  let h = mix(mix(mix(mix(0, <i32>JOB_ALPHA64), <i32>JOB_OP), <i32>JOB_P), <i32>JOB_RANGES);
+  h = mix(mix(mix(mix(mix(h, OP_GEMM), OP_DENSE), OP_ADAM), OP_FINITE), OP_SGD);
+  return mix(mix(mix(mix(h, OP_MOMENTUM), OP_GATHER), OP_DENSE_BACK), OP_SUM_COLUMNS);
+}
+
+// @ts-ignore: decorator
+@inline
+function mix(h: i32, v: i32): i32 {
+  return h * 31 + v;
 }
 
 // @ts-ignore: decorator

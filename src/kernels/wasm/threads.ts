@@ -40,8 +40,11 @@ const OP_MOMENTUM = 7;
 const OP_GATHER = 8;
 const OP_DENSE_BACK = 9;
 const OP_SUM_COLUMNS = 10;
-/** What assembly/kernels.ts jobLayout() returns when its layout is this one. */
-const JOB_LAYOUT = (ALPHA64 | (OP << 8) | (P << 16) | (RANGES << 24)) ^ OP_SUM_COLUMNS;
+/** What assembly/kernels.ts jobLayout() returns when its offsets and op codes are these. */
+const JOB_LAYOUT = [ALPHA64, OP, P, RANGES, OP_GEMM, OP_DENSE, OP_ADAM, OP_FINITE, OP_SGD, OP_MOMENTUM, OP_GATHER, OP_DENSE_BACK, OP_SUM_COLUMNS].reduce(
+  (h, v) => (Math.imul(h, 31) + v) | 0,
+  0,
+);
 
 /**
  * How long a worker keeps polling for the next job before it sleeps in Atomics.wait (about 1 ms):
