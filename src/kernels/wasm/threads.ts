@@ -47,13 +47,22 @@ const JOB_LAYOUT = [ALPHA64, OP, P, RANGES, OP_GEMM, OP_DENSE, OP_ADAM, OP_FINIT
 );
 
 /**
- * How long a worker keeps polling for the next job before it sleeps in Atomics.wait (about 1 ms):
- * the products of a training step come less than that apart, and waking a sleeping thread costs
- * tens of microseconds (more in VMs).
+ * How long a worker keeps polling for the next job before it sleeps in Atomics.wait, in ms: the
+ * jobs of a training step come well under that apart (the longest gap, the output layer's work on
+ * the calling thread, is about 0.1 ms), and waking a sleeping thread costs tens of microseconds
+ * (more in VMs). Spinning is bounded by time, not by a count: a polling loop's speed depends on
+ * how far the JIT has optimized it (5 to 30 ns an iteration here).
  */
-const WORKER_SPINS = 100000;
-/** How long the caller polls for the workers at the barrier before it sleeps (it yields its core to a preempted worker). */
-const CALLER_SPINS = 5000;
+const WORKER_SPIN_MS = 2;
+/**
+ * How long the caller polls for the workers at the barrier before it sleeps, in ms. The workers
+ * run blocks as long as the caller's, so they usually finish within microseconds of it; sleeping
+ * sooner turns a 20 µs imbalance into a 50 µs wake-up. Only a preempted worker takes longer, and
+ * then the caller yields its core.
+ */
+const CALLER_SPIN_MS = 1;
+/** Polls between two clock reads while spinning. */
+const SPIN_CHECK = 256;
 
 /**
  * The worker's whole program, as source text (so that it needs no file of its own next to the
@@ -71,8 +80,12 @@ function start(data) {
   Atomics.notify(i32, ${READY});
   for (;;) {
     let spins = 0;
+    let until = performance.now() + ${WORKER_SPIN_MS};
     while (Atomics.load(i32, ${GEN}) === gen) {
-      if (++spins > ${WORKER_SPINS}) Atomics.wait(i32, ${GEN}, gen);
+      if ((++spins & ${SPIN_CHECK - 1}) === 0 && performance.now() > until) {
+        Atomics.wait(i32, ${GEN}, gen);
+        until = performance.now() + ${WORKER_SPIN_MS};
+      }
     }
     gen = Atomics.load(i32, ${GEN});
     const op = i32[${OP}];
@@ -388,10 +401,14 @@ function pool(l: Launch): ThreadPool {
     x.runJob(i32.byteOffset, 0, setup.ws);
     // The barrier: wait for the others (they usually finish together with us, so spin first).
     let spins = 0;
+    let until = 0;
     for (;;) {
       const done = Atomics.load(i32, DONE);
       if (done >= size - 1) break;
-      if (++spins > CALLER_SPINS && canBlock) {
+      if ((++spins & (SPIN_CHECK - 1)) !== 0 || !canBlock) continue;
+      const now = performance.now();
+      if (until === 0) until = now + CALLER_SPIN_MS;
+      else if (now > until) {
         try {
           Atomics.wait(i32, DONE, done, 100);
         } catch {
