@@ -58,7 +58,7 @@ export interface WasmKernelOptions {
    * Products below `parallelMinFlops` always run on the calling thread.
    */
   threads?: number | 'auto';
-  /** Smallest product (2·m·n·k floating-point operations) split across threads (default 400,000). */
+  /** Smallest product (2·m·n·k floating-point operations) split across threads (default 200,000). */
   parallelMinFlops?: number;
 }
 
@@ -96,11 +96,12 @@ const PAGE = 65536;
  */
 const PARALLEL_ELEMENTS = 4096;
 /**
- * Default smallest product (2·m·n·k flops) split across the threads. Measured with `npm run bench`'s
- * nets on 2 cores: the textbook net's 0.47 MFLOP first-layer products gain from two threads, the
- * modern net's 0.33 MFLOP last-layer ones lose (their operands must first move to the other core).
+ * Default smallest product (2·m·n·k flops) split across the threads: where half the product's time
+ * (at about 34 GFLOP/s a thread) outweighs a job's cost, about 3 µs of dispatch and barrier. The
+ * modern net's 0.33 MFLOP last-layer products gain from two threads (measured in alternating
+ * chunks of one training run), now that waiting threads spin rather than sleep between jobs.
  */
-const PARALLEL_FLOPS = 400_000;
+const PARALLEL_FLOPS = 200_000;
 const MiB = 1 << 20;
 
 /** Activation ids of assembly/kernels.ts. */
