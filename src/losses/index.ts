@@ -45,15 +45,15 @@ const mse: Loss = {
 /** C_k = −Σ_i y_i·log a_i with a = softmax(z); fused δ = a·Σy − y (= a − y for one-hot y). */
 const crossEntropy: Loss = {
   id: 'cross-entropy',
-  value(_a, z, y, units, n) {
-    // log a_i = z_i − max − log Σ_j e^{z_j − max}: never takes the log of an underflowed 0.
+  value(a, z, y, units, n) {
+    // log a_i = z_i − log Σ_j e^{z_j}. At m = argmax z, a_m = 1 / Σ_j e^{z_j − z_m} ≥ 1/units never
+    // underflows, so log Σ_j e^{z_j} = z_m − log a_m: one log per sample and no exp, where the
+    // softmax that made a already paid for them.
     let s = 0;
     for (let j = 0; j < n; j++) {
-      let max = -Infinity;
-      for (let i = 0; i < units; i++) max = Math.max(max, z[i * n + j]!);
-      let sum = 0;
-      for (let i = 0; i < units; i++) sum += Math.exp(z[i * n + j]! - max);
-      const logSum = Math.log(sum) + max;
+      let m = j;
+      for (let i = 1; i < units; i++) if (z[i * n + j]! > z[m]!) m = i * n + j;
+      const logSum = z[m]! - Math.log(a[m]!);
       for (let i = 0; i < units; i++) {
         const yi = y[i * n + j]!;
         if (yi !== 0) s -= yi * (z[i * n + j]! - logSum);
