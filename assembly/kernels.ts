@@ -66,7 +66,7 @@ export function gemm(
   transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize,
   ws: usize, i0: i32, i1: i32, j0: i32, j1: i32,
 ): void {
-  gemmCore(transA, transB, m, n, k, alpha, a, b, beta, c, ws, i0, i1, j0, j1, EP_NONE, NONE, 0, 0, 0, 0);
+  gemmCore(transA, transB, m, n, k, alpha, a, b, beta, c, ws, i0, i1, j0, j1, EP_NONE, NONE, 0, 0, 0, 0, 0, 0);
 }
 
 /**
@@ -80,7 +80,7 @@ export function denseForward(
   m: i32, n: i32, k: i32, w: usize, x: usize, transX: i32, bias: usize, act: i32, actAlpha: f32, z: usize, aOut: usize,
   ws: usize, i0: i32, i1: i32, j0: i32, j1: i32,
 ): void {
-  gemmCore(0, transX, m, n, k, 1, w, x, 0, z, ws, i0, i1, j0, j1, EP_FORWARD, act, actAlpha, bias, aOut, 0);
+  gemmCore(0, transX, m, n, k, 1, w, x, 0, z, ws, i0, i1, j0, j1, EP_FORWARD, act, actAlpha, bias, aOut, 0, 0, 0);
 }
 
 /**
@@ -92,7 +92,7 @@ export function denseBackward(
   m: i32, n: i32, k: i32, w: usize, delta: usize, act: i32, actAlpha: f32, zPrev: usize, aPrev: usize, dAPrev: usize, deltaPrev: usize,
   ws: usize, i0: i32, i1: i32, j0: i32, j1: i32,
 ): void {
-  gemmCore(1, 0, m, n, k, 1, w, delta, 0, dAPrev, ws, i0, i1, j0, j1, EP_BACKWARD, act, actAlpha, zPrev, aPrev, deltaPrev);
+  gemmCore(1, 0, m, n, k, 1, w, delta, 0, dAPrev, ws, i0, i1, j0, j1, EP_BACKWARD, act, actAlpha, zPrev, aPrev, deltaPrev, 0, 0);
 }
 
 // What gemmCore does to each finished block of C (the parameters p1, p2, p3 of epilogue).
@@ -102,9 +102,11 @@ const EP_FORWARD = 1;
 /** δ = C ⊙ σ'(z) (p1 = z, p2 = a, p3 = δ) */
 const EP_BACKWARD = 2;
 
+/** The products above; `job` (a pool job's control block, or 0) and `self` (this thread's index in it) let threads share the last depth block. */
 function gemmCore(
   transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize,
   ws: usize, i0: i32, i1: i32, j0: i32, j1: i32, ep: i32, act: i32, actAlpha: f32, p1: usize, p2: usize, p3: usize,
+  job: usize, self: i32,
 ): void {
   if (i0 >= i1 || j0 >= j1) return;
   const ldc = n;
@@ -152,6 +154,11 @@ function gemmCore(
       const first = pc == 0;
       const last = pc + kc >= k;
       const betaHere: f32 = first ? beta : 1;
+      if (last && job != 0 && nc == j1 - j0) {
+        // The last depth block row tile by row tile, shared with threads that finish early.
+        lastBlockShared(job, self, transA, a, lda, pc, kc, i0, i1, j0, j1, packA, packB, c, ldc, alpha, betaHere, tile, ep, act, actAlpha, p1, p2, p3);
+        continue;
+      }
       for (let ic = i0; ic < i1; ic += MC) {
         const mc = min(MC, i1 - ic);
         if (transA) packColumns(a, lda, pc, kc, ic, mc, MR, packA);
@@ -160,28 +167,148 @@ function gemmCore(
           const cols = min(NR, nc - jr);
           const pb = packB + <usize>(jr * kc * 4);
           for (let ir = 0; ir < mc; ir += MR) {
-            const rows = min(MR, mc - ir);
-            const pa = packA + <usize>(ir * kc * 4);
             const cp = c + (<usize>(ic + ir) * <usize>ldc + <usize>(jc + jr)) * 4;
-            if (rows == MR && cols == NR) {
-              micro4x8(kc, pa, pb, cp, ldc, alpha, betaHere);
-            } else if (cols <= 4) {
-              // a narrow last panel (n mod 8 ≤ 4, e.g. a batch of 10) needs half the work
-              if (rows == MR && cols == 4) micro4x4(kc, pa, pb, cp, ldc, alpha, betaHere);
-              else {
-                micro4x4(kc, pa, pb, tile, NR, alpha, 0);
-                edgeTile(tile, cp, ldc, rows, cols, betaHere);
-              }
-            } else {
-              micro4x8(kc, pa, pb, tile, NR, alpha, 0);
-              edgeTile(tile, cp, ldc, rows, cols, betaHere);
-            }
+            microTile(kc, packA + <usize>(ir * kc * 4), pb, cp, ldc, min(MR, mc - ir), cols, alpha, betaHere, tile);
           }
         }
         if (last && ep != EP_NONE) epilogue(ep, c, ldc, ic, ic + mc, jc, jc + nc, act, actAlpha, p1, p2, p3);
       }
     }
   }
+}
+
+/** One MR × NR (or smaller, at the edges) tile of C from packed micro-panels. */
+// @ts-ignore: decorator
+@inline
+function microTile(kc: i32, pa: usize, pb: usize, cp: usize, ldc: i32, rows: i32, cols: i32, alpha: f32, beta: f32, tile: usize): void {
+  if (rows == MR && cols == NR) {
+    micro4x8(kc, pa, pb, cp, ldc, alpha, beta);
+  } else if (cols <= 4) {
+    // a narrow last panel (n mod 8 ≤ 4, e.g. a batch of 10) needs half the work
+    if (rows == MR && cols == 4) micro4x4(kc, pa, pb, cp, ldc, alpha, beta);
+    else {
+      micro4x4(kc, pa, pb, tile, NR, alpha, 0);
+      edgeTile(tile, cp, ldc, rows, cols, beta);
+    }
+  } else {
+    micro4x8(kc, pa, pb, tile, NR, alpha, 0);
+    edgeTile(tile, cp, ldc, rows, cols, beta);
+  }
+}
+
+// ---- sharing the last depth block between threads ----------------------------------------------
+// Threads split a product's rows evenly, but one of them is often a few percent late (a core
+// busier with the other's data, the VM's scheduling), and the others would wait for it at the
+// barrier. So in the last depth block each thread claims its work in units of 16 rows × 128
+// columns, one at a time, and a thread that has finished takes the unclaimed units of the others
+// from their far end. Only the last block can be shared: by then a thread's rows hold the sums of
+// all earlier blocks, so a unit finished by another thread gets the same sums in the same order
+// (results do not depend on who computed them). Each thread's claim word packs
+// (next unit from the front) << 16 | (end of the unclaimed units); the pool sets it to -1 before
+// a job (front = end = 0xffff: nothing to claim), and its owner publishes it on entering the block.
+
+/** Claim words of the threads of a job, in the control block (keep in step with threads.ts). */
+const JOB_CLAIMS: usize = 320;
+/** Threads taking part in the job. */
+const JOB_SIZE: usize = 36;
+const MAX_UNITS: i32 = 0x7fff;
+/** A unit of work: 4 row tiles, so that each packed B micro-panel is used 4 times from L1 ... */
+const UNIT_ROWS: i32 = 4 * MR;
+/** ... by 16 micro-panels, about 0.5 MFLOP (15 µs) at a depth of 128. */
+const UNIT_COLS: i32 = 16 * NR;
+
+function lastBlockShared(
+  job: usize, self: i32, transA: i32, a: usize, lda: i32, pc: i32, kc: i32, i0: i32, i1: i32, j0: i32, j1: i32,
+  packA: usize, packB: usize, c: usize, ldc: i32, alpha: f32, beta: f32, tile: usize,
+  ep: i32, act: i32, actAlpha: f32, p1: usize, p2: usize, p3: usize,
+): void {
+  const claims = job + (JOB_CLAIMS << 2);
+  const blocks = (j1 - j0 + UNIT_COLS - 1) / UNIT_COLS;
+  const units = ((i1 - i0 + UNIT_ROWS - 1) / UNIT_ROWS) * blocks;
+  const mine = claims + (<usize>self << 2);
+  let packedRow = -1; // the unit rows whose A is in packA
+  // (a build without atomics, or too many units for 16 bits: every unit stays with its owner)
+  if (!ASC_FEATURE_THREADS || units > MAX_UNITS) {
+    for (let u = 0; u < units; u++) {
+      packedRow = unit(u, blocks, packedRow, transA, a, lda, pc, kc, i0, i1, j0, j1, packA, packB, c, ldc, alpha, beta, tile, ep, act, actAlpha, p1, p2, p3);
+    }
+    return;
+  }
+  atomic.store<i32>(mine, units);
+  for (;;) {
+    const u = claimFront(mine);
+    if (u < 0) break;
+    packedRow = unit(u, blocks, packedRow, transA, a, lda, pc, kc, i0, i1, j0, j1, packA, packB, c, ldc, alpha, beta, tile, ep, act, actAlpha, p1, p2, p3);
+  }
+  const size = load<i32>(job + (JOB_SIZE << 2));
+  for (let d = 1; d < size; d++) {
+    const v = (self + d) % size;
+    const r = job + ((JOB_RANGES + <usize>(4 * v)) << 2);
+    const vi0 = load<i32>(r), vi1 = load<i32>(r, 4);
+    // a column split, or an empty block: nothing of theirs fits our packed B
+    if (load<i32>(r, 8) != j0 || load<i32>(r, 12) != j1 || vi0 >= vi1) continue;
+    const theirs = claims + (<usize>v << 2);
+    packedRow = -1;
+    for (;;) {
+      const u = claimBack(theirs);
+      if (u < 0) break;
+      packedRow = unit(u, blocks, packedRow, transA, a, lda, pc, kc, vi0, vi1, j0, j1, packA, packB, c, ldc, alpha, beta, tile, ep, act, actAlpha, p1, p2, p3);
+    }
+  }
+}
+
+/** The next unit from the front of a claim word, or -1 when none is left. */
+function claimFront(w: usize): i32 {
+  let v: i32, front: i32, back: i32;
+  do {
+    v = atomic.load<i32>(w);
+    front = v >>> 16;
+    back = v & 0xffff;
+    if (front >= back) return -1;
+  } while (atomic.cmpxchg<i32>(w, v, ((front + 1) << 16) | back) != v);
+  return front;
+}
+
+/** The last unclaimed unit of a claim word, or -1 when none is left or its owner has not reached the last block. */
+function claimBack(w: usize): i32 {
+  let v: i32, front: i32, back: i32;
+  do {
+    v = atomic.load<i32>(w);
+    front = v >>> 16;
+    back = v & 0xffff;
+    if (front >= back) return -1;
+  } while (atomic.cmpxchg<i32>(w, v, (front << 16) | (back - 1)) != v);
+  return back - 1;
+}
+
+/**
+ * Unit u (row group u / blocks, column block u % blocks) of the rows [i0, i1) in the last depth
+ * block, then its epilogue. A is packed for the unit's rows unless they are already in packA
+ * (packedRow); returns the rows now packed.
+ */
+function unit(
+  u: i32, blocks: i32, packedRow: i32, transA: i32, a: usize, lda: i32, pc: i32, kc: i32, i0: i32, i1: i32, j0: i32, j1: i32,
+  packA: usize, packB: usize, c: usize, ldc: i32, alpha: f32, beta: f32, tile: usize,
+  ep: i32, act: i32, actAlpha: f32, p1: usize, p2: usize, p3: usize,
+): i32 {
+  const row = i0 + (u / blocks) * UNIT_ROWS;
+  const rows = min(UNIT_ROWS, i1 - row);
+  if (row != packedRow) {
+    if (transA) packColumns(a, lda, pc, kc, row, rows, MR, packA);
+    else packAN(a, lda, row, rows, pc, kc, packA);
+  }
+  const ju = (u % blocks) * UNIT_COLS;
+  const ju1 = min(ju + UNIT_COLS, j1 - j0);
+  for (let jr = ju; jr < ju1; jr += NR) {
+    const cols = min(NR, ju1 - jr);
+    const pb = packB + <usize>(jr * kc * 4);
+    for (let ir = 0; ir < rows; ir += MR) {
+      const cp = c + (<usize>(row + ir) * <usize>ldc + <usize>(j0 + jr)) * 4;
+      microTile(kc, packA + <usize>(ir * kc * 4), pb, cp, ldc, min(MR, rows - ir), cols, alpha, beta, tile);
+    }
+  }
+  if (ep != EP_NONE) epilogue(ep, c, ldc, row, row + rows, j0 + ju, j0 + ju1, act, actAlpha, p1, p2, p3);
+  return row;
 }
 
 const SMALL_N: i32 = 12;
@@ -1205,6 +1332,7 @@ const OP_SUM_COLUMNS = 10;
 /** The word offsets and op codes above hashed into one number (h·31 + value, in order), for the pool's check. */
 export function jobLayout(): i32 {
   let h = mix(mix(mix(mix(0, <i32>JOB_ALPHA64), <i32>JOB_OP), <i32>JOB_P), <i32>JOB_RANGES);
+  h = mix(mix(h, <i32>JOB_CLAIMS), <i32>JOB_SIZE);
   h = mix(mix(mix(mix(mix(h, OP_GEMM), OP_DENSE), OP_ADAM), OP_FINITE), OP_SGD);
   return mix(mix(mix(mix(h, OP_MOMENTUM), OP_GATHER), OP_DENSE_BACK), OP_SUM_COLUMNS);
 }
@@ -1240,11 +1368,11 @@ export function runJob(control: usize, index: i32, ws: usize): void {
   const i0 = load<i32>(r), i1 = load<i32>(r, 4), j0 = load<i32>(r, 8), j1 = load<i32>(r, 12);
   const c = control;
   if (op == OP_GEMM) {
-    gemm(pi(c, 0), pi(c, 1), pi(c, 2), pi(c, 3), pi(c, 4), pf(c, 5), pu(c, 6), pu(c, 7), pf(c, 8), pu(c, 9), ws, i0, i1, j0, j1);
+    gemmCore(pi(c, 0), pi(c, 1), pi(c, 2), pi(c, 3), pi(c, 4), pf(c, 5), pu(c, 6), pu(c, 7), pf(c, 8), pu(c, 9), ws, i0, i1, j0, j1, EP_NONE, NONE, 0, 0, 0, 0, c, index);
   } else if (op == OP_DENSE) {
-    denseForward(pi(c, 0), pi(c, 1), pi(c, 2), pu(c, 3), pu(c, 4), pi(c, 10), pu(c, 5), pi(c, 6), pf(c, 7), pu(c, 8), pu(c, 9), ws, i0, i1, j0, j1);
+    gemmCore(0, pi(c, 10), pi(c, 0), pi(c, 1), pi(c, 2), 1, pu(c, 3), pu(c, 4), 0, pu(c, 8), ws, i0, i1, j0, j1, EP_FORWARD, pi(c, 6), pf(c, 7), pu(c, 5), pu(c, 9), 0, c, index);
   } else if (op == OP_DENSE_BACK) {
-    denseBackward(pi(c, 0), pi(c, 1), pi(c, 2), pu(c, 3), pu(c, 4), pi(c, 5), pf(c, 6), pu(c, 7), pu(c, 8), pu(c, 9), pu(c, 10), ws, i0, i1, j0, j1);
+    gemmCore(1, 0, pi(c, 0), pi(c, 1), pi(c, 2), 1, pu(c, 3), pu(c, 4), 0, pu(c, 9), ws, i0, i1, j0, j1, EP_BACKWARD, pi(c, 5), pf(c, 6), pu(c, 7), pu(c, 8), pu(c, 10), c, index);
   } else if (i1 <= i0) {
     // an empty block of an elementwise job; an empty allFinite block is finite
     if (op == OP_FINITE) store<i32>(r, 1, 8);

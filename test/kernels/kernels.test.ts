@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { activation, type Activation, type ElementwiseActivation } from '../../src/activations/index.js';
 import { BACKENDS, createKernels, createKernelsSync, defaultBackend, jsKernels } from '../../src/kernels/index.js';
 import type { Kernels } from '../../src/kernels/types.js';
-import { createWasmKernels, createWasmKernelsSync, sharedMemorySupported, threadsSupported, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/index.js';
+import { createWasmKernels, createWasmKernelsSync, sharedMemorySupported, threadsSupported, wasmBytes, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/index.js';
+import { JOB_WORDS } from '../../src/kernels/wasm/threads.js';
 import { Network } from '../../src/nn/network.js';
 import { adam, momentum, sgd, type Optimizer } from '../../src/optimizers/index.js';
 import { Random } from '../../src/random.js';
@@ -674,6 +675,66 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
       for (const o of small.slice(1)) expect(o).toEqual(small[0]);
     } finally {
       for (const k of many) k.dispose();
+    }
+  });
+
+  it('the last depth block: a thread that has finished computes the units another has published, and never rows it has not', () => {
+    // One instance drives runJob on the calling thread as "thread 1" of a 2-thread job, with
+    // thread 0's claim word set by hand: published (thread 0 has reached its last depth block and
+    // claimed nothing yet) or not. A has 40 rows: thread 0 owns rows 0-19 (units of 16 and 4 rows).
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
+    const x = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes(true)), { env: { memory } }).exports as unknown as {
+      heapBase(): number;
+      workspaceBytes(): number;
+      runJob(control: number, index: number, ws: number): void;
+      gemm(...args: number[]): void;
+    };
+    let top = (x.heapBase() + 15) & ~15;
+    const reserve = (bytes: number) => ((top += (bytes + 15) & ~15), top - ((bytes + 15) & ~15));
+    const ws = reserve(x.workspaceBytes());
+    const control = reserve(4 * (JOB_WORDS.CLAIMS + 64));
+    const i32 = new Int32Array(memory.buffer, control, JOB_WORDS.CLAIMS + 64);
+    const f32 = new Float32Array(memory.buffer, control, JOB_WORDS.CLAIMS + 64);
+    const UNPUBLISHED = -1;
+    const SENTINEL = 12345;
+    const [m, n] = [40, 24];
+    for (const k of [100, 600]) {
+      // k = 100: one depth block (the last from the start); k = 600: three, the last shared
+      const a = new Float32Array(memory.buffer, reserve(4 * m * k), m * k);
+      const b = new Float32Array(memory.buffer, reserve(4 * k * n), k * n);
+      const c = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
+      const single = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
+      fill(a);
+      fill(b);
+      x.gemm(0, 0, m, n, k, 1, a.byteOffset, b.byteOffset, 0, single.byteOffset, ws, 0, m, 0, n);
+      const want = gemmReference(false, false, m, n, k, 1, a, b, 0, new Float32Array(m * n));
+      expectClose(single, want.value, want.scale, 1e-5, `gemm ${m}×${n}×${k}`);
+      for (const published of [true, false]) {
+        if (k > 100 && published) continue; // thread 0's rows would lack its earlier depth blocks
+        c.fill(SENTINEL);
+        i32[JOB_WORDS.OP] = JOB_WORDS.OP_GEMM;
+        [0, 0, m, n, k].forEach((v, i) => (i32[JOB_WORDS.P + i] = v));
+        f32[JOB_WORDS.P + 5] = 1;
+        i32[JOB_WORDS.P + 6] = a.byteOffset;
+        i32[JOB_WORDS.P + 7] = b.byteOffset;
+        f32[JOB_WORDS.P + 8] = 0;
+        i32[JOB_WORDS.P + 9] = c.byteOffset;
+        i32.set([0, 20, 0, n, 20, 40, 0, n], JOB_WORDS.RANGES);
+        i32[JOB_WORDS.SIZE] = 2;
+        i32[JOB_WORDS.CLAIMS] = published ? (0 << 16) | 2 : UNPUBLISHED;
+        i32[JOB_WORDS.CLAIMS + 1] = UNPUBLISHED;
+        x.runJob(control, 1, ws);
+        // thread 1's own rows, bit for bit as one thread computes them
+        expect(Array.from(c.subarray(20 * n))).toEqual(Array.from(single.subarray(20 * n)));
+        if (published) {
+          // thread 0's rows were taken from its far end and computed the same way
+          expect(Array.from(c.subarray(0, 20 * n))).toEqual(Array.from(single.subarray(0, 20 * n)));
+          const w = i32[JOB_WORDS.CLAIMS]!;
+          expect(w >>> 16).toBeGreaterThanOrEqual(w & 0xffff);
+        } else {
+          expect(c.subarray(0, 20 * n).every((v) => v === SENTINEL), `k = ${k}: rows of an unpublished thread were written`).toBe(true);
+        }
+      }
     }
   });
 

@@ -27,7 +27,11 @@ const OP = 40;
 const P = 41; // job parameters P..P+14
 const RANGES = 64; // i0, i1, j0, j1 per thread
 export const MAX_THREADS = 64;
-const CONTROL_WORDS = RANGES + 4 * MAX_THREADS;
+/** Each thread's claim word for sharing a product's last depth block (assembly/kernels.ts, lastBlockShared). */
+const CLAIMS = RANGES + 4 * MAX_THREADS;
+/** Threads in the current job. */
+const SIZE = 36;
+const CONTROL_WORDS = CLAIMS + MAX_THREADS;
 export const CONTROL_BYTES = CONTROL_WORDS * 4;
 
 const OP_GEMM = 1;
@@ -41,10 +45,13 @@ const OP_GATHER = 8;
 const OP_DENSE_BACK = 9;
 const OP_SUM_COLUMNS = 10;
 /** What assembly/kernels.ts jobLayout() returns when its offsets and op codes are these. */
-const JOB_LAYOUT = [ALPHA64, OP, P, RANGES, OP_GEMM, OP_DENSE, OP_ADAM, OP_FINITE, OP_SGD, OP_MOMENTUM, OP_GATHER, OP_DENSE_BACK, OP_SUM_COLUMNS].reduce(
+const JOB_LAYOUT = [ALPHA64, OP, P, RANGES, CLAIMS, SIZE, OP_GEMM, OP_DENSE, OP_ADAM, OP_FINITE, OP_SGD, OP_MOMENTUM, OP_GATHER, OP_DENSE_BACK, OP_SUM_COLUMNS].reduce(
   (h, v) => (Math.imul(h, 31) + v) | 0,
   0,
 );
+
+/** @internal The control block's word offsets and the gemm op code, for tests that drive runJob directly. */
+export const JOB_WORDS = { OP, P, RANGES, CLAIMS, SIZE, OP_GEMM } as const;
 
 /**
  * How long a worker keeps polling for the next job before it sleeps in Atomics.wait, in ms: the
@@ -395,6 +402,9 @@ function pool(l: Launch): ThreadPool {
   function run(op: number): void {
     Atomics.store(i32, DONE, 0);
     i32[OP] = op;
+    i32[SIZE] = size;
+    // unpublished: no thread may take another's tiles before that one reaches its last depth block
+    i32.fill(-1, CLAIMS, CLAIMS + size);
     Atomics.add(i32, GEN, 1);
     Atomics.notify(i32, GEN);
     // the caller's share: block 0, read back from the control block as the workers read theirs
