@@ -864,6 +864,30 @@ export function gatherColumns(src: usize, cols: i32, idx: usize, dst: usize, n: 
   const rd = <usize>n << 2;
   const c4 = cols & ~3;
   let j = j0;
+  // 16 samples at a time, a 64-byte line of each of their rows in turn: 16 scattered source rows
+  // are read at once (more cache misses in flight), and the 16 values of each feature fill a whole
+  // line of dst while it is in cache.
+  for (; j + 16 <= j1; j += 16) {
+    const d = dst + (<usize>j << 2);
+    const ix = idx + (<usize>j << 2);
+    for (let f = 0; f < c4; f += 16) {
+      const fe = min(f + 16, c4);
+      for (let g: usize = 0; g < 64; g += 16) {
+        const s0 = src + <usize>load<u32>(ix + g) * rs;
+        const s1 = src + <usize>load<u32>(ix + g, 4) * rs;
+        const s2 = src + <usize>load<u32>(ix + g, 8) * rs;
+        const s3 = src + <usize>load<u32>(ix + g, 12) * rs;
+        for (let q = f; q < fe; q += 4) {
+          const o = <usize>q << 2;
+          transpose4Store(v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o), d + g + <usize>q * rd, rd);
+        }
+      }
+    }
+    for (let f = c4; f < cols; f++) {
+      const o = <usize>f << 2;
+      for (let r: usize = 0; r < 16; r++) store<f32>(d + (r << 2) + <usize>f * rd, load<f32>(src + <usize>load<u32>(ix + (r << 2)) * rs + o));
+    }
+  }
   for (; j + 4 <= j1; j += 4) {
     const s0 = src + <usize>load<u32>(idx + (<usize>j << 2)) * rs;
     const s1 = src + <usize>load<u32>(idx + (<usize>j << 2), 4) * rs;
