@@ -236,7 +236,7 @@ function lastBlockShared(
   }
   atomic.store<i32>(mine, units);
   for (;;) {
-    const u = claimFront(mine);
+    const u = claim(mine, false);
     if (u < 0) break;
     packedRow = unit(u, blocks, packedRow, transA, a, lda, pc, kc, i0, i1, j0, j1, packA, packB, c, ldc, alpha, beta, tile, ep, act, actAlpha, p1, p2, p3);
   }
@@ -248,37 +248,24 @@ function lastBlockShared(
     // a column split, or an empty block: nothing of theirs fits our packed B
     if (load<i32>(r, 8) != j0 || load<i32>(r, 12) != j1 || vi0 >= vi1) continue;
     const theirs = claims + (<usize>v << 2);
-    packedRow = -1;
     for (;;) {
-      const u = claimBack(theirs);
+      const u = claim(theirs, true);
       if (u < 0) break;
       packedRow = unit(u, blocks, packedRow, transA, a, lda, pc, kc, vi0, vi1, j0, j1, packA, packB, c, ldc, alpha, beta, tile, ep, act, actAlpha, p1, p2, p3);
     }
   }
 }
 
-/** The next unit from the front of a claim word, or -1 when none is left. */
-function claimFront(w: usize): i32 {
+/** Claims the next unit from the front of a claim word, or (fromBack) the last one; -1 when none is left. */
+function claim(w: usize, fromBack: bool): i32 {
   let v: i32, front: i32, back: i32;
   do {
     v = atomic.load<i32>(w);
     front = v >>> 16;
     back = v & 0xffff;
     if (front >= back) return -1;
-  } while (atomic.cmpxchg<i32>(w, v, ((front + 1) << 16) | back) != v);
-  return front;
-}
-
-/** The last unclaimed unit of a claim word, or -1 when none is left or its owner has not reached the last block. */
-function claimBack(w: usize): i32 {
-  let v: i32, front: i32, back: i32;
-  do {
-    v = atomic.load<i32>(w);
-    front = v >>> 16;
-    back = v & 0xffff;
-    if (front >= back) return -1;
-  } while (atomic.cmpxchg<i32>(w, v, (front << 16) | (back - 1)) != v);
-  return back - 1;
+  } while (atomic.cmpxchg<i32>(w, v, fromBack ? v - 1 : v + 0x10000) != v);
+  return fromBack ? back - 1 : front;
 }
 
 /**

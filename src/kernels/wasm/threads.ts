@@ -403,7 +403,7 @@ function pool(l: Launch): ThreadPool {
     Atomics.store(i32, DONE, 0);
     i32[OP] = op;
     i32[SIZE] = size;
-    // unpublished: no thread may take another's tiles before that one reaches its last depth block
+    // unpublished: no thread may take another's units before that one reaches its last depth block
     i32.fill(-1, CLAIMS, CLAIMS + size);
     Atomics.add(i32, GEN, 1);
     Atomics.notify(i32, GEN);
