@@ -26,7 +26,11 @@ export interface NetworkOptions {
    * else the JavaScript reference kernels), 'wasm' or 'js'. float64 always runs on 'js'.
    */
   backend?: Backend;
-  /** Threads for the wasm kernels' large products: a number or 'auto' (all cores). Default 1. */
+  /**
+   * Threads for the wasm kernels' large products: a number or 'auto' (all cores). Default 1 for the
+   * kernels a network makes itself: nothing could dispose their workers, which would outlive the
+   * network (kernels from `createKernels`, whose default is all cores, can be disposed).
+   */
   threads?: number | 'auto';
   /** Kernels made by `createKernels`, to share them between networks (overrides backend/threads). */
   kernels?: Kernels;
@@ -364,7 +368,7 @@ export class Network {
   private chooseKernels(options: NetworkOptions): Kernels {
     const backend = options.backend ?? 'auto';
     if (this.dtype === 'float64' && backend === 'auto') return jsKernels;
-    return createKernelsSync({ backend, threads: options.threads });
+    return createKernelsSync({ backend, threads: options.threads ?? 1 });
   }
 
   private reserve(n: number): void {

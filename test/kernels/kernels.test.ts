@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { activation, type Activation, type ElementwiseActivation } from '../../src/activations/index.js';
 import { BACKENDS, createKernels, createKernelsSync, defaultBackend, jsKernels } from '../../src/kernels/index.js';
 import type { Kernels } from '../../src/kernels/types.js';
-import { createWasmKernels, createWasmKernelsSync, sharedMemorySupported, threadsSupported, wasmBytes, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/index.js';
+import { availableCores, createWasmKernels, createWasmKernelsSync, sharedMemorySupported, threadsSupported, wasmBytes, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/index.js';
 import { JOB_WORDS } from '../../src/kernels/wasm/threads.js';
 import { Network } from '../../src/nn/network.js';
 import { adam, momentum, sgd, type Optimizer } from '../../src/optimizers/index.js';
@@ -676,6 +676,41 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
     } finally {
       for (const k of many) k.dispose();
     }
+  });
+
+  it('by default the kernels use every core, starting the workers with the first product worth splitting', async () => {
+    const one = createWasmKernelsSync({ threads: 1 });
+    const unthreaded = one.allocatedBytes;
+    for (const k of [createWasmKernelsSync(), await createWasmKernels()]) {
+      try {
+        expect(k.threads).toBe(availableCores());
+        // no workers yet: the memory holds what one thread's kernels hold
+        expect(k.allocatedBytes).toBe(unthreaded);
+        // small products run on the calling thread: no worker, nothing reserved for one
+        const before = k.allocatedBytes;
+        const [a, b, c] = [fill(k.alloc(4 * 30)), fill(k.alloc(30 * 10)), k.alloc(4 * 10)];
+        const reserved = k.allocatedBytes;
+        k.gemm(false, false, 4, 10, 30, 1, a, b, 0, c);
+        expect(k.allocatedBytes).toBe(reserved);
+        expect(reserved - before).toBe(4 * (4 * 30 + 30 * 10 + 4 * 10));
+        // a large one starts them (their control block and workspaces are reserved) and is split
+        const [m, n, kk] = [256, 128, 300];
+        const [A, B, C] = [fill(k.alloc(m * kk)), fill(k.alloc(kk * n)), k.alloc(m * n)];
+        const [A1, B1, C1] = [one.alloc(m * kk), one.alloc(kk * n), one.alloc(m * n)];
+        A1.set(A);
+        B1.set(B);
+        const start = k.allocatedBytes;
+        k.gemm(false, false, m, n, kk, 1, A, B, 0, C);
+        if (availableCores() > 1) expect(k.allocatedBytes).toBeGreaterThan(start);
+        one.gemm(false, false, m, n, kk, 1, A1, B1, 0, C1);
+        expect(Array.from(C)).toEqual(Array.from(C1));
+      } finally {
+        k.dispose();
+      }
+      expect(k.threads).toBe(1);
+    }
+    // a network that makes its own kernels keeps to one thread unless told
+    expect((new Network(3, [{ units: 2 }]).kernels as WasmKernels).threads).toBe(1);
   });
 
   it('the last depth block: a thread that has finished computes the units another has published, and never rows it has not', () => {

@@ -53,9 +53,11 @@ export interface WasmKernelOptions {
   /** Upper bound of a shared memory in MiB (default 4096, the wasm32 limit; reserved as address space, not RSS). */
   maximumMemoryMB?: number;
   /**
-   * Threads for the large matrix products: a number, or 'auto' for the available cores. Default 1.
-   * More than one needs a shared memory and worker threads; 'auto' falls back to 1 without them.
-   * Products below `parallelMinFlops` always run on the calling thread.
+   * Threads for the large matrix products: a number, or 'auto' for the available cores (the
+   * default). More than one needs a shared memory and worker threads; 'auto' falls back to 1
+   * without them. Products below `parallelMinFlops` always run on the calling thread. Asked for,
+   * the workers start with the kernels; by default they start with the first product large enough
+   * to split, so kernels that only ever see small products never start any.
    */
   threads?: number | 'auto';
   /** Smallest product (2·m·n·k floating-point operations) split across threads (default 200,000). */
@@ -167,7 +169,7 @@ function resolveShared(options: WasmKernelOptions): boolean {
 }
 
 function resolveThreads(options: WasmKernelOptions, shared: boolean): number {
-  const t = options.threads ?? 1;
+  const t = options.threads ?? 'auto';
   if (t === 'auto') return shared && threadsSupported() ? Math.max(1, availableCores()) : 1;
   if (!Number.isInteger(t) || t < 1) throw new RangeError(`threads must be a positive integer or 'auto', got ${t}`);
   if (t > 1 && !shared) throw new Error(`threads: ${t} needs a shared WebAssembly.Memory (shared: true; SharedArrayBuffer)`);
@@ -184,7 +186,7 @@ export function createWasmKernelsSync(options: WasmKernelOptions = {}): WasmKern
   const made = instantiate(compiledSync(shared), shared, options);
   // (browsers: the pool's workers start once this thread returns to its event loop; until then
   // every product runs on this thread)
-  if (made.poolSetup) made.setPool(createThreadPool(made.poolSetup));
+  if (made.poolSetup && options.threads !== undefined) made.setPool(createThreadPool(made.poolSetup));
   return made.kernels;
 }
 
@@ -196,7 +198,7 @@ export function createWasmKernelsSync(options: WasmKernelOptions = {}): WasmKern
 export async function createWasmKernels(options: WasmKernelOptions = {}): Promise<WasmKernels> {
   const shared = resolveShared(options);
   const made = instantiate(await compiledAsync(shared), shared, options);
-  if (made.poolSetup) made.setPool(await createThreadPoolAsync(made.poolSetup));
+  if (made.poolSetup && options.threads !== undefined) made.setPool(await createThreadPoolAsync(made.poolSetup));
   return made.kernels;
 }
 
@@ -274,7 +276,19 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
   const wanted = resolveThreads(options, shared);
   const poolSetup: PoolSetup | null = wanted > 1 ? { module, memory, exports: x, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: wanted } : null;
   let pool: ThreadPool | null = null;
+  /** Whether the pool is still to be started by the first product worth splitting (threads by default). */
+  let lazy = poolSetup !== null && options.threads === undefined;
   const minFlops = options.parallelMinFlops ?? PARALLEL_FLOPS;
+
+  /** The pool for a product of `flops`, or null when it runs on this thread. */
+  function productPool(flops: number): ThreadPool | null {
+    if (flops < minFlops) return null;
+    if (lazy) {
+      lazy = false;
+      pool = createThreadPool(poolSetup!);
+    }
+    return pool;
+  }
 
   /** Row numbers of the batch being gathered, where every thread can read them (grown on demand). */
   let rowIndex: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
@@ -322,11 +336,12 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       return top;
     },
     get threads() {
-      return pool ? pool.size : 1;
+      return pool ? pool.size : lazy ? wanted : 1;
     },
     dispose() {
       pool?.dispose();
       pool = null;
+      lazy = false;
     },
 
     alloc(length) {
@@ -343,7 +358,8 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('gemm: A', a, m * k);
       need('gemm: B', b, k * n);
       need('gemm: C', c, m * n);
-      if (pool && 2 * m * n * k >= minFlops) pool.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.byteOffset, b.byteOffset, beta, c.byteOffset);
+      const p = productPool(2 * m * n * k);
+      if (p) p.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.byteOffset, b.byteOffset, beta, c.byteOffset);
       else x.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.byteOffset, b.byteOffset, beta, c.byteOffset, ws, 0, m, 0, n);
     },
 
@@ -362,7 +378,8 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       const id = ACT_ID[act.id];
       const fused = act.elementwise ? id : -1;
       const t = transX ? 1 : 0;
-      if (pool && 2 * units * n * inputs >= minFlops) pool.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset);
+      const p = productPool(2 * units * n * inputs);
+      if (p) p.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset);
       else x.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset, ws, 0, units, 0, n);
       if (!act.elementwise) x.activate(id, 0, z.byteOffset, a.byteOffset, units, n);
     },
@@ -389,7 +406,8 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('denseBackward: dAPrev', dAPrev, inputs * n);
       need('denseBackward: deltaPrev', deltaPrev, inputs * n);
       const id = ACT_ID[act.id];
-      if (pool && 2 * units * n * inputs >= minFlops) pool.denseBackward(inputs, n, units, W.byteOffset, delta.byteOffset, id, act.alpha, zPrev.byteOffset, aPrev.byteOffset, dAPrev.byteOffset, deltaPrev.byteOffset);
+      const p = productPool(2 * units * n * inputs);
+      if (p) p.denseBackward(inputs, n, units, W.byteOffset, delta.byteOffset, id, act.alpha, zPrev.byteOffset, aPrev.byteOffset, dAPrev.byteOffset, deltaPrev.byteOffset);
       else x.denseBackward(inputs, n, units, W.byteOffset, delta.byteOffset, id, act.alpha, zPrev.byteOffset, aPrev.byteOffset, dAPrev.byteOffset, deltaPrev.byteOffset, ws, 0, inputs, 0, n);
     },
 
