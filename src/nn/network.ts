@@ -27,9 +27,9 @@ export interface NetworkOptions {
    */
   backend?: Backend;
   /**
-   * Threads for the wasm kernels' large products: a number or 'auto' (all cores). Default 1 for the
-   * kernels a network makes itself: nothing could dispose their workers, which would outlive the
-   * network (kernels from `createKernels`, whose default is all cores, can be disposed).
+   * Threads for the wasm kernels' large products: a number or 'auto' (all cores, the default; the
+   * workers start with the first product large enough to split, and stop once the network has
+   * been garbage-collected).
    */
   threads?: number | 'auto';
   /** Kernels made by `createKernels`, to share them between networks (overrides backend/threads). */
@@ -60,6 +60,9 @@ const PREDICT_CHUNK = 1024;
 const SMALL_BATCH = 16;
 /** Largest training set (bytes, X and Y) that stage() copies into the kernels' memory. */
 const STAGE_LIMIT = 512 * 1024 * 1024;
+
+/** Stops the worker threads of kernels a network made for itself, once that network is collected. */
+const ownKernels = new FinalizationRegistry<WasmKernels>((kernels) => kernels.dispose());
 
 /**
  * A feed-forward network of dense layers trained by backpropagation. Layer l computes
@@ -368,7 +371,10 @@ export class Network {
   private chooseKernels(options: NetworkOptions): Kernels {
     const backend = options.backend ?? 'auto';
     if (this.dtype === 'float64' && backend === 'auto') return jsKernels;
-    return createKernelsSync({ backend, threads: options.threads ?? 1 });
+    const kernels = createKernelsSync({ backend, threads: options.threads });
+    // Kernels made here are this network's alone: their workers stop when it is collected.
+    if ((kernels as Partial<WasmKernels>).dispose) ownKernels.register(this, kernels as WasmKernels);
+    return kernels;
   }
 
   private reserve(n: number): void {

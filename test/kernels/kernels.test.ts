@@ -709,8 +709,27 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
       }
       expect(k.threads).toBe(1);
     }
-    // a network that makes its own kernels keeps to one thread unless told
-    expect((new Network(3, [{ units: 2 }]).kernels as WasmKernels).threads).toBe(1);
+  });
+
+  it("a network's own kernels use every core, and their workers stop once the network is collected", () => {
+    // (a process of its own, to run the garbage collector)
+    const entry = new URL('../../src/index.ts', import.meta.url).href;
+    const script = `
+      const { network, Matrix } = await import(${JSON.stringify(entry)});
+      let net = network([300, { units: 256, activation: 'relu' }], { seed: 1 });
+      const kernels = net.kernels;
+      const before = kernels.allocatedBytes;
+      net.predict(new Matrix(128, 300, new Float32Array(128 * 300).fill(0.5)));
+      const started = kernels.allocatedBytes > before;
+      const threads = kernels.threads;
+      net = null;
+      for (let i = 0; i < 50 && kernels.threads > 1; i++) {
+        globalThis.gc();
+        await new Promise((ok) => setTimeout(ok, 20));
+      }
+      console.log(threads, started, kernels.threads);`;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(out.trim()).toBe(availableCores() > 1 ? `${availableCores()} true 1` : '1 false 1');
   });
 
   it('the last depth block: a thread that has finished computes the units another has published, and never rows it has not', () => {
