@@ -843,7 +843,7 @@ export function gatherRows(src: usize, cols: i32, idx: usize, dst: usize, j0: i3
 
 /**
  * Samples j0..j1-1 of a batch laid out one column per sample (dst is cols × n, the X of Z = W·X):
- * dst[f·n + j] = src[idx[j]·cols + f]. Four samples at a time, their rows read side by side and
+ * dst[f·n + j] = src[idx[j]·cols + f]. Groups of four samples have their rows read side by side and
  * turned into columns by 4×4 register transposes.
  */
 export function gatherColumns(src: usize, cols: i32, idx: usize, dst: usize, n: i32, j0: i32, j1: i32): void {
@@ -851,15 +851,16 @@ export function gatherColumns(src: usize, cols: i32, idx: usize, dst: usize, n: 
   const rd = <usize>n << 2;
   const c4 = cols & ~3;
   let j = j0;
-  // 16 samples at a time, a 64-byte line of each of their rows in turn: 16 scattered source rows
-  // are read at once (more cache misses in flight), and the 16 values of each feature fill a whole
-  // line of dst while it is in cache.
-  for (; j + 16 <= j1; j += 16) {
+  // Samples 16 at a time (then 4), a 64-byte line of each of their rows in turn: 16 scattered
+  // source rows are read at once (more cache misses in flight), and the 16 values of each feature
+  // fill a whole line of dst while it is in cache.
+  while (j + 4 <= j1) {
+    const group: usize = j + 16 <= j1 ? 16 : 4;
     const d = dst + (<usize>j << 2);
     const ix = idx + (<usize>j << 2);
     for (let f = 0; f < c4; f += 16) {
       const fe = min(f + 16, c4);
-      for (let g: usize = 0; g < 64; g += 16) {
+      for (let g: usize = 0; g < group << 2; g += 16) {
         const s0 = src + <usize>load<u32>(ix + g) * rs;
         const s1 = src + <usize>load<u32>(ix + g, 4) * rs;
         const s2 = src + <usize>load<u32>(ix + g, 8) * rs;
@@ -872,28 +873,9 @@ export function gatherColumns(src: usize, cols: i32, idx: usize, dst: usize, n: 
     }
     for (let f = c4; f < cols; f++) {
       const o = <usize>f << 2;
-      for (let r: usize = 0; r < 16; r++) store<f32>(d + (r << 2) + <usize>f * rd, load<f32>(src + <usize>load<u32>(ix + (r << 2)) * rs + o));
+      for (let r: usize = 0; r < group; r++) store<f32>(d + (r << 2) + <usize>f * rd, load<f32>(src + <usize>load<u32>(ix + (r << 2)) * rs + o));
     }
-  }
-  for (; j + 4 <= j1; j += 4) {
-    const s0 = src + <usize>load<u32>(idx + (<usize>j << 2)) * rs;
-    const s1 = src + <usize>load<u32>(idx + (<usize>j << 2), 4) * rs;
-    const s2 = src + <usize>load<u32>(idx + (<usize>j << 2), 8) * rs;
-    const s3 = src + <usize>load<u32>(idx + (<usize>j << 2), 12) * rs;
-    const d = dst + (<usize>j << 2);
-    let f = 0;
-    for (; f < c4; f += 4) {
-      const o = <usize>f << 2;
-      transpose4Store(v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o), d + <usize>f * rd, rd);
-    }
-    for (; f < cols; f++) {
-      const o = <usize>f << 2;
-      const p = d + <usize>f * rd;
-      store<f32>(p, load<f32>(s0 + o));
-      store<f32>(p, load<f32>(s1 + o), 4);
-      store<f32>(p, load<f32>(s2 + o), 8);
-      store<f32>(p, load<f32>(s3 + o), 12);
-    }
+    j += <i32>group;
   }
   for (; j < j1; j++) {
     const s0 = src + <usize>load<u32>(idx + (<usize>j << 2)) * rs;

@@ -121,6 +121,17 @@ export const jsKernels: Kernels = {
     }
   },
 
+  denseForward(act, W, X, b, z, a, units, n, inputs, transX = false) {
+    jsKernels.gemm(false, transX, units, n, inputs, 1, W, X, 0, z);
+    jsKernels.addBias(z, b, units, n);
+    jsKernels.activate(act, z, a, units, n);
+  },
+
+  denseBackward(act, W, delta, zPrev, aPrev, dAPrev, deltaPrev, units, n, inputs) {
+    jsKernels.gemm(true, false, inputs, n, units, 1, W, delta, 0, dAPrev);
+    jsKernels.activateBackward(act, zPrev, aPrev, dAPrev, deltaPrev, inputs, n);
+  },
+
   addBias(z, b, units, n) {
     for (let i = 0; i < units; i++) {
       const bi = b[i]!;

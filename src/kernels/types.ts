@@ -28,20 +28,20 @@ export interface Kernels {
   ): void;
 
   /**
-   * Optional fused forward product of a dense layer: z = W·X + b and a = σ(z) in one pass
-   * (W units×inputs, X inputs×n, b units, z and a units×n). Equivalent to gemm(false, false, units,
-   * n, inputs, 1, W, X, 0, z), addBias and activate; backends that fuse the epilogue provide it.
-   * With transX, X is given as Xᵀ (n×inputs, one sample per row) and the product is W·(Xᵀ)ᵀ.
+   * The forward product of a dense layer: z = W·X + b and a = σ(z) (W units×inputs, X inputs×n,
+   * b units, z and a units×n). The reference is gemm(false, false, units, n, inputs, 1, W, X, 0, z),
+   * addBias and activate; faster backends fuse the bias and σ into the product. With transX, X is
+   * given as Xᵀ (n×inputs, one sample per row) and the product is W·(Xᵀ)ᵀ.
    */
-  denseForward?(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number, transX?: boolean): void;
+  denseForward(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number, transX?: boolean): void;
 
   /**
-   * Optional fused backward product into the layer below: ∂C/∂a_prev = Wᵀ·δ and, in the same pass,
-   * δ_prev = ∂C/∂a_prev ⊙ σ'(z_prev) (W units×inputs, δ units×n; z_prev, a_prev, dAPrev and
-   * deltaPrev inputs×n; `act` is the layer below's activation, elementwise). Equivalent to
-   * gemm(true, false, inputs, n, units, 1, W, δ, 0, dAPrev) followed by activateBackward.
+   * The backward product into the layer below: ∂C/∂a_prev = Wᵀ·δ and δ_prev = ∂C/∂a_prev ⊙ σ'(z_prev)
+   * (W units×inputs, δ units×n; z_prev, a_prev, dAPrev and deltaPrev inputs×n; `act` is the layer
+   * below's activation, elementwise). The reference is gemm(true, false, inputs, n, units, 1, W, δ,
+   * 0, dAPrev) followed by activateBackward; faster backends apply σ' in the same pass.
    */
-  denseBackward?(act: Activation, W: FloatArray, delta: FloatArray, zPrev: FloatArray, aPrev: FloatArray, dAPrev: FloatArray, deltaPrev: FloatArray, units: number, n: number, inputs: number): void;
+  denseBackward(act: Activation, W: FloatArray, delta: FloatArray, zPrev: FloatArray, aPrev: FloatArray, dAPrev: FloatArray, deltaPrev: FloatArray, units: number, n: number, inputs: number): void;
 
   /** Z(units×n) += b, broadcast over the n columns: the "+ B" of Z = W·X + B. */
   addBias(z: FloatArray, b: FloatArray, units: number, n: number): void;

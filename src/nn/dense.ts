@@ -80,11 +80,7 @@ export class Dense {
 
   /** Forward: z = W·a_prev + b, a = σ(z), for n samples (a_prev is inputs × n, or n × inputs when `transposed`). */
   forward(aPrev: FloatArray, n: number, transposed = false): void {
-    const k = this.kernels;
-    if (k.denseForward) return k.denseForward(this.act, this.W, aPrev, this.b, this.z, this.a, this.units, n, this.inputs, transposed);
-    k.gemm(false, transposed, this.units, n, this.inputs, 1, this.W, aPrev, 0, this.z);
-    k.addBias(this.z, this.b, this.units, n);
-    k.activate(this.act, this.z, this.a, this.units, n);
+    this.kernels.denseForward(this.act, this.W, aPrev, this.b, this.z, this.a, this.units, n, this.inputs, transposed);
   }
 
   /** δ = ∂C/∂a ⊙ σ'(z), from this.dA into this.delta (the output layer may fill δ directly instead). */
@@ -104,13 +100,7 @@ export class Dense {
     if (aPrevT) k.gemm(false, false, this.units, this.inputs, n, 1 / n, this.delta, aPrevT, 0, this.dW);
     else k.gemm(false, true, this.units, this.inputs, n, 1 / n, this.delta, aPrev, 0, this.dW);
     k.sumColumns(this.db, this.delta, this.units, n, 1 / n);
-    if (!below) return;
-    if (k.denseBackward) {
-      k.denseBackward(below.act, this.W, this.delta, below.z, below.a, below.dA, below.delta, this.units, n, this.inputs);
-    } else {
-      k.gemm(true, false, this.inputs, n, this.units, 1, this.W, this.delta, 0, below.dA);
-      below.deltaFromDA(n);
-    }
+    if (below) k.denseBackward(below.act, this.W, this.delta, below.z, below.a, below.dA, below.delta, this.units, n, this.inputs);
   }
 
   private alloc(length: number): FloatArray {

@@ -258,14 +258,19 @@ export class Network {
   /** @internal Copies samples order[start..start+n) into the X (and Y) batch buffers, one column per sample. */
   loadBatch(X: Matrix, Y: Matrix | null, order: ArrayLike<number>, start: number, n: number): void {
     this.reserve(n);
-    if (this.XT && n <= SMALL_BATCH) {
-      this.kernels.gatherRows(X.data, X.cols, order, start, n, this.XT);
+    if (this.inXT(n)) {
+      this.kernels.gatherRows(X.data, X.cols, order, start, n, this.XT!);
       this.transposedOnly = n;
     } else {
       this.kernels.gatherColumns(X.data, X.cols, order, start, n, this.X);
       this.transposedOnly = 0;
     }
     if (Y) this.kernels.gatherColumns(Y.data, Y.cols, order, start, n, this.Y);
+  }
+
+  /** Whether a batch of n samples is loaded into XT (see there). */
+  private inXT(n: number): boolean {
+    return this.XT !== null && n <= SMALL_BATCH;
   }
 
   /** @internal The loaded batch's input X and target Y (views, one column per sample). */
@@ -311,7 +316,7 @@ export class Network {
     }
     for (let l = L - 1; l >= 0; l--) {
       const below = l > 0 ? this.layers[l - 1]! : null;
-      this.layers[l]!.backward(below ? below.a : this.X, n, below, !below && this.XT && n <= SMALL_BATCH ? this.XT : undefined);
+      this.layers[l]!.backward(below ? below.a : this.X, n, below, !below && this.inXT(n) ? this.XT! : undefined);
     }
   }
 

@@ -30,12 +30,6 @@ export interface WasmKernels extends Kernels {
   readonly shared: boolean;
   /** True when x is a Float32Array view into this module's memory (the kernels then run in wasm). */
   owns(x: FloatArray): boolean;
-  /**
-   * A dense layer's forward product with the epilogue fused: z = W·X + b, a = σ(z), with W units×inputs,
-   * X inputs×n, b units, z and a units×n (the activation is applied to each block of z while it is in cache).
-   */
-  denseForward(act: Activation, W: FloatArray, X: FloatArray, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number, transX?: boolean): void;
-  denseBackward(act: Activation, W: FloatArray, delta: FloatArray, zPrev: FloatArray, aPrev: FloatArray, dAPrev: FloatArray, deltaPrev: FloatArray, units: number, n: number, inputs: number): void;
   transpose(src: FloatArray, rows: number, cols: number, dst: FloatArray): void;
   /** Bytes handed out so far by alloc (including the gemm workspaces). */
   readonly allocatedBytes: number;
@@ -290,6 +284,11 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
     return pool;
   }
 
+  /** The pool for an elementwise pass over `count` values, or null when it runs on this thread. */
+  function elementPool(count: number): ThreadPool | null {
+    return count >= PARALLEL_ELEMENTS ? pool : null;
+  }
+
   /** Row numbers of the batch being gathered, where every thread can read them (grown on demand). */
   let rowIndex: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
@@ -312,7 +311,8 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       rowIndex[j] = r;
     }
     const idx = rowIndex.byteOffset;
-    if (pool && n * cols >= PARALLEL_ELEMENTS) pool.gather(byColumns ? 1 : 0, src.byteOffset, cols, idx, dst.byteOffset, n);
+    const p = elementPool(n * cols);
+    if (p) p.gather(byColumns ? 1 : 0, src.byteOffset, cols, idx, dst.byteOffset, n);
     else if (byColumns) x.gatherColumns(src.byteOffset, cols, idx, dst.byteOffset, n, 0, n);
     else x.gatherRows(src.byteOffset, cols, idx, dst.byteOffset, 0, n);
   }
@@ -364,12 +364,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
     },
 
     denseForward(act, W, X, b, z, a, units, n, inputs, transX = false) {
-      if (!(owns(W) && owns(X) && owns(b) && owns(z) && owns(a))) {
-        jsKernels.gemm(false, transX, units, n, inputs, 1, W, X, 0, z);
-        jsKernels.addBias(z, b, units, n);
-        jsKernels.activate(act, z, a, units, n);
-        return;
-      }
+      if (!(owns(W) && owns(X) && owns(b) && owns(z) && owns(a))) return jsKernels.denseForward(act, W, X, b, z, a, units, n, inputs, transX);
       need('denseForward: W', W, units * inputs);
       need('denseForward: X', X, inputs * n);
       need('denseForward: b', b, units);
@@ -395,9 +390,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
     denseBackward(act, W, delta, zPrev, aPrev, dAPrev, deltaPrev, units, n, inputs) {
       if (!act.elementwise) throw new Error('denseBackward: the layer below must have an elementwise activation');
       if (!(owns(W) && owns(delta) && owns(zPrev) && owns(aPrev) && owns(dAPrev) && owns(deltaPrev))) {
-        jsKernels.gemm(true, false, inputs, n, units, 1, W, delta, 0, dAPrev);
-        jsKernels.activateBackward(act, zPrev, aPrev, dAPrev, deltaPrev, inputs, n);
-        return;
+        return jsKernels.denseBackward(act, W, delta, zPrev, aPrev, dAPrev, deltaPrev, units, n, inputs);
       }
       need('denseBackward: W', W, units * inputs);
       need('denseBackward: delta', delta, units * n);
@@ -430,7 +423,8 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('sumColumns: out', out, units);
       need('sumColumns: x', xs, units * n);
       // (split: each thread sums the rows of δ it computed)
-      if (pool && units * n >= PARALLEL_ELEMENTS) pool.sumColumns(out.byteOffset, xs.byteOffset, units, n, alpha);
+      const p = elementPool(units * n);
+      if (p) p.sumColumns(out.byteOffset, xs.byteOffset, units, n, alpha);
       else x.sumColumns(out.byteOffset, xs.byteOffset, units, n, alpha);
     },
 
@@ -462,14 +456,16 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
 
     allFinite(v) {
       if (!owns(v)) return jsKernels.allFinite(v);
-      if (pool && v.length >= PARALLEL_ELEMENTS) return pool.allFinite(v.byteOffset, v.length) === 1;
+      const p = elementPool(v.length);
+      if (p) return p.allFinite(v.byteOffset, v.length) === 1;
       return x.allFinite(v.byteOffset, v.length) === 1;
     },
 
     sgdUpdate(theta, g, lr) {
       if (!(owns(theta) && owns(g))) return jsKernels.sgdUpdate(theta, g, lr);
       need('sgdUpdate: g', g, theta.length);
-      if (pool && theta.length >= PARALLEL_ELEMENTS) pool.sgdUpdate(theta.byteOffset, g.byteOffset, lr, theta.length);
+      const p = elementPool(theta.length);
+      if (p) p.sgdUpdate(theta.byteOffset, g.byteOffset, lr, theta.length);
       else x.sgdUpdate(theta.byteOffset, g.byteOffset, lr, theta.length);
     },
 
@@ -477,7 +473,8 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       if (!(owns(theta) && owns(g) && owns(v))) return jsKernels.momentumUpdate(theta, g, v, lr, mu);
       need('momentumUpdate: g', g, theta.length);
       need('momentumUpdate: v', v, theta.length);
-      if (pool && theta.length >= PARALLEL_ELEMENTS) pool.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
+      const p = elementPool(theta.length);
+      if (p) p.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
       else x.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
     },
 
@@ -488,7 +485,8 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('adamUpdate: v', v, theta.length);
       const c1 = 1 - Math.pow(beta1, t);
       const c2 = 1 - Math.pow(beta2, t);
-      if (pool && theta.length >= PARALLEL_ELEMENTS) pool.adamUpdate(theta.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr / c1, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / c2, theta.length);
+      const p = elementPool(theta.length);
+      if (p) p.adamUpdate(theta.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr / c1, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / c2, theta.length);
       else x.adamUpdate(theta.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr / c1, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / c2, theta.length);
     },
   };
