@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { network, type Network } from '../src/nn/network.js';
+import { network, type Network } from '../src/network.js';
 import { adam, sgd, type Optimizer } from '../src/optimizers/index.js';
 import { ADAM, activationOf, layerCount, type NetSpec } from './nets.js';
 

@@ -24,6 +24,9 @@ export {
 } from './optimizers/index.js';
 export { INITIALIZERS, type InitId } from './nn/init.js';
 export { dense, Dense, type DenseSpec } from './nn/dense.js';
+export { Model, type ModelOptions } from './nn/model.js';
+export { Batch } from './train/batch.js';
+export { Trainer } from './train/trainer.js';
 export {
   Network,
   network,
@@ -33,8 +36,8 @@ export {
   type Evaluation,
   type Gradients,
   type LayerGradients,
-} from './nn/network.js';
-export type { TargetLike } from './train/batch.js';
+} from './network.js';
+export type { TargetLike } from './train/data.js';
 export type { FitOptions, History, EpochLogs, BatchLogs } from './train/fit.js';
 export type { Explanation, LayerExplanation, ExplainOptions } from './train/explain.js';
 export type { Kernels } from './kernels/types.js';

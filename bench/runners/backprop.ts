@@ -3,27 +3,25 @@ import { buildNetwork, buildOptimizer } from '../weights.js';
 import type { CreateTrainer } from './types.js';
 
 /**
- * backprop: the loop of `Network.fit` without its bookkeeping (accuracy count, callbacks, yielding
- * to the event loop): load the batch into the network's buffers, then forward, cost, backward and
- * the optimizer step. Weights, batch buffers and optimizer state are allocated once. The kernels
- * are chosen as users choose them: `network(..., {backend, threads})`.
+ * backprop: the step of `Network.fit` (its public Trainer) without fit's bookkeeping (callbacks,
+ * yielding to the event loop): gather the batch, forward, cost, backward and the optimizer step.
+ * Weights, batch buffers and optimizer state are allocated once. The kernels are chosen as users
+ * choose them: `network(..., {backend, threads})`.
  */
 export const createBackpropTrainer: CreateTrainer = async ({ spec, data, init, job }) => {
   const backend = job.backend === 'wasm' ? 'wasm' : 'js';
   const net = buildNetwork(spec, job.seed, { backend, threads: job.threads });
-  let optimizer = buildOptimizer(spec);
   // as fit does: on the wasm kernels, batches are gathered from a copy in the kernels' memory
-  const [X, Y] = net.stage(new Matrix(data.train.count, data.inputs, data.train.x), new Matrix(data.train.count, data.outputs, data.train.y));
+  const trainer = net.trainer(new Matrix(data.train.count, data.inputs, data.train.x), new Matrix(data.train.count, data.outputs, data.train.y), buildOptimizer(spec));
   const kernels = net.kernels as typeof net.kernels & { threads?: number; dispose?: () => void };
   return {
     backend: kernels.name,
     threads: kernels.threads ?? 1,
-    loop: 'net.stage once, then net.loadBatch + net.stepLoaded per batch (the loop of net.fit)',
+    loop: 'net.trainer once (stages the set), then trainer.step per batch (the step of net.fit)',
     async train(batches, steps, fullOnly) {
       for (let s = 0; s < steps; s++) {
         const { start, size } = batches.take(fullOnly);
-        net.loadBatch(X, Y, batches.order, start, size);
-        net.stepLoaded(size, optimizer);
+        trainer.step(batches.order, start, size);
       }
     },
     async predict(x, rows) {
@@ -35,7 +33,7 @@ export const createBackpropTrainer: CreateTrainer = async ({ spec, data, init, j
         layer.W.set(init.W[l]!);
         layer.b.set(init.b[l]!);
       });
-      optimizer = buildOptimizer(spec);
+      trainer.optimizer = buildOptimizer(spec);
     },
     dispose() {
       kernels.dispose?.();

@@ -4,7 +4,7 @@ import { applyPreprocessing, fitPreprocessing, trainValidationSplit, type Prepro
 import { subset } from '../data/dataset.js';
 import { DataError } from '../errors.js';
 import type { Backend } from '../kernels/index.js';
-import { range } from '../train/batch.js';
+import { range } from '../train/data.js';
 
 export interface DataFlags {
   backend: Backend;

@@ -5,7 +5,7 @@ import type { JsonObject, ModelInfoInput } from '../io/model-file.js';
 import type { LossId } from '../losses/index.js';
 import type { DenseSpec } from '../nn/dense.js';
 import type { InitId } from '../nn/init.js';
-import { Network } from '../nn/network.js';
+import { Network } from '../network.js';
 import { optimizer as optimizerById, type Optimizer, type OptimizerId } from '../optimizers/index.js';
 import type { PreprocessingKind } from '../data/preprocess.js';
 import { prepareForTraining, type DataFlags } from './data.js';

@@ -1,7 +1,7 @@
 import { DataError, OptionError, ShapeError, oneOf } from '../errors.js';
 import { Random } from '../random.js';
 import { assertFinite, Matrix } from '../tensor/matrix.js';
-import { range } from '../train/batch.js';
+import { range } from '../train/data.js';
 import { subset, type Dataset } from './dataset.js';
 
 export const PREPROCESSINGS = ['none', 'scale', 'standardize'] as const;

@@ -25,7 +25,7 @@ import { BackpropError, FormatError, OptionError, ShapeError } from '../errors.j
 import type { Kernels } from '../kernels/types.js';
 import { LOSSES, type LossId } from '../losses/index.js';
 import type { DenseSpec } from '../nn/dense.js';
-import { Network, type NetworkOptions } from '../nn/network.js';
+import { Network, type NetworkOptions } from '../network.js';
 import { OPTIMIZERS, optimizer as optimizerById, type Optimizer, type OptimizerId } from '../optimizers/index.js';
 import type { DType, FloatArray } from '../tensor/matrix.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Network } from '../nn/network.js';
+import type { Network } from '../network.js';
 import {
   checkpointFromBytes,
   checkpointToBytes,

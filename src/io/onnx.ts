@@ -11,7 +11,7 @@
  * needs, with the field numbers of that file, built with protobufjs reflection.
  */
 import protobuf from 'protobufjs/light.js';
-import type { Network } from '../nn/network.js';
+import type { Network } from '../network.js';
 
 export const ONNX_OPSET = 13;
 export const ONNX_IR_VERSION = 7;

@@ -8,7 +8,7 @@
  * leaky-ReLU Dense activation: such a layer becomes Dense(activation 'linear') + LeakyReLU(alpha).
  */
 import type { ActivationId } from '../activations/index.js';
-import type { Network } from '../nn/network.js';
+import type { Network } from '../network.js';
 import type { JsonObject } from './model-file.js';
 
 /** The one weights file of an export (TF.js names shards groupG-shardKofN.bin). */

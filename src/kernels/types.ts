@@ -78,6 +78,15 @@ export interface Kernels {
    */
   gatherRows(src: FloatArray, cols: number, order: ArrayLike<number>, start: number, n: number, dst: FloatArray): void;
 
+  /**
+   * Optional: whether x is storage in these kernels' own memory (an array from `alloc`); callers
+   * that copy a data set in (staging) or gather batches ask it before relying on the fast path.
+   */
+  owns?(x: FloatArray): boolean;
+
+  /** Optional: true when the memory is shared with worker threads (staged data is then gathered by every thread). */
+  readonly shared?: boolean;
+
   /** Optional: dst (cols × rows) = srcᵀ, src rows × cols (a batch of samples, one per row, into one column per sample). */
   transpose?(src: FloatArray, rows: number, cols: number, dst: FloatArray): void;
 

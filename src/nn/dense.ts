@@ -91,14 +91,13 @@ export class Dense {
   /**
    * Backward from δ: ∂C/∂W = (1/n)·δ·a_prevᵀ, ∂C/∂b = (1/n)·Σ_k δ_k, and, when there is a layer
    * below, its ∂C/∂a = Wᵀ·δ (per sample; each neuron of l-1 reaches C through every neuron of l)
-   * and its δ = ∂C/∂a ⊙ σ'(z). `aPrevT`, when given, holds a_prevᵀ (n × inputs, one row per
-   * sample) for the ∂C/∂W product.
+   * and its δ = ∂C/∂a ⊙ σ'(z). With `transposed`, aPrev holds a_prevᵀ (n × inputs, one row per
+   * sample).
    */
-  backward(aPrev: FloatArray, n: number, below: Dense | null, aPrevT?: FloatArray): void {
+  backward(aPrev: FloatArray, n: number, below: Dense | null, transposed = false): void {
     const k = this.kernels;
-    // δ·a_prevᵀ, or δ·(a_prevᵀ) from a sample-major copy (n × inputs) when the caller has one: the same sums
-    if (aPrevT) k.gemm(false, false, this.units, this.inputs, n, 1 / n, this.delta, aPrevT, 0, this.dW);
-    else k.gemm(false, true, this.units, this.inputs, n, 1 / n, this.delta, aPrev, 0, this.dW);
+    // δ·a_prevᵀ, or δ·(a_prevᵀ) from a sample-major copy (n × inputs): the same sums
+    k.gemm(false, !transposed, this.units, this.inputs, n, 1 / n, this.delta, aPrev, 0, this.dW);
     k.sumColumns(this.db, this.delta, this.units, n, 1 / n);
     if (below) k.denseBackward(below.act, this.W, this.delta, below.z, below.a, below.dA, below.delta, this.units, n, this.inputs);
   }

@@ -1,9 +1,10 @@
 import type { ActivationId } from '../activations/index.js';
 import type { LossId } from '../losses/index.js';
-import type { Network } from '../nn/network.js';
+import type { Model } from '../nn/model.js';
 import { positive } from '../errors.js';
 import { Matrix, type FloatArray, type MatrixLike } from '../tensor/matrix.js';
-import { inputMatrix, range, targetMatrix, type TargetLike } from './batch.js';
+import type { Batch } from './batch.js';
+import { inputMatrix, range, targetMatrix, type TargetLike } from './data.js';
 
 /**
  * Every factor of the chain rule for one layer l, named as in the derivation. Batch quantities are
@@ -67,15 +68,17 @@ export interface ExplainOptions {
 }
 
 /** One forward and backward pass on the given samples, with every intermediate kept; the network is not changed. */
-export function explain(net: Network, x: MatrixLike, y: TargetLike, options: ExplainOptions = {}): Explanation {
+export function explain(net: Model, batch: Batch, x: MatrixLike, y: TargetLike, options: ExplainOptions = {}): Explanation {
   const X = inputMatrix(x, net.inputs, net.dtype);
   const Y = targetMatrix(y, X.rows, net.outputs, net.dtype);
   const n = X.rows;
   const eta = options.learningRate === undefined ? undefined : positive('learning rate', options.learningRate);
-  net.loadBatch(X, Y, range(n), 0, n);
-  net.forwardBatch(n);
-  const loss = net.batchLoss(n);
-  net.backwardBatch(n, true);
+  batch.load(X, Y, range(n), 0, n);
+  // X in columns, one per sample, as the explanation shows it (and as a(0))
+  const input = batch.x();
+  net.forward(input, n);
+  const loss = net.loss(batch.y, n);
+  net.backward(batch.y, n, input, false, true);
 
   const copy = (data: FloatArray, rows: number, cols: number): Matrix => new Matrix(rows, cols, data.slice(0, rows * cols));
   const L = net.layers.length;
@@ -93,7 +96,7 @@ export function explain(net: Network, x: MatrixLike, y: TargetLike, options: Exp
       activation: layer.act.id,
       W: copy(layer.W, units, inputs),
       b: copy(layer.b, units, 1),
-      aPrev: copy(below ? below.a : net.batchInput(n), inputs, n),
+      aPrev: copy(below ? below.a : input, inputs, n),
       z: copy(layer.z, units, n),
       a: copy(layer.a, units, n),
       sigmaPrime,
@@ -116,8 +119,8 @@ export function explain(net: Network, x: MatrixLike, y: TargetLike, options: Exp
     cost: net.cost.id,
     loss,
     n,
-    x: copy(net.batchInput(n), net.inputs, n),
-    y: copy(net.batchTarget(n), net.outputs, n),
+    x: copy(input, net.inputs, n),
+    y: copy(batch.y, net.outputs, n),
     layers,
   };
   if (eta !== undefined) result.learningRate = eta;

@@ -1,9 +1,12 @@
 import { OptionError, positiveInteger } from '../errors.js';
-import type { Network, Evaluation } from '../nn/network.js';
+import type { Model } from '../nn/model.js';
 import { optimizer as optimizerById, type Optimizer, type OptimizerId } from '../optimizers/index.js';
 import { Random } from '../random.js';
 import type { MatrixLike } from '../tensor/matrix.js';
-import { inputMatrix, range, targetMatrix, type TargetLike } from './batch.js';
+import type { Batch } from './batch.js';
+import { inputMatrix, range, targetMatrix, type TargetLike } from './data.js';
+import { evaluate } from './evaluate.js';
+import { Trainer } from './trainer.js';
 
 export interface EpochLogs {
   /** 0-based epoch number */
@@ -60,7 +63,7 @@ const YIELD_MS = 25;
  * Mini-batch gradient descent: for each epoch, shuffle, then for each batch run forward, cost,
  * backward (gradients averaged over the batch) and one optimizer step.
  */
-export async function fit(net: Network, x: MatrixLike, y: TargetLike, options: FitOptions = {}): Promise<History> {
+export async function fit(net: Model, batch: Batch, x: MatrixLike, y: TargetLike, options: FitOptions = {}): Promise<History> {
   const epochs = positiveInteger('epochs', options.epochs ?? 1);
   const batchSize = positiveInteger('batch size', options.batchSize ?? 32);
   const initialEpoch = options.initialEpoch ?? 0;
@@ -69,8 +72,8 @@ export async function fit(net: Network, x: MatrixLike, y: TargetLike, options: F
     typeof options.optimizer === 'object'
       ? options.optimizer
       : optimizerById(options.optimizer ?? 'sgd', { learningRate: options.learningRate });
-  const givenX = inputMatrix(x, net.inputs, net.dtype);
-  const [X, Y] = net.stage(givenX, targetMatrix(y, givenX.rows, net.outputs, net.dtype));
+  const X = inputMatrix(x, net.inputs, net.dtype);
+  const trainer = new Trainer(net, batch, X, targetMatrix(y, X.rows, net.outputs, net.dtype), opt);
   const validation = options.validationData
     ? (() => {
         const vx = inputMatrix(options.validationData[0], net.inputs, net.dtype, 'validation x');
@@ -94,15 +97,14 @@ export async function fit(net: Network, x: MatrixLike, y: TargetLike, options: F
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
-    for (let batch = 0; batch < batches; batch++) {
-      const start = batch * batchSize;
+    for (let b = 0; b < batches; b++) {
+      const start = b * batchSize;
       const n = Math.min(batchSize, X.rows - start);
-      net.loadBatch(X, Y, order, start, n);
-      const loss = net.stepLoaded(n, opt, epoch, batch);
-      correct += net.batchCorrect(n);
+      const loss = trainer.step(order, start, n, epoch + 1, b + 1);
+      correct += trainer.correct;
       lossSum += loss * n;
       seen += n;
-      options.onBatchEnd?.({ epoch, batch, batches, size: n, loss });
+      options.onBatchEnd?.({ epoch, batch: b, batches, size: n, loss });
       if (options.shouldStop?.()) {
         history.stopped = true;
         return history;
@@ -118,7 +120,7 @@ export async function fit(net: Network, x: MatrixLike, y: TargetLike, options: F
     }
     const logs: EpochLogs = { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: (Date.now() - started) / 1000 };
     if (validation) {
-      const v: Evaluation = net.evaluateMatrices(validation.X, validation.Y, range(validation.X.rows));
+      const v = evaluate(net, batch, validation.X, validation.Y);
       logs.valLoss = v.loss;
       logs.valAccuracy = v.accuracy;
     }

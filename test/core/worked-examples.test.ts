@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsKernels } from '../../src/kernels/js.js';
-import { Network } from '../../src/nn/network.js';
+import { Network } from '../../src/network.js';
 
 /** Sets W(l) and b(l) of every layer from nested arrays (W as rows of units). */
 function setWeights(net: Network, weights: { W: number[][]; b: number[] }[]): void {

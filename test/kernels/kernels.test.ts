@@ -9,7 +9,7 @@ import { BACKENDS, createKernels, createKernelsSync, defaultBackend, jsKernels }
 import type { Kernels } from '../../src/kernels/types.js';
 import { availableCores, createWasmKernels, createWasmKernelsSync, sharedMemorySupported, threadsSupported, wasmBytes, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/index.js';
 import { JOB_WORDS } from '../../src/kernels/wasm/threads.js';
-import { Network } from '../../src/nn/network.js';
+import { Network } from '../../src/network.js';
 import { adam, momentum, sgd, type Optimizer } from '../../src/optimizers/index.js';
 import { Random } from '../../src/random.js';
 import type { FloatArray } from '../../src/tensor/matrix.js';

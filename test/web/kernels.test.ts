@@ -8,7 +8,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsKernels } from '../../src/kernels/index.js';
-import { network } from '../../src/nn/network.js';
+import { network } from '../../src/network.js';
 import { toyDataset } from '../../src/data/toy.js';
 import { gemmInputs, TRAIN, type CheckOptions, type CheckReport, type Environment, type GemmResult } from '../../web/src/kernels-check.js';
 import { buildSite, CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, serveStatic } from './server.js';

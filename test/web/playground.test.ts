@@ -12,7 +12,7 @@ import { trainValidationSplit } from '../../src/data/preprocess.js';
 import { toyDataset, type ToyName } from '../../src/data/toy.js';
 import { modelFromBytes } from '../../src/io/model-file.js';
 import type { DenseSpec } from '../../src/nn/dense.js';
-import { network, type Network } from '../../src/nn/network.js';
+import { network, type Network } from '../../src/network.js';
 import type { Matrix } from '../../src/tensor/matrix.js';
 import type { Explanation } from '../../src/train/explain.js';
 import { buildSite, CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, ROOT, serveStatic } from './server.js';

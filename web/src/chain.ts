@@ -5,7 +5,7 @@
  * (float64, MSE); the cost curve evaluates the same network as one weight moves.
  */
 import type { ActivationId } from '../../src/activations/index.js';
-import { network, type Network } from '../../src/nn/network.js';
+import { network, type Network } from '../../src/network.js';
 import type { Explanation } from '../../src/train/explain.js';
 import { fmt } from './backward.js';
 

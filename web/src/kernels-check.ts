@@ -7,7 +7,7 @@
 import { toyDataset } from '../../src/data/toy.js';
 import { createKernels, type Backend, type Kernels } from '../../src/kernels/index.js';
 import { sharedMemorySupported, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/index.js';
-import { network } from '../../src/nn/network.js';
+import { network } from '../../src/network.js';
 import { Random } from '../../src/random.js';
 import { Matrix } from '../../src/tensor/matrix.js';
 

@@ -5,7 +5,7 @@ import type { ActivationId } from '../../src/activations/index.js';
 import type { LossId } from '../../src/losses/index.js';
 import { jsKernels, type Kernels } from '../../src/kernels/index.js';
 import type { DenseSpec } from '../../src/nn/dense.js';
-import { network, type Network } from '../../src/nn/network.js';
+import { network, type Network } from '../../src/network.js';
 import { featureLabel, type RunData } from './data.js';
 import type { State } from './state.js';
 

@@ -8,10 +8,9 @@
  * thread without isolation, JavaScript where WebAssembly SIMD is missing or the state asks for it.
  */
 import { createKernels, jsKernels, type Kernels, type WasmKernels } from '../../src/kernels/index.js';
-import type { Network } from '../../src/nn/network.js';
+import type { Network } from '../../src/network.js';
 import { optimizer as makeOptimizer, type Optimizer } from '../../src/optimizers/index.js';
 import { Matrix } from '../../src/tensor/matrix.js';
-import { explain } from '../../src/train/explain.js';
 import { buildNetwork } from './model.js';
 import type { EpochPoint, FromWorker, KernelInfo, Snapshot, ToWorker, TrainSetup } from './protocol.js';
 import type { BackendName } from './state.js';
@@ -119,7 +118,7 @@ function start(id: number, setup: TrainSetup, k: Kernels): void {
 }
 
 function snapshot(r: Run): void {
-  const e = explain(r.net, r.grid, r.gridY);
+  const e = r.net.explain(r.grid, r.gridY);
   const G = r.grid.rows;
   const transfer: Transferable[] = [];
   const neurons = e.layers.map((l) =>

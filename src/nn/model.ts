@@ -1,0 +1,180 @@
+import { DivergenceError, OptionError, ShapeError, positiveInteger } from '../errors.js';
+import { createKernelsSync, jsKernels, type Backend } from '../kernels/index.js';
+import type { Kernels } from '../kernels/types.js';
+import type { WasmKernels } from '../kernels/wasm/index.js';
+import { loss as lossById, type Loss, type LossId } from '../losses/index.js';
+import type { Optimizer, Parameter } from '../optimizers/index.js';
+import { Random } from '../random.js';
+import type { DType, FloatArray } from '../tensor/matrix.js';
+import { Dense, denseFromSpec, type DenseSpec } from './dense.js';
+import { checkInit, initialize, resolveInit, type InitId } from './init.js';
+
+export interface ModelOptions {
+  /** The cost C: 'mse' (default), 'cross-entropy' (softmax output) or 'binary-cross-entropy' (sigmoid output). */
+  loss?: LossId;
+  /** Seed of the initial weights (and the default seed of fit's shuffling). Default: random, kept in `seed`. */
+  seed?: number;
+  /** Weight initialisation for layers that do not set their own (default 'auto'). */
+  init?: InitId;
+  /** 'float32' (default) or 'float64' (gradient checks). */
+  dtype?: DType;
+  /**
+   * Which kernels do the matrix work: 'auto' (default: WebAssembly SIMD where the runtime has it,
+   * else the JavaScript reference kernels), 'wasm' or 'js'. float64 always runs on 'js'.
+   */
+  backend?: Backend;
+  /**
+   * Threads for the wasm kernels' large products: a number or 'auto' (all cores, the default; the
+   * workers start with the first product large enough to split, and stop once the network has
+   * been garbage-collected).
+   */
+  threads?: number | 'auto';
+  /** Kernels made by `createKernels`, to share them between networks (overrides backend/threads). */
+  kernels?: Kernels;
+}
+
+/** Stops the worker threads of kernels a model made for itself, once that model is collected. */
+const ownKernels = new FinalizationRegistry<WasmKernels>((kernels) => kernels.dispose());
+
+/**
+ * A feed-forward network of dense layers: layer l computes z(l) = W(l)·a(l-1) + b(l),
+ * a(l) = σ(z(l)); backward runs from the cost to layer 1; step moves every parameter. The batch
+ * (one column per sample) is given by the caller: see train/batch.ts.
+ */
+export class Model {
+  readonly inputs: number;
+  readonly layers: readonly Dense[];
+  readonly cost: Loss;
+  readonly dtype: DType;
+  readonly kernels: Kernels;
+  readonly seed: number;
+  private readonly params: Parameter[];
+
+  constructor(inputs: number, specs: readonly DenseSpec[], options: ModelOptions = {}) {
+    positiveInteger('input size', inputs);
+    if (specs.length === 0) throw new OptionError('a network needs at least one layer');
+    this.inputs = inputs;
+    this.dtype = options.dtype ?? 'float32';
+    if (this.dtype !== 'float32' && this.dtype !== 'float64') {
+      throw new OptionError(`unknown dtype ${JSON.stringify(this.dtype)}; valid: float32, float64`);
+    }
+    this.kernels = options.kernels ?? this.chooseKernels(options);
+    if (this.dtype === 'float64' && this.kernels !== jsKernels) {
+      throw new OptionError(`float64 runs on the 'js' kernels only; '${this.kernels.name}' is float32`);
+    }
+    this.cost = lossById(options.loss ?? 'mse');
+    this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const defaultInit = checkInit(options.init ?? 'auto');
+    const rng = new Random(this.seed);
+    const layers: Dense[] = [];
+    let prev = inputs;
+    specs.forEach((spec, i) => {
+      if (spec.inputs !== undefined && spec.inputs !== prev) {
+        throw new ShapeError(`layer ${i + 1} says it has ${spec.inputs} inputs but the layer before it gives ${prev}`);
+      }
+      positiveInteger(`units of layer ${i + 1}`, spec.units);
+      const layer = denseFromSpec(spec, prev, this.dtype, this.kernels);
+      initialize(resolveInit(checkInit(spec.init ?? defaultInit), layer.act.id), layer.W, layer.b, prev, layer.units, rng);
+      layers.push(layer);
+      prev = spec.units;
+    });
+    this.layers = layers;
+    const last = layers[layers.length - 1]!;
+    this.cost.check(last.act);
+    for (let i = 0; i < layers.length - 1; i++) {
+      if (!layers[i]!.act.elementwise) throw new OptionError(`softmax is only supported on the output layer (layer ${i + 1} uses it)`);
+    }
+    this.params = layers.flatMap((l, i) => [
+      { name: `layers.${i}.weight`, value: l.W, grad: l.dW },
+      { name: `layers.${i}.bias`, value: l.b, grad: l.db },
+    ]);
+  }
+
+  get outputs(): number {
+    return this.layers[this.layers.length - 1]!.units;
+  }
+
+  /** The layer specs, with resolved activations (what a model file stores). */
+  get specs(): DenseSpec[] {
+    return this.layers.map((l) => l.spec);
+  }
+
+  /** Every W(l) and b(l) with its gradient buffer, named `layers.{i}.weight` / `layers.{i}.bias`. */
+  parameters(): readonly Parameter[] {
+    return this.params;
+  }
+
+  /**
+   * Forward pass over n samples: a(0) = x, then z(l) = W(l)·a(l-1) + b(l), a(l) = σ(z(l)) for
+   * l = 1..L; returns a(L) (outputs × n). x is inputs × n, or n × inputs when `transposed`.
+   */
+  forward(x: FloatArray, n: number, transposed = false): FloatArray {
+    for (const l of this.layers) l.reserve(n);
+    this.layers[0]!.forward(x, n, transposed);
+    for (let l = 1; l < this.layers.length; l++) this.layers[l]!.forward(this.layers[l - 1]!.a, n);
+    return this.layers[this.layers.length - 1]!.a;
+  }
+
+  /** C = (1/n) Σ_k C_k of the last forward pass against the targets y (outputs × n). */
+  loss(y: FloatArray, n: number): number {
+    const last = this.layers[this.layers.length - 1]!;
+    return this.cost.value(last.a, last.z, y, last.units, n);
+  }
+
+  /**
+   * Backward pass after forward, on the same x (and layout): δ(L) from the cost, then for
+   * l = L..1: ∂C/∂W(l), ∂C/∂b(l), and ∂C/∂a(l-1) = W(l)ᵀ·δ(l) feeding δ(l-1). With `withDA`, the
+   * output layer's ∂C/∂a(L) is filled even when the cost gives δ(L) directly (for explain).
+   */
+  backward(y: FloatArray, n: number, x: FloatArray, transposed = false, withDA = false): void {
+    const L = this.layers.length;
+    const last = this.layers[L - 1]!;
+    if (this.cost.fusedDelta) {
+      this.cost.fusedDelta(last.a, y, last.delta, last.units, n);
+      if (withDA) this.cost.gradient(last.a, y, last.dA, last.units, n);
+    } else {
+      this.cost.gradient(last.a, y, last.dA, last.units, n);
+      last.deltaFromDA(n);
+    }
+    for (let l = L - 1; l >= 0; l--) {
+      const below = l > 0 ? this.layers[l - 1]! : null;
+      this.layers[l]!.backward(below ? below.a : x, n, below, !below && transposed);
+    }
+  }
+
+  /**
+   * One optimizer step on the gradients of the last backward pass. A gradient that is not finite
+   * throws DivergenceError before any parameter changes; `epoch` and `step` only name the place
+   * (positional: nothing is allocated per step).
+   */
+  step(optimizer: Optimizer, epoch?: number, step?: number): void {
+    for (const p of this.params) {
+      if (!this.kernels.allFinite(p.grad)) throw new DivergenceError(`gradient ∂C/∂${p.name}`, NaN, { epoch, step });
+    }
+    optimizer.step(this.params, this.kernels);
+  }
+
+  /** Copies weights and biases from another model of the same architecture. */
+  copyWeightsFrom(other: Model): void {
+    if (other.layers.length !== this.layers.length) {
+      throw new ShapeError(`cannot copy weights: ${other.layers.length} layers into ${this.layers.length}`);
+    }
+    this.layers.forEach((l, i) => {
+      const o = other.layers[i]!;
+      if (o.units !== l.units || o.inputs !== l.inputs) {
+        throw new ShapeError(`cannot copy weights: layer ${i + 1} is ${o.units}×${o.inputs} there, ${l.units}×${l.inputs} here`);
+      }
+      l.W.set(o.W);
+      l.b.set(o.b);
+    });
+  }
+
+  private chooseKernels(options: ModelOptions): Kernels {
+    const backend = options.backend ?? 'auto';
+    if (this.dtype === 'float64' && backend === 'auto') return jsKernels;
+    const kernels = createKernelsSync({ backend, threads: options.threads });
+    // Kernels made here are this model's alone: their workers stop when it is collected.
+    if ((kernels as Partial<WasmKernels>).dispose) ownKernels.register(this, kernels as WasmKernels);
+    return kernels;
+  }
+}
