@@ -55,6 +55,10 @@ const TANH = 2;
 const LEAKY = 3;
 const LINEAR = 4;
 const SOFTMAX = 5;
+const ELU = 6;
+const GELU = 7;
+const SOFTPLUS = 8;
+const SILU = 9;
 const NONE = -1;
 
 /**
@@ -1032,6 +1036,56 @@ function vtanh(z: v128): v128 {
   return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.5)));
 }
 
+// log(1 + u) for u in [0, 1]: 2·atanh(s) with s = u/(2 + u) ≤ 1/3, by its odd series to s^17
+// (error below 1e-9 relative): softplus needs no general logarithm.
+// @ts-ignore: decorator
+@inline
+function vlog1p01(u: v128): v128 {
+  const s = f32x4.div(u, f32x4.add(f32x4.splat(2), u));
+  const s2 = f32x4.mul(s, s);
+  let p = f32x4.splat(1.0 / 17.0);
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 15.0));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 13.0));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 11.0));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 9.0));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 7.0));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 5.0));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 3.0));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0));
+  return f32x4.mul(f32x4.add(s, s), p);
+}
+
+// softplus(z) = log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), finite for every z.
+// @ts-ignore: decorator
+@inline
+function vsoftplus(z: v128): v128 {
+  return f32x4.add(f32x4.max(z, f32x4.splat(0)), vlog1p01(vexp(f32x4.neg(f32x4.abs(z)))));
+}
+
+// Φ(z), the standard normal CDF, = (1 + erf(z/√2))/2 with erf by Abramowitz & Stegun 7.1.26
+// (absolute error below 1.5e-7, under float32's rounding of values near 1).
+// @ts-ignore: decorator
+@inline
+function vphi(z: v128): v128 {
+  const x = f32x4.mul(f32x4.abs(z), f32x4.splat(0.7071067811865476));
+  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(0.3275911), x)));
+  let p = f32x4.splat(1.061405429);
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.453152027));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.284496736));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592));
+  // erfc(x)/2 for x = |z|/√2
+  const half = f32x4.mul(f32x4.mul(f32x4.splat(0.5), f32x4.mul(p, t)), vexp(f32x4.neg(f32x4.mul(x, x))));
+  return v128.bitselect(f32x4.sub(f32x4.splat(1), half), half, f32x4.ge(z, f32x4.splat(0)));
+}
+
+// φ(z) = e^{-z²/2}/√(2π), the standard normal density
+// @ts-ignore: decorator
+@inline
+function vpdf(z: v128): v128 {
+  return f32x4.mul(f32x4.splat(0.3989422804014327), vexp(f32x4.mul(f32x4.splat(-0.5), f32x4.mul(z, z))));
+}
+
 // @ts-ignore: decorator
 @inline
 function vact(act: i32, z: v128, alpha: f32): v128 {
@@ -1039,6 +1093,13 @@ function vact(act: i32, z: v128, alpha: f32): v128 {
   if (act == RELU) return f32x4.max(z, f32x4.splat(0));
   if (act == TANH) return vtanh(z);
   if (act == LEAKY) return v128.bitselect(z, f32x4.mul(z, f32x4.splat(alpha)), f32x4.gt(z, f32x4.splat(0)));
+  // ELU: z for z > 0, α(e^z − 1) otherwise
+  if (act == ELU) return v128.bitselect(z, f32x4.mul(f32x4.splat(alpha), f32x4.sub(vexp(f32x4.min(z, f32x4.splat(0))), f32x4.splat(1))), f32x4.gt(z, f32x4.splat(0)));
+  // GELU: z·Φ(z)
+  if (act == GELU) return f32x4.mul(z, vphi(z));
+  if (act == SOFTPLUS) return vsoftplus(z);
+  // SiLU: z·σ(z)
+  if (act == SILU) return f32x4.mul(z, vsigmoid(z));
   return z;
 }
 
@@ -1051,6 +1112,17 @@ function vdact(act: i32, z: v128, a: v128, alpha: f32): v128 {
   if (act == RELU) return v128.and(f32x4.gt(z, f32x4.splat(0)), one);
   if (act == TANH) return f32x4.mul(f32x4.sub(one, a), f32x4.add(one, a)); // 1 − a², without cancellation near |a| = 1
   if (act == LEAKY) return v128.bitselect(one, f32x4.splat(alpha), f32x4.gt(z, f32x4.splat(0)));
+  // ELU': 1 for z > 0, α·e^z = a + α otherwise
+  if (act == ELU) return v128.bitselect(one, f32x4.add(a, f32x4.splat(alpha)), f32x4.gt(z, f32x4.splat(0)));
+  // GELU': Φ(z) + z·φ(z)
+  if (act == GELU) return f32x4.add(vphi(z), f32x4.mul(z, vpdf(z)));
+  // softplus' = σ(z)
+  if (act == SOFTPLUS) return vsigmoid(z);
+  // SiLU': σ(z)·(1 + z·(1 − σ(z)))
+  if (act == SILU) {
+    const sg = vsigmoid(z);
+    return f32x4.mul(sg, f32x4.add(one, f32x4.mul(z, f32x4.sub(one, sg))));
+  }
   return one;
 }
 
@@ -1184,30 +1256,150 @@ export function activationDerivative(act: i32, alpha: f32, z: usize, a: usize, o
   }
 }
 
-/** 1 when no entry is NaN or ±∞: x − x is 0 for finite x and NaN otherwise, and a NaN sum stays NaN. */
-export function allFinite(x: usize, count: i32): i32 {
-  // four independent accumulators: one add chain would wait on the add latency every 4 floats
+/**
+ * max_i |x_i|, NaN when any entry is NaN and +∞ when any is ±∞ (WebAssembly's max propagates NaN):
+ * the divergence guard's one pass, which also bounds how far an update can move a weight.
+ */
+export function maxAbs(x: usize, count: i32): f32 {
+  // four independent accumulators: one max chain would wait on the max latency every 4 floats
   let acc = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
   let i = 0;
   for (; i + 16 <= count; i += 16) {
     const p = x + (<usize>i << 2);
-    const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
-    acc = f32x4.add(acc, f32x4.sub(v0, v0));
-    acc1 = f32x4.add(acc1, f32x4.sub(v1, v1));
-    acc2 = f32x4.add(acc2, f32x4.sub(v2, v2));
-    acc3 = f32x4.add(acc3, f32x4.sub(v3, v3));
+    acc = f32x4.max(acc, f32x4.abs(v128.load(p)));
+    acc1 = f32x4.max(acc1, f32x4.abs(v128.load(p, 16)));
+    acc2 = f32x4.max(acc2, f32x4.abs(v128.load(p, 32)));
+    acc3 = f32x4.max(acc3, f32x4.abs(v128.load(p, 48)));
   }
-  acc = f32x4.add(f32x4.add(acc, acc1), f32x4.add(acc2, acc3));
+  acc = f32x4.max(f32x4.max(acc, acc1), f32x4.max(acc2, acc3));
+  for (; i + 4 <= count; i += 4) acc = f32x4.max(acc, f32x4.abs(v128.load(x + (<usize>i << 2))));
+  for (; i < count; i++) acc = f32x4.max(acc, f32x4.abs(f32x4.splat(load<f32>(x + (<usize>i << 2)))));
+  return Mathf.max(Mathf.max(f32x4.extract_lane(acc, 0), f32x4.extract_lane(acc, 1)), Mathf.max(f32x4.extract_lane(acc, 2), f32x4.extract_lane(acc, 3)));
+}
+
+// ---- training toolkit: dropout, penalties, clipping ------------------------------------------
+
+/** A 32-bit hash of (key, i) (lowbias32 of key + i·golden): mask bits that depend on the index alone, not on threads or order. */
+// @ts-ignore: decorator
+@inline
+function hash4(key: v128, i: v128): v128 {
+  let h = i32x4.add(key, i32x4.mul(i, i32x4.splat(0x9e3779b9)));
+  h = v128.xor(h, i32x4.shr_u(h, 16));
+  h = i32x4.mul(h, i32x4.splat(0x7feb352d));
+  h = v128.xor(h, i32x4.shr_u(h, 15));
+  h = i32x4.mul(h, i32x4.splat(0x846ca68b));
+  return v128.xor(h, i32x4.shr_u(h, 16));
+}
+
+/**
+ * Inverted dropout's mask: mask_i = 1/(1 − rate) where hash(key, i) ≥ threshold (= rate·2^32),
+ * else 0, so that E[mask_i] = 1 and predictions need no rescaling.
+ */
+export function dropoutMask(mask: usize, count: i32, threshold: u32, scale: f32, key: u32): void {
+  const vk = i32x4.splat(key), vt = i32x4.splat(threshold), vs = f32x4.splat(scale);
+  const bias = i32x4.splat(0x80000000);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const h = hash4(vk, i32x4(i, i + 1, i + 2, i + 3));
+    // unsigned h ≥ t as a signed compare of both shifted by 2^31
+    const keep = i32x4.ge_s(v128.xor(h, bias), v128.xor(vt, bias));
+    v128.store(mask + (<usize>i << 2), v128.and(vs, keep));
+  }
+  for (; i < count; i++) {
+    const h = <u32>i32x4.extract_lane(hash4(vk, i32x4.splat(i)), 0);
+    store<f32>(mask + (<usize>i << 2), h >= threshold ? scale : 0);
+  }
+}
+
+/** out = x ⊙ y */
+export function multiply(out: usize, x: usize, y: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(x + o) * load<f32>(y + o));
+  }
+}
+
+/** x ← s·x */
+export function scale(x: usize, s: f32, count: i32): void {
+  const vs = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(x + o, f32x4.mul(v128.load(x + o), vs));
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    store<f32>(x + o, load<f32>(x + o) * s);
+  }
+}
+
+/** x ← min(max(x, −c), c) */
+export function clamp(x: usize, c: f32, count: i32): void {
+  const hi = f32x4.splat(c), lo = f32x4.splat(-c);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(x + o, f32x4.min(f32x4.max(v128.load(x + o), lo), hi));
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    store<f32>(x + o, Mathf.min(Mathf.max(load<f32>(x + o), -c), c));
+  }
+}
+
+/** Σ x_i² in float64, lane by lane in a fixed order (the same sum on any thread count). */
+export function sumSquares(x: usize, count: i32): f64 {
+  let lo = f64x2.splat(0), hi = f64x2.splat(0);
+  let i = 0;
   for (; i + 4 <= count; i += 4) {
     const v = v128.load(x + (<usize>i << 2));
-    acc = f32x4.add(acc, f32x4.sub(v, v));
+    const a = f64x2.promote_low_f32x4(v), b = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+    lo = f64x2.add(lo, f64x2.mul(a, a));
+    hi = f64x2.add(hi, f64x2.mul(b, b));
   }
-  let s: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  let s = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1) + f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1);
   for (; i < count; i++) {
-    const v = load<f32>(x + (<usize>i << 2));
-    s += v - v;
+    const v = <f64>load<f32>(x + (<usize>i << 2));
+    s += v * v;
   }
-  return s == 0 ? 1 : 0;
+  return s;
+}
+
+/**
+ * The L1/L2 penalty l1·Σ|W| + l2·ΣW² (returned, summed in float64) and its gradient added to ∂C/∂W:
+ * dW += l1·sign(W) + 2·l2·W.
+ */
+export function penalty(w: usize, dW: usize, l1: f32, l2: f32, count: i32): f64 {
+  const v1 = f32x4.splat(l1), v2 = f32x4.splat(l2 + l2), zero = f32x4.splat(0);
+  let abs = f64x2.splat(0), sq = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    const wv = v128.load(w + o);
+    // sign(W): ±1 by W's sign bit, 0 for W = 0
+    const sign = v128.and(v128.or(f32x4.splat(1), v128.and(wv, i32x4.splat(0x80000000))), v128.not(f32x4.eq(wv, zero)));
+    v128.store(dW + o, f32x4.add(v128.load(dW + o), f32x4.add(f32x4.mul(v1, sign), f32x4.mul(v2, wv))));
+    const a = f32x4.abs(wv);
+    abs = f64x2.add(abs, f64x2.add(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(i32x4.shuffle(a, a, 2, 3, 0, 1))));
+    const lo = f64x2.promote_low_f32x4(wv), hi = f64x2.promote_low_f32x4(i32x4.shuffle(wv, wv, 2, 3, 0, 1));
+    sq = f64x2.add(sq, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+  }
+  let sa = f64x2.extract_lane(abs, 0) + f64x2.extract_lane(abs, 1);
+  let ss = f64x2.extract_lane(sq, 0) + f64x2.extract_lane(sq, 1);
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    const wi = load<f32>(w + o);
+    const sign: f32 = wi > 0 ? 1 : wi < 0 ? -1 : 0;
+    store<f32>(dW + o, load<f32>(dW + o) + (l1 * sign + (l2 + l2) * wi));
+    sa += Math.abs(<f64>wi);
+    ss += <f64>wi * <f64>wi;
+  }
+  return <f64>l1 * sa + <f64>l2 * ss;
 }
 
 // ---- optimizers -------------------------------------------------------------------------------
@@ -1248,22 +1440,45 @@ function flushSubnormal1(x: f32): f32 {
   return Mathf.abs(x) < SMALLEST_NORMAL ? 0 : x;
 }
 
-/** v ← μ·v + g; θ ← θ − η·v */
-export function momentumUpdate(theta: usize, g: usize, v: usize, lr: f32, mu: f32, count: i32): void {
+/** v ← μ·v + g; θ ← θ − η·v, or with Nesterov θ ← θ − η·(g + μ·v) (PyTorch's forms). */
+export function momentumUpdate(theta: usize, g: usize, v: usize, lr: f32, mu: f32, nesterov: i32, count: i32): void {
   const vl = f32x4.splat(lr);
   const vm = f32x4.splat(mu);
   let i = 0;
   for (; i + 4 <= count; i += 4) {
     const o = <usize>i << 2;
-    const vi = flushSubnormal(f32x4.add(f32x4.mul(vm, v128.load(v + o)), v128.load(g + o)));
+    const gi = v128.load(g + o);
+    const vi = flushSubnormal(f32x4.add(f32x4.mul(vm, v128.load(v + o)), gi));
     v128.store(v + o, vi);
-    v128.store(theta + o, f32x4.sub(v128.load(theta + o), f32x4.mul(vl, vi)));
+    const d = nesterov ? f32x4.add(gi, f32x4.mul(vm, vi)) : vi;
+    v128.store(theta + o, f32x4.sub(v128.load(theta + o), f32x4.mul(vl, d)));
   }
   for (; i < count; i++) {
     const o = <usize>i << 2;
-    const vi = flushSubnormal1(mu * load<f32>(v + o) + load<f32>(g + o));
+    const gi = load<f32>(g + o);
+    const vi = flushSubnormal1(mu * load<f32>(v + o) + gi);
     store<f32>(v + o, vi);
-    store<f32>(theta + o, load<f32>(theta + o) - lr * vi);
+    store<f32>(theta + o, load<f32>(theta + o) - lr * (nesterov ? gi + mu * vi : vi));
+  }
+}
+
+/** RMSprop: v ← ρ·v + (1−ρ)·g²; θ ← θ − η·g/(√v + ε) (PyTorch's form, ε outside the root). */
+export function rmspropUpdate(theta: usize, g: usize, v: usize, lr: f32, rho: f32, oneMinusRho: f32, eps: f32, count: i32): void {
+  const vl = f32x4.splat(lr), vr = f32x4.splat(rho), vrc = f32x4.splat(oneMinusRho), ve = f32x4.splat(eps);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    const gi = v128.load(g + o);
+    const vi = flushSubnormal(f32x4.add(f32x4.mul(vr, v128.load(v + o)), f32x4.mul(vrc, f32x4.mul(gi, gi))));
+    v128.store(v + o, vi);
+    v128.store(theta + o, f32x4.sub(v128.load(theta + o), f32x4.div(f32x4.mul(vl, gi), f32x4.add(f32x4.sqrt(vi), ve))));
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    const gi = load<f32>(g + o);
+    const vi = flushSubnormal1(rho * load<f32>(v + o) + oneMinusRho * gi * gi);
+    store<f32>(v + o, vi);
+    store<f32>(theta + o, load<f32>(theta + o) - (lr * gi) / (Mathf.sqrt(vi) + eps));
   }
 }
 
@@ -1315,7 +1530,7 @@ const JOB_RANGES: usize = 64;
 const OP_GEMM = 1;
 const OP_DENSE = 2;
 const OP_ADAM = 4;
-const OP_FINITE = 5;
+const OP_MAX_ABS = 5;
 const OP_SGD = 6;
 const OP_MOMENTUM = 7;
 const OP_GATHER = 8;
@@ -1326,7 +1541,7 @@ const OP_SUM_COLUMNS = 10;
 export function jobLayout(): i32 {
   let h = mix(mix(mix(mix(0, <i32>JOB_ALPHA64), <i32>JOB_OP), <i32>JOB_P), <i32>JOB_RANGES);
   h = mix(mix(h, <i32>JOB_CLAIMS), <i32>JOB_SIZE);
-  h = mix(mix(mix(mix(mix(h, OP_GEMM), OP_DENSE), OP_ADAM), OP_FINITE), OP_SGD);
+  h = mix(mix(mix(mix(mix(h, OP_GEMM), OP_DENSE), OP_ADAM), OP_MAX_ABS), OP_SGD);
   return mix(mix(mix(mix(h, OP_MOMENTUM), OP_GATHER), OP_DENSE_BACK), OP_SUM_COLUMNS);
 }
 
@@ -1367,8 +1582,8 @@ export function runJob(control: usize, index: i32, ws: usize): void {
   } else if (op == OP_DENSE_BACK) {
     gemmCore(1, 0, pi(c, 0), pi(c, 1), pi(c, 2), 1, pu(c, 3), pu(c, 4), 0, pu(c, 9), ws, i0, i1, j0, j1, EP_BACKWARD, pi(c, 5), pf(c, 6), pu(c, 7), pu(c, 8), pu(c, 10), c, index);
   } else if (i1 <= i0) {
-    // an empty block of an elementwise job; an empty allFinite block is finite
-    if (op == OP_FINITE) store<i32>(r, 1, 8);
+    // an empty block of an elementwise job; an empty maxAbs block is 0
+    if (op == OP_MAX_ABS) store<f32>(r, 0, 8);
   } else {
     const o = <usize>i0 << 2;
     const count = i1 - i0;
@@ -1380,12 +1595,12 @@ export function runJob(control: usize, index: i32, ws: usize): void {
     } else if (op == OP_SGD) {
       sgdUpdate(pu(c, 0) + o, pu(c, 1) + o, pf(c, 2), count);
     } else if (op == OP_MOMENTUM) {
-      momentumUpdate(pu(c, 0) + o, pu(c, 1) + o, pu(c, 2) + o, pf(c, 3), pf(c, 4), count);
+      momentumUpdate(pu(c, 0) + o, pu(c, 1) + o, pu(c, 2) + o, pf(c, 3), pf(c, 4), pi(c, 5), count);
     } else if (op == OP_GATHER) {
       if (pi(c, 4)) gatherColumns(pu(c, 0), pi(c, 1), pu(c, 2), pu(c, 3), pi(c, 5), i0, i1);
       else gatherRows(pu(c, 0), pi(c, 1), pu(c, 2), pu(c, 3), i0, i1);
-    } else if (op == OP_FINITE) {
-      store<i32>(r, allFinite(pu(c, 0) + o, count), 8);
+    } else if (op == OP_MAX_ABS) {
+      store<f32>(r, maxAbs(pu(c, 0) + o, count), 8);
     }
   }
 }

@@ -1,17 +1,31 @@
-import { oneOf } from '../errors.js';
+import { OptionError, oneOf } from '../errors.js';
 
-export const ACTIVATIONS = ['sigmoid', 'relu', 'tanh', 'leaky-relu', 'linear', 'softmax'] as const;
+export const ACTIVATIONS = ['sigmoid', 'relu', 'tanh', 'leaky-relu', 'linear', 'softmax', 'elu', 'gelu', 'softplus', 'silu', 'swish'] as const;
 export type ActivationId = (typeof ACTIVATIONS)[number];
+
+/**
+ * A user-defined elementwise activation: σ(z) and σ'(z) (which may use a = σ(z)). Layers using one
+ * run their activation on the JavaScript kernels; `gradientCheck` checks df against f.
+ */
+export interface CustomActivation {
+  /** Stored in model files; must not be a built-in activation's id. */
+  name: string;
+  f(z: number): number;
+  df(z: number, a: number): number;
+}
 
 /**
  * An elementwise activation σ with its derivative: σ(z) and σ'(z) per entry (σ' may use a = σ(z),
  * already computed, to save work).
  */
 export interface ElementwiseActivation {
-  readonly id: Exclude<ActivationId, 'softmax'>;
-  /** Leaky ReLU's slope for z ≤ 0; 0 for the others. */
+  /** A built-in id, or a custom activation's name. */
+  readonly id: string;
+  /** Leaky ReLU's slope for z ≤ 0, ELU's α for z ≤ 0; 0 for the others. */
   readonly alpha: number;
   readonly elementwise: true;
+  /** True for a user-defined activation (the kernels run it in JavaScript). */
+  readonly custom?: true;
   /** a = σ(z) */
   f(z: number): number;
   /** σ'(z), given z and a = σ(z) */
@@ -35,8 +49,8 @@ const sigmoid: ElementwiseActivation = {
   id: 'sigmoid',
   alpha: 0,
   elementwise: true,
-  // σ(z) = 1/(1+e^-z), written so that neither branch overflows.
-  f: (z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z))),
+  // σ(z) = 1/(1+e^-z)
+  f: (z) => logistic(z),
   // σ'(z) = σ(z)(1 − σ(z))
   df: (_z, a) => a * (1 - a),
 };
@@ -78,12 +92,98 @@ function leakyRelu(alpha: number): ElementwiseActivation {
   };
 }
 
+function elu(alpha: number): ElementwiseActivation {
+  return {
+    id: 'elu',
+    alpha,
+    elementwise: true,
+    // σ(z) = z for z > 0, α(e^z − 1) otherwise
+    f: (z) => (z > 0 ? z : alpha * Math.expm1(z)),
+    // σ'(z) = 1 for z > 0, α·e^z = a + α otherwise
+    df: (z, a) => (z > 0 ? 1 : a + alpha),
+  };
+}
+
+const SQRT1_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/**
+ * erf(x) = (2/√π)·e^{−x²}·Σ_n 2^n·x^{2n+1}/(1·3·…·(2n+1)) (Abramowitz & Stegun 7.1.6): every term
+ * has x's sign, so the sum has no cancellation and reaches float64 precision; |x| ≥ 6 gives ±1.
+ */
+export function erf(x: number): number {
+  if (Math.abs(x) >= 6) return Math.sign(x);
+  const x2 = x * x;
+  let term = x;
+  let sum = x;
+  for (let n = 1; Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+    term *= (2 * x2) / (2 * n + 1);
+    sum += term;
+  }
+  return (2 / Math.sqrt(Math.PI)) * Math.exp(-x2) * sum;
+}
+
+/** Φ(z), the standard normal CDF. */
+function phi(z: number): number {
+  return 0.5 * (1 + erf(z * Math.SQRT1_2));
+}
+
+const gelu: ElementwiseActivation = {
+  id: 'gelu',
+  alpha: 0,
+  elementwise: true,
+  // σ(z) = z·Φ(z), the exact GELU (PyTorch's nn.GELU() default)
+  f: (z) => z * phi(z),
+  // σ'(z) = Φ(z) + z·φ(z)
+  df: (z) => phi(z) + z * SQRT1_2PI * Math.exp(-0.5 * z * z),
+};
+
+/** 1/(1 + e^−z), written so that neither branch overflows. */
+function logistic(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+const softplus: ElementwiseActivation = {
+  id: 'softplus',
+  alpha: 0,
+  elementwise: true,
+  // σ(z) = log(1 + e^z) = max(z, 0) + log(1 + e^−|z|), finite for every z
+  f: (z) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))),
+  // σ'(z) = 1/(1 + e^−z), the logistic function
+  df: (z) => logistic(z),
+};
+
+const silu: ElementwiseActivation = {
+  id: 'silu',
+  alpha: 0,
+  elementwise: true,
+  // σ(z) = z·s(z) with s the logistic function (also called swish)
+  f: (z) => z * logistic(z),
+  // σ'(z) = s(z)·(1 + z·(1 − s(z)))
+  df: (z) => {
+    const s = logistic(z);
+    return s * (1 + z * (1 - s));
+  },
+};
+
 const softmax: SoftmaxActivation = { id: 'softmax', alpha: 0, elementwise: false };
 
 export const DEFAULT_LEAKY_ALPHA = 0.01;
+export const DEFAULT_ELU_ALPHA = 1;
+
+/** A user-defined activation, checked: a name that is not a built-in id, and two functions. */
+export function customActivation(c: CustomActivation): ElementwiseActivation {
+  if (c === null || typeof c !== 'object' || typeof c.name !== 'string' || c.name === '' || typeof c.f !== 'function' || typeof c.df !== 'function') {
+    throw new OptionError('a custom activation is {name, f(z), df(z, a)} with a non-empty name and two functions');
+  }
+  if ((ACTIVATIONS as readonly string[]).includes(c.name)) {
+    throw new OptionError(`custom activation name "${c.name}" is a built-in activation's; choose another`);
+  }
+  return { id: c.name, alpha: 0, elementwise: true, custom: true, f: c.f, df: c.df };
+}
 
 /** Looks an activation up by id; unknown ids throw an OptionError listing the valid ones. */
-export function activation(id: string, options: { alpha?: number } = {}): Activation {
+export function activation(id: string | CustomActivation, options: { alpha?: number } = {}): Activation {
+  if (typeof id === 'object') return customActivation(id);
   switch (oneOf('activation', id, ACTIVATIONS)) {
     case 'sigmoid':
       return sigmoid;
@@ -97,5 +197,14 @@ export function activation(id: string, options: { alpha?: number } = {}): Activa
       return leakyRelu(options.alpha ?? DEFAULT_LEAKY_ALPHA);
     case 'softmax':
       return softmax;
+    case 'elu':
+      return elu(options.alpha ?? DEFAULT_ELU_ALPHA);
+    case 'gelu':
+      return gelu;
+    case 'softplus':
+      return softplus;
+    case 'silu':
+    case 'swish':
+      return silu;
   }
 }

@@ -248,7 +248,7 @@ export function optimizerConfig(opt: Optimizer): OptimizerConfig {
 }
 
 /** The per-parameter buffers each optimizer keeps (see src/optimizers). */
-const SLOTS: Record<OptimizerId, readonly string[]> = { sgd: [], momentum: ['v'], adam: ['m', 'v'] };
+const SLOTS: Record<OptimizerId, readonly string[]> = { sgd: [], momentum: ['v'], adam: ['m', 'v'], rmsprop: ['v'] };
 
 function tensor(shape: number[], data: FloatArray, dtype: DType): SafetensorsTensor {
   // Copies: the encoder must see exactly the values of this instant, and slots may be Float64.

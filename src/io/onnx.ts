@@ -10,6 +10,7 @@
  * The protobuf schema is the subset of onnx/onnx.proto (proto2, package onnx) that such a model
  * needs, with the field numbers of that file, built with protobufjs reflection.
  */
+import { OptionError } from '../errors.js';
 import protobuf from 'protobufjs/light.js';
 import type { Network } from '../network.js';
 
@@ -182,7 +183,9 @@ export function toOnnx(net: Network, options: OnnxExportOptions = {}): Uint8Arra
     x = z;
     if (act === 'linear') return;
     const a = i === last ? 'output' : `layers.${i}.a`;
-    const node: Node = { name: `layers.${i}.${act}`, op_type: OP[act], input: [z], output: [a] };
+    const op = OP[act];
+    if (!op) throw new OptionError(`ONNX export does not support activation '${act}' (layer ${i + 1}) yet`);
+    const node: Node = { name: `layers.${i}.${act}`, op_type: op, input: [z], output: [a] };
     if (act === 'leaky-relu') node.attribute = [{ name: 'alpha', type: ATTR_FLOAT, f: layer.act.alpha }];
     if (act === 'softmax') node.attribute = [{ name: 'axis', type: ATTR_INT, i: -1 }];
     nodes.push(node);
@@ -212,7 +215,7 @@ export function toOnnx(net: Network, options: OnnxExportOptions = {}): Uint8Arra
   return new Uint8Array(encoded);
 }
 
-const OP: Record<'sigmoid' | 'relu' | 'tanh' | 'leaky-relu' | 'softmax', string> = {
+const OP: Record<string, string | undefined> = {
   sigmoid: 'Sigmoid',
   relu: 'Relu',
   tanh: 'Tanh',

@@ -55,7 +55,7 @@ export interface TfjsExport {
 }
 
 /** Keras spellings of our elementwise activations; leaky-relu is handled as a separate layer. */
-const KERAS_ACTIVATION: Record<Exclude<ActivationId, 'leaky-relu'>, string> = {
+const KERAS_ACTIVATION: Record<string, string | undefined> = {
   sigmoid: 'sigmoid',
   relu: 'relu',
   tanh: 'tanh',

@@ -177,22 +177,67 @@ export const jsKernels: Kernels = {
     for (let i = 0; i < count; i++) out[i] = act.df(z[i]!, a[i]!);
   },
 
-  allFinite(x) {
-    // x − x is 0 for finite x and NaN for ±Infinity and NaN; a NaN sum stays NaN
+  maxAbs(x) {
+    // Math.max propagates NaN; |±Infinity| is Infinity
+    let m = 0;
+    for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!));
+    return m;
+  },
+
+  sumSquares(x) {
     let s = 0;
-    for (let i = 0; i < x.length; i++) s += x[i]! - x[i]!;
-    return s === 0;
+    for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
+    return s;
+  },
+
+  scale(x, s) {
+    for (let i = 0; i < x.length; i++) x[i]! *= s;
+  },
+
+  clamp(x, c) {
+    for (let i = 0; i < x.length; i++) x[i] = Math.min(Math.max(x[i]!, -c), c);
+  },
+
+  multiply(out, x, y, count) {
+    for (let i = 0; i < count; i++) out[i] = x[i]! * y[i]!;
+  },
+
+  dropoutMask(mask, count, rate, key) {
+    const threshold = dropoutThreshold(rate);
+    const keep = 1 / (1 - rate);
+    for (let i = 0; i < count; i++) mask[i] = dropoutHash(key, i) >= threshold ? keep : 0;
+  },
+
+  penalty(W, dW, l1, l2) {
+    let abs = 0;
+    let sq = 0;
+    for (let i = 0; i < W.length; i++) {
+      const w = W[i]!;
+      dW[i]! += l1 * Math.sign(w) + 2 * l2 * w;
+      abs += Math.abs(w);
+      sq += w * w;
+    }
+    return l1 * abs + l2 * sq;
   },
 
   sgdUpdate(theta, g, lr) {
     for (let i = 0; i < theta.length; i++) theta[i]! -= lr * g[i]!;
   },
 
-  momentumUpdate(theta, g, v, lr, mu) {
+  momentumUpdate(theta, g, v, lr, mu, nesterov) {
     for (let i = 0; i < theta.length; i++) {
       const vi = mu * v[i]! + g[i]!;
       v[i] = vi;
-      theta[i]! -= lr * vi;
+      theta[i]! -= lr * (nesterov ? g[i]! + mu * vi : vi);
+    }
+  },
+
+  rmspropUpdate(theta, g, v, lr, rho, eps) {
+    for (let i = 0; i < theta.length; i++) {
+      const gi = g[i]!;
+      const vi = rho * v[i]! + (1 - rho) * gi * gi;
+      v[i] = vi;
+      theta[i]! -= (lr * gi) / (Math.sqrt(vi) + eps);
     }
   },
 
@@ -223,4 +268,20 @@ function softmaxColumns(z: FloatArray, a: FloatArray, units: number, n: number):
     }
     for (let i = 0; i < units; i++) a[i * n + j]! /= sum;
   }
+}
+
+/** Entry i of a dropout mask is kept when dropoutHash(key, i) ≥ this (rate·2^32, so P(keep) = 1 − rate). */
+export function dropoutThreshold(rate: number): number {
+  return Math.min(2 ** 32 - 1, Math.round(rate * 2 ** 32));
+}
+
+/** lowbias32 of key + i·0x9e3779b9 as an unsigned 32-bit integer (assembly/kernels.ts hash4, lane by lane). */
+export function dropoutHash(key: number, i: number): number {
+  let h = (key + Math.imul(i, 0x9e3779b9)) | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  h ^= h >>> 16;
+  return h >>> 0;
 }

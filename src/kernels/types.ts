@@ -90,14 +90,42 @@ export interface Kernels {
   /** Optional: dst (cols × rows) = srcᵀ, src rows × cols (a batch of samples, one per row, into one column per sample). */
   transpose?(src: FloatArray, rows: number, cols: number, dst: FloatArray): void;
 
-  /** true when no entry is NaN or ±Infinity: the guard that keeps a diverging step from touching the weights. */
-  allFinite(x: FloatArray): boolean;
+  /**
+   * max_i |x_i|, NaN when an entry is NaN and Infinity when one is ±Infinity: the guard that keeps a
+   * diverging step from touching the weights, and the bound of how far an update can move them.
+   */
+  maxAbs(x: FloatArray): number;
+
+  /** Σ x_i², summed in float64 in an order that does not depend on threads (clipping by the global norm). */
+  sumSquares(x: FloatArray): number;
+
+  /** x ← s·x */
+  scale(x: FloatArray, s: number): void;
+
+  /** x ← min(max(x, −c), c) */
+  clamp(x: FloatArray, c: number): void;
+
+  /** out = x ⊙ y over the first `count` values */
+  multiply(out: FloatArray, x: FloatArray, y: FloatArray, count: number): void;
+
+  /**
+   * Inverted dropout's mask over the first `count` values: 1/(1 − rate) where entry i is kept, else
+   * 0; entry i is kept when dropoutHash(key, i) ≥ dropoutThreshold(rate) (js.ts), which depends on
+   * key and i alone (not on threads or order), so runs are reproducible bit for bit.
+   */
+  dropoutMask(mask: FloatArray, count: number, rate: number, key: number): void;
+
+  /** The penalty l1·Σ|W| + l2·ΣW² (returned) and its gradient added to ∂C/∂W: dW += l1·sign(W) + 2·l2·W. */
+  penalty(W: FloatArray, dW: FloatArray, l1: number, l2: number): number;
 
   /** θ ← θ − η·g */
   sgdUpdate(theta: FloatArray, g: FloatArray, lr: number): void;
 
-  /** v ← μ·v + g; θ ← θ − η·v (the PyTorch form of momentum). */
-  momentumUpdate(theta: FloatArray, g: FloatArray, v: FloatArray, lr: number, mu: number): void;
+  /** v ← μ·v + g; θ ← θ − η·v, or with `nesterov` θ ← θ − η·(g + μ·v) (PyTorch's forms of momentum). */
+  momentumUpdate(theta: FloatArray, g: FloatArray, v: FloatArray, lr: number, mu: number, nesterov: boolean): void;
+
+  /** RMSprop: v ← ρ·v + (1−ρ)·g²; θ ← θ − η·g/(√v + ε). */
+  rmspropUpdate(theta: FloatArray, g: FloatArray, v: FloatArray, lr: number, rho: number, eps: number): void;
 
   /** Adam step t ≥ 1: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; θ ← θ − η·m̂/(√v̂ + ε). */
   adamUpdate(

@@ -1,4 +1,5 @@
-import { activation, type Activation, type ActivationId } from '../activations/index.js';
+import { activation, type Activation, type ActivationId, type CustomActivation } from '../activations/index.js';
+import { OptionError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import type { DType, FloatArray } from '../tensor/matrix.js';
 import { allocate } from '../tensor/matrix.js';
@@ -7,12 +8,19 @@ import type { InitId } from './init.js';
 /** How a dense layer is described by users and in model files. */
 export interface DenseSpec {
   units: number;
-  activation?: ActivationId;
-  /** leaky-relu's slope for z ≤ 0 (default 0.01) */
+  /** A built-in activation (default 'sigmoid'), or your own {name, f, df}. */
+  activation?: ActivationId | CustomActivation;
+  /** leaky-relu's slope for z ≤ 0 (default 0.01); elu's α (default 1) */
   alpha?: number;
   init?: InitId;
   /** Only needed on the first layer of `sequential([...])`. */
   inputs?: number;
+  /** Dropout rate p of this hidden layer's outputs while training (inverted dropout; default 0). */
+  dropout?: number;
+  /** L1 penalty l1·Σ|W| of this layer's weights (default: the network's `l1`, else 0). */
+  l1?: number;
+  /** L2 penalty l2·ΣW² of this layer's weights (default: the network's `l2`, else 0). */
+  l2?: number;
 }
 
 /** A dense layer spec, for `sequential([dense({...}), ...])`. */
@@ -37,12 +45,22 @@ export class Dense {
   readonly dW: FloatArray;
   /** ∂C/∂b(l), averaged over the batch */
   readonly db: FloatArray;
+  /** Dropout rate p of a(l) while training (0: none). */
+  readonly dropout: number;
+  /** Penalty coefficients of W(l): C += l1·Σ|W| + l2·ΣW². */
+  readonly l1: number;
+  readonly l2: number;
 
   /** z(l), a(l), ∂C_k/∂a(l) and δ(l) = ∂C_k/∂z(l) for the current batch, units × n */
   z!: FloatArray;
   a!: FloatArray;
   dA!: FloatArray;
   delta!: FloatArray;
+  /** With dropout: the mask m (0 or 1/(1−p)) and ã = a ⊙ m that the next layer reads, units × n */
+  mask: FloatArray | null = null;
+  dropped: FloatArray | null = null;
+  /** Whether the last forward pass applied the mask (training with dropout). */
+  masked = false;
   private capacity = 0;
 
   constructor(
@@ -51,10 +69,14 @@ export class Dense {
     act: Activation,
     private readonly dtype: DType,
     private readonly kernels: Kernels,
+    regularization: { dropout?: number; l1?: number; l2?: number } = {},
   ) {
     this.inputs = inputs;
     this.units = units;
     this.act = act;
+    this.dropout = rate('dropout', regularization.dropout ?? 0, true);
+    this.l1 = rate('l1', regularization.l1 ?? 0, false);
+    this.l2 = rate('l2', regularization.l2 ?? 0, false);
     this.W = this.alloc(units * inputs);
     this.b = this.alloc(units);
     this.dW = this.alloc(units * inputs);
@@ -63,9 +85,17 @@ export class Dense {
   }
 
   get spec(): DenseSpec {
-    const s: DenseSpec = { units: this.units, activation: this.act.id };
-    if (this.act.id === 'leaky-relu') s.alpha = this.act.alpha;
+    const s: DenseSpec = { units: this.units, activation: this.act.elementwise && this.act.custom ? { name: this.act.id, f: this.act.f, df: this.act.df } : (this.act.id as ActivationId) };
+    if (this.act.id === 'leaky-relu' || this.act.id === 'elu') s.alpha = this.act.alpha;
+    if (this.dropout) s.dropout = this.dropout;
+    if (this.l1) s.l1 = this.l1;
+    if (this.l2) s.l2 = this.l2;
     return s;
+  }
+
+  /** What the next layer reads: ã = a ⊙ m after a forward pass with dropout, else a. */
+  get output(): FloatArray {
+    return this.masked ? this.dropped! : this.a;
   }
 
   /** Makes the batch buffers hold at least n samples; allocates only when n grows past the capacity. */
@@ -75,12 +105,25 @@ export class Dense {
     this.a = this.alloc(this.units * n);
     this.dA = this.alloc(this.units * n);
     this.delta = this.alloc(this.units * n);
+    if (this.dropout) {
+      this.mask = this.alloc(this.units * n);
+      this.dropped = this.alloc(this.units * n);
+    }
     this.capacity = n;
   }
 
   /** Forward: z = W·a_prev + b, a = σ(z), for n samples (a_prev is inputs × n, or n × inputs when `transposed`). */
   forward(aPrev: FloatArray, n: number, transposed = false): void {
     this.kernels.denseForward(this.act, this.W, aPrev, this.b, this.z, this.a, this.units, n, this.inputs, transposed);
+    this.masked = false;
+  }
+
+  /** Inverted dropout on the last forward pass: m from `key`, ã = a ⊙ m (E[ã] = a, so prediction needs no rescaling). */
+  drop(n: number, key: number): void {
+    const count = this.units * n;
+    this.kernels.dropoutMask(this.mask!, count, this.dropout, key);
+    this.kernels.multiply(this.dropped!, this.a, this.mask!, count);
+    this.masked = true;
   }
 
   /** δ = ∂C/∂a ⊙ σ'(z), from this.dA into this.delta (the output layer may fill δ directly instead). */
@@ -92,14 +135,22 @@ export class Dense {
    * Backward from δ: ∂C/∂W = (1/n)·δ·a_prevᵀ, ∂C/∂b = (1/n)·Σ_k δ_k, and, when there is a layer
    * below, its ∂C/∂a = Wᵀ·δ (per sample; each neuron of l-1 reaches C through every neuron of l)
    * and its δ = ∂C/∂a ⊙ σ'(z). With `transposed`, aPrev holds a_prevᵀ (n × inputs, one row per
-   * sample).
+   * sample). When the layer below dropped out, the layer below's ∂C/∂a is ∂C/∂ã ⊙ m. Adds the
+   * penalty's gradient l1·sign(W) + 2·l2·W to ∂C/∂W and returns the penalty l1·Σ|W| + l2·ΣW².
    */
-  backward(aPrev: FloatArray, n: number, below: Dense | null, transposed = false): void {
+  backward(aPrev: FloatArray, n: number, below: Dense | null, transposed = false): number {
     const k = this.kernels;
     // δ·a_prevᵀ, or δ·(a_prevᵀ) from a sample-major copy (n × inputs): the same sums
     k.gemm(false, !transposed, this.units, this.inputs, n, 1 / n, this.delta, aPrev, 0, this.dW);
     k.sumColumns(this.db, this.delta, this.units, n, 1 / n);
-    if (below) k.denseBackward(below.act, this.W, this.delta, below.z, below.a, below.dA, below.delta, this.units, n, this.inputs);
+    if (below?.masked) {
+      k.gemm(true, false, this.inputs, n, this.units, 1, this.W, this.delta, 0, below.dA);
+      k.multiply(below.dA, below.dA, below.mask!, this.inputs * n);
+      below.deltaFromDA(n);
+    } else if (below) {
+      k.denseBackward(below.act, this.W, this.delta, below.z, below.a, below.dA, below.delta, this.units, n, this.inputs);
+    }
+    return this.l1 || this.l2 ? k.penalty(this.W, this.dW, this.l1, this.l2) : 0;
   }
 
   private alloc(length: number): FloatArray {
@@ -107,6 +158,18 @@ export class Dense {
   }
 }
 
-export function denseFromSpec(spec: DenseSpec, inputs: number, dtype: DType, kernels: Kernels): Dense {
-  return new Dense(inputs, spec.units, activation(spec.activation ?? 'sigmoid', { alpha: spec.alpha }), dtype, kernels);
+export function denseFromSpec(spec: DenseSpec, inputs: number, dtype: DType, kernels: Kernels, defaults: { l1?: number; l2?: number } = {}): Dense {
+  return new Dense(inputs, spec.units, activation(spec.activation ?? 'sigmoid', { alpha: spec.alpha }), dtype, kernels, {
+    dropout: spec.dropout,
+    l1: spec.l1 ?? defaults.l1,
+    l2: spec.l2 ?? defaults.l2,
+  });
+}
+
+/** A dropout rate in [0, 1) or a penalty coefficient ≥ 0, checked. */
+function rate(what: string, v: unknown, belowOne: boolean): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (belowOne && v >= 1)) {
+    throw new OptionError(`${what} must be a number ${belowOne ? 'in [0, 1)' : '≥ 0'}, got ${String(v)}`);
+  }
+  return v;
 }

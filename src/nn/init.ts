@@ -1,4 +1,3 @@
-import type { ActivationId } from '../activations/index.js';
 import { oneOf } from '../errors.js';
 import type { Random } from '../random.js';
 import type { FloatArray } from '../tensor/matrix.js';
@@ -10,10 +9,13 @@ export function checkInit(id: unknown): InitId {
   return oneOf('initializer', id, INITIALIZERS);
 }
 
+/** The ReLU family: zero (or nearly) for z < 0 and about z for z > 0, so He's variance suits them. */
+const RELU_FAMILY: readonly string[] = ['relu', 'leaky-relu', 'elu', 'gelu', 'silu'];
+
 /** 'auto' is He for the ReLU family and Glorot for everything else, as common practice recommends. */
-export function resolveInit(init: InitId, act: ActivationId): Exclude<InitId, 'auto'> {
+export function resolveInit(init: InitId, act: string): Exclude<InitId, 'auto'> {
   if (init !== 'auto') return init;
-  return act === 'relu' || act === 'leaky-relu' ? 'he' : 'glorot';
+  return RELU_FAMILY.includes(act) ? 'he' : 'glorot';
 }
 
 /**

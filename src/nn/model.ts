@@ -1,4 +1,5 @@
 import { DivergenceError, OptionError, ShapeError, positiveInteger } from '../errors.js';
+import { dropoutHash } from '../kernels/js.js';
 import { createKernelsSync, jsKernels, type Backend } from '../kernels/index.js';
 import type { Kernels } from '../kernels/types.js';
 import type { WasmKernels } from '../kernels/wasm/index.js';
@@ -31,7 +32,14 @@ export interface ModelOptions {
   threads?: number | 'auto';
   /** Kernels made by `createKernels`, to share them between networks (overrides backend/threads). */
   kernels?: Kernels;
+  /** L1 penalty l1·Σ|W| on every layer's weights that does not set its own (default 0). */
+  l1?: number;
+  /** L2 penalty l2·ΣW² on every layer's weights that does not set its own (default 0). */
+  l2?: number;
 }
+
+/** Beyond this, a weight is treated as about to overflow float32 (max 3.4e38): see step. */
+const SAFE = 1e30;
 
 /** Stops the worker threads of kernels a model made for itself, once that model is collected. */
 const ownKernels = new FinalizationRegistry<WasmKernels>((kernels) => kernels.dispose());
@@ -49,6 +57,8 @@ export class Model {
   readonly kernels: Kernels;
   readonly seed: number;
   private readonly params: Parameter[];
+  /** An upper bound of max|θ| over all parameters (Infinity: to be measured), kept by step. */
+  private thetaMax = Infinity;
 
   constructor(inputs: number, specs: readonly DenseSpec[], options: ModelOptions = {}) {
     positiveInteger('input size', inputs);
@@ -73,7 +83,7 @@ export class Model {
         throw new ShapeError(`layer ${i + 1} says it has ${spec.inputs} inputs but the layer before it gives ${prev}`);
       }
       positiveInteger(`units of layer ${i + 1}`, spec.units);
-      const layer = denseFromSpec(spec, prev, this.dtype, this.kernels);
+      const layer = denseFromSpec(spec, prev, this.dtype, this.kernels, { l1: options.l1, l2: options.l2 });
       initialize(resolveInit(checkInit(spec.init ?? defaultInit), layer.act.id), layer.W, layer.b, prev, layer.units, rng);
       layers.push(layer);
       prev = spec.units;
@@ -84,9 +94,10 @@ export class Model {
     for (let i = 0; i < layers.length - 1; i++) {
       if (!layers[i]!.act.elementwise) throw new OptionError(`softmax is only supported on the output layer (layer ${i + 1} uses it)`);
     }
+    if (last.dropout) throw new OptionError(`dropout is for hidden layers; the output layer (layer ${layers.length}) has dropout ${last.dropout}`);
     this.params = layers.flatMap((l, i) => [
-      { name: `layers.${i}.weight`, value: l.W, grad: l.dW },
-      { name: `layers.${i}.bias`, value: l.b, grad: l.db },
+      { name: `layers.${i}.weight`, value: l.W, grad: l.dW, decays: true },
+      { name: `layers.${i}.bias`, value: l.b, grad: l.db, decays: false },
     ]);
   }
 
@@ -106,13 +117,20 @@ export class Model {
 
   /**
    * Forward pass over n samples: a(0) = x, then z(l) = W(l)·a(l-1) + b(l), a(l) = σ(z(l)) for
-   * l = 1..L; returns a(L) (outputs × n). x is inputs × n, or n × inputs when `transposed`.
+   * l = 1..L; returns a(L) (outputs × n). x is inputs × n, or n × inputs when `transposed`. With a
+   * `dropoutKey` (training), layers with dropout pass ã(l) = a(l) ⊙ m(l) on, the masks drawn from
+   * the key; without one (prediction) dropout is the identity.
    */
-  forward(x: FloatArray, n: number, transposed = false): FloatArray {
-    for (const l of this.layers) l.reserve(n);
-    this.layers[0]!.forward(x, n, transposed);
-    for (let l = 1; l < this.layers.length; l++) this.layers[l]!.forward(this.layers[l - 1]!.a, n);
-    return this.layers[this.layers.length - 1]!.a;
+  forward(x: FloatArray, n: number, transposed = false, dropoutKey?: number): FloatArray {
+    const layers = this.layers;
+    for (const l of layers) l.reserve(n);
+    for (let l = 0; l < layers.length; l++) {
+      const layer = layers[l]!;
+      if (l === 0) layer.forward(x, n, transposed);
+      else layer.forward(layers[l - 1]!.output, n);
+      if (layer.dropout && dropoutKey !== undefined) layer.drop(n, dropoutHash(dropoutKey, l));
+    }
+    return layers[layers.length - 1]!.a;
   }
 
   /** C = (1/n) Σ_k C_k of the last forward pass against the targets y (outputs × n). */
@@ -121,12 +139,29 @@ export class Model {
     return this.cost.value(last.a, last.z, y, last.units, n);
   }
 
+  /** The weights' penalty Σ_l (l1·Σ|W(l)| + l2·ΣW(l)²), part of the cost C when any layer has one. */
+  penalty(): number {
+    let p = 0;
+    for (const l of this.layers) {
+      if (!(l.l1 || l.l2)) continue;
+      let abs = 0;
+      let sq = 0;
+      for (let i = 0; i < l.W.length; i++) {
+        abs += Math.abs(l.W[i]!);
+        sq += l.W[i]! * l.W[i]!;
+      }
+      p += l.l1 * abs + l.l2 * sq;
+    }
+    return p;
+  }
+
   /**
    * Backward pass after forward, on the same x (and layout): δ(L) from the cost, then for
-   * l = L..1: ∂C/∂W(l), ∂C/∂b(l), and ∂C/∂a(l-1) = W(l)ᵀ·δ(l) feeding δ(l-1). With `withDA`, the
-   * output layer's ∂C/∂a(L) is filled even when the cost gives δ(L) directly (for explain).
+   * l = L..1: ∂C/∂W(l), ∂C/∂b(l), and ∂C/∂a(l-1) = W(l)ᵀ·δ(l) feeding δ(l-1); the penalty's
+   * gradient is added to ∂C/∂W(l), and the penalty returned. With `withDA`, the output layer's
+   * ∂C/∂a(L) is filled even when the cost gives δ(L) directly (for explain).
    */
-  backward(y: FloatArray, n: number, x: FloatArray, transposed = false, withDA = false): void {
+  backward(y: FloatArray, n: number, x: FloatArray, transposed = false, withDA = false): number {
     const L = this.layers.length;
     const last = this.layers[L - 1]!;
     if (this.cost.fusedDelta) {
@@ -136,22 +171,68 @@ export class Model {
       this.cost.gradient(last.a, y, last.dA, last.units, n);
       last.deltaFromDA(n);
     }
+    let penalty = 0;
     for (let l = L - 1; l >= 0; l--) {
       const below = l > 0 ? this.layers[l - 1]! : null;
-      this.layers[l]!.backward(below ? below.a : x, n, below, !below && transposed);
+      penalty += this.layers[l]!.backward(below ? below.output : x, n, below, !below && transposed);
     }
+    return penalty;
   }
 
   /**
-   * One optimizer step on the gradients of the last backward pass. A gradient that is not finite
-   * throws DivergenceError before any parameter changes; `epoch` and `step` only name the place
-   * (positional: nothing is allocated per step).
+   * One optimizer step on the gradients of the last backward pass, never leaving a parameter (or
+   * the optimizer's state) non-finite: a gradient that is not finite, or an update that would
+   * overflow float32, throws DivergenceError with every parameter and the optimizer as they were.
+   * `epoch` and `step` only name the place (positional: nothing is allocated per step).
+   *
+   * The guard costs one pass over the gradients (max|g|). From it each optimizer bounds max|θ|
+   * after its update; only when that bound nears float32's range are the weights measured, and
+   * only if they are truly near it is the update made on a copy-and-restore path.
    */
   step(optimizer: Optimizer, epoch?: number, step?: number): void {
-    for (const p of this.params) {
-      if (!this.kernels.allFinite(p.grad)) throw new DivergenceError(`gradient ∂C/∂${p.name}`, NaN, { epoch, step });
+    let gradMax = 0;
+    for (const p of this.params) gradMax = Math.max(gradMax, this.kernels.maxAbs(p.grad));
+    if (!Number.isFinite(gradMax)) {
+      const bad = this.params.find((p) => !Number.isFinite(this.kernels.maxAbs(p.grad)))!;
+      throw new DivergenceError(`gradient ∂C/∂${bad.name}`, NaN, { epoch, step });
     }
+    if (optimizer.bound(this.thetaMax, gradMax) >= SAFE) {
+      this.thetaMax = this.measure();
+      if (optimizer.bound(this.thetaMax, gradMax) >= SAFE) return this.guardedStep(optimizer, epoch, step);
+    }
+    this.thetaMax = optimizer.bound(this.thetaMax, gradMax);
     optimizer.step(this.params, this.kernels);
+  }
+
+  /** The update near float32's limit: made, checked, and undone if anything overflowed. */
+  private guardedStep(optimizer: Optimizer, epoch?: number, step?: number): void {
+    const saved = this.params.map((p) => p.value.slice());
+    const state = optimizer.state();
+    const rate = optimizer.learningRate;
+    optimizer.step(this.params, this.kernels);
+    const bad = this.params.find((p) => !Number.isFinite(this.kernels.maxAbs(p.value)));
+    const badSlot = Object.entries(optimizer.state().slots).find(([, v]) => !Number.isFinite(jsKernels.maxAbs(v)));
+    if (!bad && !badSlot) {
+      this.thetaMax = this.measure();
+      return;
+    }
+    this.params.forEach((p, i) => p.value.set(saved[i]!));
+    optimizer.loadState(state);
+    optimizer.learningRate = rate;
+    this.thetaMax = Infinity;
+    throw new DivergenceError(bad ? `update of ${bad.name}` : `optimizer state ${badSlot![0]}`, Infinity, { epoch, step });
+  }
+
+  /** max|θ| over every parameter. */
+  private measure(): number {
+    let m = 0;
+    for (const p of this.params) m = Math.max(m, this.kernels.maxAbs(p.value));
+    return m;
+  }
+
+  /** Tells the step's guard that the weights were changed from outside (they are measured again). */
+  weightsChanged(): void {
+    this.thetaMax = Infinity;
   }
 
   /** Copies weights and biases from another model of the same architecture. */
@@ -167,6 +248,7 @@ export class Model {
       l.W.set(o.W);
       l.b.set(o.b);
     });
+    this.weightsChanged();
   }
 
   private chooseKernels(options: ModelOptions): Kernels {

@@ -3,7 +3,7 @@ import type { Kernels } from '../kernels/types.js';
 import type { FloatArray } from '../tensor/matrix.js';
 import { allocate } from '../tensor/matrix.js';
 
-export const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
+export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
 export type OptimizerId = (typeof OPTIMIZERS)[number];
 
 /** A trainable tensor θ with its gradient ∂C/∂θ, both flat; `name` is stable (used in files). */
@@ -11,6 +11,8 @@ export interface Parameter {
   readonly name: string;
   readonly value: FloatArray;
   readonly grad: FloatArray;
+  /** Whether weight decay applies (weights: yes; biases: no). */
+  readonly decays: boolean;
 }
 
 /** What an optimizer must remember between steps, so that a resumed run continues exactly. */
@@ -31,6 +33,13 @@ export interface Optimizer {
   /** The learning rate and the hyper-parameters this optimizer was made with (what `optimizer(id, …)` takes). */
   hyperParameters(): OptimizerOptions;
   step(params: readonly Parameter[], kernels: Kernels): void;
+  /**
+   * An upper bound of max|θ| after the next step, given max|θ| before it (thetaMax) and
+   * max|∂C/∂θ| (gradMax); Infinity when the optimizer's own state could overflow. The training
+   * step's guard compares it with float32's range to know, without a pass over the weights, that
+   * no update can overflow.
+   */
+  bound(thetaMax: number, gradMax: number): number;
   state(): OptimizerState;
   loadState(state: OptimizerState): void;
 }
@@ -39,25 +48,82 @@ export interface OptimizerOptions {
   learningRate?: number;
   /** momentum: μ (default 0.9) */
   momentum?: number;
-  /** adam: β1, β2, ε (defaults 0.9, 0.999, 1e-8) */
+  /** momentum: Nesterov's form θ ← θ − η·(g + μ·v) (default false) */
+  nesterov?: boolean;
+  /** adam: β1, β2 (defaults 0.9, 0.999); adam and rmsprop: ε (default 1e-8) */
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** rmsprop: ρ, the decay of the mean square (default 0.9) */
+  rho?: number;
+  /**
+   * Decoupled weight decay λ: before each update W ← W − η·λ·W (weights only, not biases); with
+   * adam this is AdamW. Default 0.
+   */
+  weightDecay?: number;
 }
 
 /** Default learning rates: the textbook's SGD on MNIST uses η = 3 with MSE, but 0.01 is the safe general default. */
-export const DEFAULT_LEARNING_RATE: Record<OptimizerId, number> = { sgd: 0.01, momentum: 0.01, adam: 0.001 };
+export const DEFAULT_LEARNING_RATE: Record<OptimizerId, number> = { sgd: 0.01, momentum: 0.01, adam: 0.001, rmsprop: 0.001 };
+
+/** Beyond this, a weight or an optimizer's state is treated as about to overflow float32 (max 3.4e38). */
+const SAFE = 1e30;
 
 abstract class Base implements Optimizer {
   abstract readonly id: OptimizerId;
   learningRate: number;
+  readonly weightDecay: number;
   t = 0;
   protected slots = new Map<string, FloatArray>();
   /** Slots allocated by `slot` itself (restored ones still have to be moved into the kernels' memory). */
   private readonly placed = new WeakSet<FloatArray>();
+  /** Upper bounds of |slot value| per slot name (e.g. 'v'), kept from the gradient bounds; see bound(). */
+  protected stateMax = new Map<string, number>();
 
-  constructor(learningRate: number) {
+  constructor(learningRate: number, weightDecay = 0) {
     this.learningRate = positive('learning rate', learningRate);
+    if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
+      throw new OptionError(`weightDecay must be a finite number ≥ 0, got ${String(weightDecay)}`);
+    }
+    this.weightDecay = weightDecay;
+  }
+
+  /** W ← (1 − η·λ)·W for the weights, before the update (decoupled weight decay). */
+  protected decay(params: readonly Parameter[], kernels: Kernels): void {
+    if (this.weightDecay === 0) return;
+    const keep = 1 - this.learningRate * this.weightDecay;
+    for (const p of params) if (p.decays) kernels.scale(p.value, keep);
+  }
+
+  /** max|θ| after the decay and a step of at most `step`. */
+  protected moved(thetaMax: number, step: number): number {
+    return Math.abs(1 - this.learningRate * this.weightDecay) * thetaMax + step;
+  }
+
+  abstract bound(thetaMax: number, gradMax: number): number;
+
+  /** The bound of a slot after this step, and Infinity when it could leave float32's range. */
+  protected slotBound(name: string, next: number): number {
+    this.pending.set(name, next);
+    return next < SAFE ? next : Infinity;
+  }
+
+  /** Slot bounds computed by the last bound() call, committed by step(). */
+  private pending = new Map<string, number>();
+
+  protected commitBounds(): void {
+    for (const [k, v] of this.pending) this.stateMax.set(k, v);
+    this.pending.clear();
+  }
+
+  /** Whether a slot bound of the last bound() call is out of range. */
+  protected pendingInfinite(): boolean {
+    for (const v of this.pending.values()) if (!(v < SAFE)) return true;
+    return false;
+  }
+
+  protected slotMax(name: string): number {
+    return this.stateMax.get(name) ?? 0;
   }
 
   /**
@@ -81,7 +147,7 @@ abstract class Base implements Optimizer {
   abstract step(params: readonly Parameter[], kernels: Kernels): void;
 
   hyperParameters(): OptimizerOptions {
-    return { learningRate: this.learningRate };
+    return this.weightDecay ? { learningRate: this.learningRate, weightDecay: this.weightDecay } : { learningRate: this.learningRate };
   }
 
   state(): OptimizerState {
@@ -94,33 +160,83 @@ abstract class Base implements Optimizer {
     if (state.id !== this.id) throw new OptionError(`optimizer state is for '${state.id}', this optimizer is '${this.id}'`);
     this.t = state.t;
     this.slots = new Map(Object.entries(state.slots).map(([k, v]) => [k, v.slice()]));
+    // the bounds of restored state, measured: a slot key ends in its slot name
+    this.stateMax.clear();
+    for (const [k, v] of this.slots) {
+      const name = k.slice(k.lastIndexOf('.') + 1);
+      let m = this.stateMax.get(name) ?? 0;
+      for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]!));
+      this.stateMax.set(name, m);
+    }
   }
 }
 
 /** Plain gradient descent: θ ← θ − η·∂C/∂θ. */
 class Sgd extends Base {
   readonly id = 'sgd' as const;
+  bound(thetaMax: number, gradMax: number): number {
+    return this.moved(thetaMax, this.learningRate * gradMax);
+  }
   step(params: readonly Parameter[], kernels: Kernels): void {
     this.t++;
+    this.decay(params, kernels);
     for (const p of params) kernels.sgdUpdate(p.value, p.grad, this.learningRate);
   }
 }
 
-/** Gradient descent with momentum: v ← μ·v + ∂C/∂θ; θ ← θ − η·v. */
+/** Gradient descent with momentum: v ← μ·v + ∂C/∂θ; θ ← θ − η·v (Nesterov: θ ← θ − η·(∂C/∂θ + μ·v)). */
 class Momentum extends Base {
   readonly id = 'momentum' as const;
   readonly mu: number;
-  constructor(learningRate: number, mu: number) {
-    super(learningRate);
+  readonly nesterov: boolean;
+  constructor(learningRate: number, mu: number, nesterov: boolean, weightDecay: number) {
+    super(learningRate, weightDecay);
     if (!(mu >= 0 && mu < 1)) throw new OptionError(`momentum must be in [0, 1), got ${mu}`);
+    if (typeof nesterov !== 'boolean') throw new OptionError(`nesterov must be true or false, got ${String(nesterov)}`);
     this.mu = mu;
+    this.nesterov = nesterov;
   }
   override hyperParameters(): OptimizerOptions {
-    return { learningRate: this.learningRate, momentum: this.mu };
+    return { ...super.hyperParameters(), momentum: this.mu, ...(this.nesterov ? { nesterov: true } : {}) };
+  }
+  bound(thetaMax: number, gradMax: number): number {
+    const v = this.slotBound('v', this.mu * this.slotMax('v') + gradMax);
+    return this.moved(thetaMax, this.learningRate * (this.nesterov ? gradMax + this.mu * v : v));
   }
   step(params: readonly Parameter[], kernels: Kernels): void {
     this.t++;
-    for (const p of params) kernels.momentumUpdate(p.value, p.grad, this.slot(p, 'v', kernels), this.learningRate, this.mu);
+    this.decay(params, kernels);
+    for (const p of params) kernels.momentumUpdate(p.value, p.grad, this.slot(p, 'v', kernels), this.learningRate, this.mu, this.nesterov);
+    this.commitBounds();
+  }
+}
+
+/** RMSprop: v ← ρ·v + (1−ρ)·g²; θ ← θ − η·g/(√v + ε). */
+class Rmsprop extends Base {
+  readonly id = 'rmsprop' as const;
+  constructor(
+    learningRate: number,
+    readonly rho: number,
+    readonly epsilon: number,
+    weightDecay: number,
+  ) {
+    super(learningRate, weightDecay);
+    if (!(rho >= 0 && rho < 1)) throw new OptionError(`rho must be in [0, 1), got ${rho}`);
+    positive('epsilon', epsilon);
+  }
+  override hyperParameters(): OptimizerOptions {
+    return { ...super.hyperParameters(), rho: this.rho, epsilon: this.epsilon };
+  }
+  bound(thetaMax: number, gradMax: number): number {
+    this.slotBound('v', this.rho * this.slotMax('v') + (1 - this.rho) * gradMax * gradMax);
+    // v ≥ (1−ρ)·g², so |g|/(√v + ε) ≤ 1/√(1−ρ)
+    return this.moved(thetaMax, this.learningRate / Math.sqrt(1 - this.rho)) + (this.pendingInfinite() ? Infinity : 0);
+  }
+  step(params: readonly Parameter[], kernels: Kernels): void {
+    this.t++;
+    this.decay(params, kernels);
+    for (const p of params) kernels.rmspropUpdate(p.value, p.grad, this.slot(p, 'v', kernels), this.learningRate, this.rho, this.epsilon);
+    this.commitBounds();
   }
 }
 
@@ -132,34 +248,53 @@ class Adam extends Base {
     readonly beta1: number,
     readonly beta2: number,
     readonly epsilon: number,
+    weightDecay: number,
   ) {
-    super(learningRate);
+    super(learningRate, weightDecay);
     for (const [name, b] of [['beta1', beta1], ['beta2', beta2]] as const) {
       if (!(b >= 0 && b < 1)) throw new OptionError(`${name} must be in [0, 1), got ${b}`);
     }
     positive('epsilon', epsilon);
   }
   override hyperParameters(): OptimizerOptions {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    return { ...super.hyperParameters(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+  bound(thetaMax: number, gradMax: number): number {
+    const { beta1: b1, beta2: b2 } = this;
+    const m = this.slotBound('m', b1 * this.slotMax('m') + (1 - b1) * gradMax);
+    this.slotBound('v', b2 * this.slotMax('v') + (1 - b2) * gradMax * gradMax);
+    const t = this.t + 1;
+    const c1 = 1 - Math.pow(b1, t);
+    const c2 = 1 - Math.pow(b2, t);
+    // By Cauchy–Schwarz over the two moving averages, |m| ≤ K·√v with
+    // K = (1−β1)/√((1−β2)(1−β1²/β2)) when β1² < β2; so |m̂|/(√v̂ + ε) ≤ K·√c2/c1. Else only ≤ m̂/ε.
+    const ratio = b1 * b1 < b2 ? ((1 - b1) / Math.sqrt((1 - b2) * (1 - (b1 * b1) / b2)) * Math.sqrt(c2)) / c1 : m / c1 / this.epsilon;
+    return this.moved(thetaMax, this.learningRate * ratio) + (this.pendingInfinite() ? Infinity : 0);
   }
   step(params: readonly Parameter[], kernels: Kernels): void {
     this.t++;
+    this.decay(params, kernels);
     for (const p of params) {
       kernels.adamUpdate(p.value, p.grad, this.slot(p, 'm', kernels), this.slot(p, 'v', kernels), this.learningRate, this.beta1, this.beta2, this.epsilon, this.t);
     }
+    this.commitBounds();
   }
 }
 
 export function sgd(options: OptimizerOptions = {}): Optimizer {
-  return new Sgd(options.learningRate ?? DEFAULT_LEARNING_RATE.sgd);
+  return new Sgd(options.learningRate ?? DEFAULT_LEARNING_RATE.sgd, options.weightDecay ?? 0);
 }
 
 export function momentum(options: OptimizerOptions = {}): Optimizer {
-  return new Momentum(options.learningRate ?? DEFAULT_LEARNING_RATE.momentum, options.momentum ?? 0.9);
+  return new Momentum(options.learningRate ?? DEFAULT_LEARNING_RATE.momentum, options.momentum ?? 0.9, options.nesterov ?? false, options.weightDecay ?? 0);
 }
 
 export function adam(options: OptimizerOptions = {}): Optimizer {
-  return new Adam(options.learningRate ?? DEFAULT_LEARNING_RATE.adam, options.beta1 ?? 0.9, options.beta2 ?? 0.999, options.epsilon ?? 1e-8);
+  return new Adam(options.learningRate ?? DEFAULT_LEARNING_RATE.adam, options.beta1 ?? 0.9, options.beta2 ?? 0.999, options.epsilon ?? 1e-8, options.weightDecay ?? 0);
+}
+
+export function rmsprop(options: OptimizerOptions = {}): Optimizer {
+  return new Rmsprop(options.learningRate ?? DEFAULT_LEARNING_RATE.rmsprop, options.rho ?? 0.9, options.epsilon ?? 1e-8, options.weightDecay ?? 0);
 }
 
 /** An optimizer by id; unknown ids throw an OptionError listing the valid ones. */
@@ -171,5 +306,7 @@ export function optimizer(id: string, options: OptimizerOptions = {}): Optimizer
       return momentum(options);
     case 'adam':
       return adam(options);
+    case 'rmsprop':
+      return rmsprop(options);
   }
 }

@@ -1,4 +1,3 @@
-import type { ActivationId } from '../activations/index.js';
 import type { LossId } from '../losses/index.js';
 import type { Model } from '../nn/model.js';
 import { positive } from '../errors.js';
@@ -14,7 +13,8 @@ import { inputMatrix, range, targetMatrix, type TargetLike } from './data.js';
 export interface LayerExplanation {
   /** l, counted from 1 (the input is a(0)) */
   layer: number;
-  activation: ActivationId;
+  /** a built-in activation's id, or a custom one's name */
+  activation: string;
   /** W(l), units × inputs */
   W: Matrix;
   /** b(l), units × 1 */

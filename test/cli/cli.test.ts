@@ -156,7 +156,7 @@ describe('errors: one clear line and a non-zero exit', () => {
     [['train', '--epochs', '0'], 2, /--epochs <n>' argument '0' is invalid\. must be an integer ≥ 1/],
     [['train', '--lr', '-1'], 2, /--lr <rate>' argument '-1' is invalid\. must be a number > 0/],
     [['train', '--layers', '12,x'], 2, /hidden layer sizes separated by commas/],
-    [['train', '--activation', 'swish'], 2, /Allowed choices are sigmoid, relu, tanh, leaky-relu, linear/],
+    [['train', '--activation', 'mish'], 2, /Allowed choices are sigmoid, relu, tanh, leaky-relu, linear/],
     [['train', '--data', 'nope'], 1, /unknown data set "nope"; valid: digits, mnist, fashion-mnist/],
     [['train', '--data', 'fashion-mnist', '--data-dir', '/nonexistent'], 1, /apt-get install -y dataset-fashion-mnist/],
     [['eval', '--model', '/nonexistent/m.safetensors'], 1, /\/nonexistent\/m\.safetensors/],

@@ -36,8 +36,8 @@ describe('bad input gets a typed error that names the problem', () => {
   });
 
   it('unknown activation, cost, initializer list the valid ones', () => {
-    expect(() => network([2, { units: 1, activation: 'swish' as never }])).toThrow(
-      /unknown activation "swish"; valid: sigmoid, relu, tanh, leaky-relu, linear, softmax/,
+    expect(() => network([2, { units: 1, activation: 'mish' as never }])).toThrow(
+      /unknown activation "mish"; valid: sigmoid, relu, tanh, leaky-relu, linear, softmax, elu, gelu, softplus, silu, swish/,
     );
     expect(() => network([2, 1], { loss: 'hinge' as never })).toThrow(/unknown loss "hinge"; valid: mse, cross-entropy, binary-cross-entropy/);
     expect(() => network([2, 1], { init: 'orthogonal' as never })).toThrow(/unknown initializer "orthogonal"; valid: auto, normal, glorot, he, zeros/);

@@ -14,7 +14,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-function tfActivation(id: ActivationId, z: tf.Tensor2D): tf.Tensor2D {
+function tfActivation(id: string, z: tf.Tensor2D): tf.Tensor2D {
   switch (id) {
     case 'sigmoid':
       return tf.sigmoid(z);
@@ -28,11 +28,22 @@ function tfActivation(id: ActivationId, z: tf.Tensor2D): tf.Tensor2D {
       return z;
     case 'softmax':
       return tf.softmax(z);
+    case 'elu':
+      return tf.elu(z);
+    case 'softplus':
+      return tf.softplus(z);
+    case 'silu':
+      return tf.mul(z, tf.sigmoid(z));
+    case 'gelu':
+      return tf.mul(tf.mul(z, 0.5), tf.add(1, tf.erf(tf.mul(z, Math.SQRT1_2))));
   }
+  throw new Error(`no TF.js form for ${id}`);
 }
 
 const CASES: { layers: [number, ActivationId][]; loss: LossId }[] = [
   { layers: [[5, 'relu'], [3, 'softmax']], loss: 'cross-entropy' },
+  { layers: [[5, 'elu'], [4, 'gelu'], [3, 'softmax']], loss: 'cross-entropy' },
+  { layers: [[5, 'softplus'], [4, 'silu'], [2, 'sigmoid']], loss: 'mse' },
   { layers: [[6, 'sigmoid'], [4, 'tanh'], [2, 'sigmoid']], loss: 'mse' },
   { layers: [[4, 'leaky-relu'], [3, 'sigmoid']], loss: 'binary-cross-entropy' },
   { layers: [[7, 'tanh'], [3, 'softmax']], loss: 'mse' },

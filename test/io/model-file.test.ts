@@ -122,7 +122,7 @@ describe('model file errors', () => {
         f(o);
         m['backprop'] = JSON.stringify(o);
       });
-    expectFormatError(() => modelFromBytes(edit((o) => ((o['layers'] as { activation: string }[])[0]!.activation = 'swish'))), /layer 1 has activation "swish"; valid: sigmoid, relu/);
+    expectFormatError(() => modelFromBytes(edit((o) => ((o['layers'] as { activation: string }[])[0]!.activation = 'mish'))), /layer 1 has activation "mish"; valid: sigmoid, relu/);
     expectFormatError(() => modelFromBytes(edit((o) => (o['inputs'] = 0))), /"inputs", an integer ≥ 1/);
     expectFormatError(() => modelFromBytes(edit((o) => (o['loss'] = 'hinge'))), /loss "hinge"/);
     expectFormatError(() => modelFromBytes(edit((o) => (o['dtype'] = 'float16'))), /dtype "float16"/);
@@ -240,7 +240,7 @@ describe('checkpoints resume training exactly', () => {
         f(c);
         m['checkpoint'] = JSON.stringify(c);
       });
-    expectFormatError(() => checkpointFromBytes(editMeta((c) => (c.optimizer['id'] = 'rmsprop'))), /optimizer id "rmsprop"; valid: sgd, momentum, adam/);
+    expectFormatError(() => checkpointFromBytes(editMeta((c) => (c.optimizer['id'] = 'adagrad'))), /optimizer id "adagrad"; valid: sgd, momentum, adam, rmsprop/);
     expectFormatError(() => checkpointFromBytes(editMeta((c) => (c.optimizer['beta1'] = 1.5))), /invalid optimizer: beta1 must be in \[0, 1\)/);
     expectFormatError(() => checkpointFromBytes(editMeta((c) => (c['epoch'] = -1))), /"epoch", an integer ≥ 0/);
     expectFormatError(() => checkpointFromBytes(editMeta((c) => delete c['fitSeed'])), /"fitSeed"/);

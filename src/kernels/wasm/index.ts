@@ -1,6 +1,6 @@
 import type { Activation } from '../../activations/index.js';
 import type { FloatArray } from '../../tensor/matrix.js';
-import { jsKernels } from '../js.js';
+import { dropoutThreshold, jsKernels } from '../js.js';
 import { PLAIN, SHARED } from './binary.js';
 import { availableCores, createThreadPool, createThreadPoolAsync, threadsSupported, type PoolSetup, type ThreadPool } from './threads.js';
 
@@ -75,9 +75,16 @@ interface Exports {
   activate(act: number, alpha: number, z: number, a: number, units: number, n: number): void;
   activateBackward(act: number, alpha: number, z: number, a: number, dA: number, delta: number, units: number, n: number): void;
   activationDerivative(act: number, alpha: number, z: number, a: number, out: number, count: number): void;
-  allFinite(x: number, count: number): number;
+  maxAbs(x: number, count: number): number;
+  sumSquares(x: number, count: number): number;
+  scale(x: number, s: number, count: number): void;
+  clamp(x: number, c: number, count: number): void;
+  multiply(out: number, x: number, y: number, count: number): void;
+  dropoutMask(mask: number, count: number, threshold: number, scale: number, key: number): void;
+  penalty(w: number, dW: number, l1: number, l2: number, count: number): number;
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
-  momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
+  momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, nesterov: number, count: number): void;
+  rmspropUpdate(theta: number, g: number, v: number, lr: number, rho: number, oneMinusRho: number, eps: number, count: number): void;
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
   runJob(control: number, index: number, ws: number): void;
   jobLayout(): number;
@@ -100,8 +107,26 @@ const PARALLEL_ELEMENTS = 4096;
 const PARALLEL_FLOPS = 200_000;
 const MiB = 1 << 20;
 
-/** Activation ids of assembly/kernels.ts. */
-const ACT_ID: Record<Activation['id'], number> = { sigmoid: 0, relu: 1, tanh: 2, 'leaky-relu': 3, linear: 4, softmax: 5 };
+/** Activation ids of assembly/kernels.ts; user-defined activations have none and run in JavaScript. */
+const ACT_ID = new Map<string, number>([
+  ['sigmoid', 0],
+  ['relu', 1],
+  ['tanh', 2],
+  ['leaky-relu', 3],
+  ['linear', 4],
+  ['softmax', 5],
+  ['elu', 6],
+  ['gelu', 7],
+  ['softplus', 8],
+  ['silu', 9],
+]);
+/** assembly/kernels.ts NONE: the product without an activation epilogue. */
+const NO_ACT = -1;
+
+/** The kernel id of a built-in activation, or undefined for a user-defined one. */
+function actId(act: Activation): number | undefined {
+  return act.elementwise && act.custom ? undefined : ACT_ID.get(act.id);
+}
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s);
@@ -370,13 +395,13 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('denseForward: b', b, units);
       need('denseForward: z', z, units * n);
       need('denseForward: a', a, units * n);
-      const id = ACT_ID[act.id];
-      const fused = act.elementwise ? id : -1;
+      const id = actId(act);
+      const fused = act.elementwise && id !== undefined ? id : NO_ACT;
       const t = transX ? 1 : 0;
       const p = productPool(2 * units * n * inputs);
       if (p) p.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset);
       else x.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset, ws, 0, units, 0, n);
-      if (!act.elementwise) x.activate(id, 0, z.byteOffset, a.byteOffset, units, n);
+      if (fused === NO_ACT) kernels.activate(act, z, a, units, n);
     },
 
     gatherRows(src, cols, order, start, n, dst) {
@@ -398,7 +423,11 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       need('denseBackward: aPrev', aPrev, inputs * n);
       need('denseBackward: dAPrev', dAPrev, inputs * n);
       need('denseBackward: deltaPrev', deltaPrev, inputs * n);
-      const id = ACT_ID[act.id];
+      const id = actId(act);
+      if (id === undefined) {
+        kernels.gemm(true, false, inputs, n, units, 1, W, delta, 0, dAPrev);
+        return jsKernels.activateBackward(act, zPrev, aPrev, dAPrev, deltaPrev, inputs, n);
+      }
       const p = productPool(2 * units * n * inputs);
       if (p) p.denseBackward(inputs, n, units, W.byteOffset, delta.byteOffset, id, act.alpha, zPrev.byteOffset, aPrev.byteOffset, dAPrev.byteOffset, deltaPrev.byteOffset);
       else x.denseBackward(inputs, n, units, W.byteOffset, delta.byteOffset, id, act.alpha, zPrev.byteOffset, aPrev.byteOffset, dAPrev.byteOffset, deltaPrev.byteOffset, ws, 0, inputs, 0, n);
@@ -429,36 +458,73 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
     },
 
     activate(act, z, a, units, n) {
-      if (!(owns(z) && owns(a))) return jsKernels.activate(act, z, a, units, n);
+      const id = actId(act);
+      if (id === undefined || !(owns(z) && owns(a))) return jsKernels.activate(act, z, a, units, n);
       need('activate: z', z, units * n);
       need('activate: a', a, units * n);
-      x.activate(ACT_ID[act.id], act.alpha, z.byteOffset, a.byteOffset, units, n);
+      x.activate(id, act.alpha, z.byteOffset, a.byteOffset, units, n);
     },
 
     activateBackward(act, z, a, dA, delta, units, n) {
-      if (!(owns(z) && owns(a) && owns(dA) && owns(delta))) return jsKernels.activateBackward(act, z, a, dA, delta, units, n);
+      const id = actId(act);
+      if (id === undefined || !(owns(z) && owns(a) && owns(dA) && owns(delta))) return jsKernels.activateBackward(act, z, a, dA, delta, units, n);
       const count = units * n;
       need('activateBackward: z', z, count);
       need('activateBackward: a', a, count);
       need('activateBackward: dA', dA, count);
       need('activateBackward: delta', delta, count);
-      x.activateBackward(ACT_ID[act.id], act.alpha, z.byteOffset, a.byteOffset, dA.byteOffset, delta.byteOffset, units, n);
+      x.activateBackward(id, act.alpha, z.byteOffset, a.byteOffset, dA.byteOffset, delta.byteOffset, units, n);
     },
 
     activationDerivative(act, z, a, out, count) {
       if (!act.elementwise) throw new Error('softmax has a Jacobian, not an elementwise derivative');
-      if (!(owns(z) && owns(a) && owns(out))) return jsKernels.activationDerivative(act, z, a, out, count);
+      const id = actId(act);
+      if (id === undefined || !(owns(z) && owns(a) && owns(out))) return jsKernels.activationDerivative(act, z, a, out, count);
       need('activationDerivative: z', z, count);
       need('activationDerivative: a', a, count);
       need('activationDerivative: out', out, count);
-      x.activationDerivative(ACT_ID[act.id], act.alpha, z.byteOffset, a.byteOffset, out.byteOffset, count);
+      x.activationDerivative(id, act.alpha, z.byteOffset, a.byteOffset, out.byteOffset, count);
     },
 
-    allFinite(v) {
-      if (!owns(v)) return jsKernels.allFinite(v);
+    maxAbs(v) {
+      if (!owns(v)) return jsKernels.maxAbs(v);
       const p = elementPool(v.length);
-      if (p) return p.allFinite(v.byteOffset, v.length) === 1;
-      return x.allFinite(v.byteOffset, v.length) === 1;
+      return p ? p.maxAbs(v.byteOffset, v.length) : x.maxAbs(v.byteOffset, v.length);
+    },
+
+    sumSquares(v) {
+      if (!owns(v)) return jsKernels.sumSquares(v);
+      return x.sumSquares(v.byteOffset, v.length);
+    },
+
+    scale(v, s) {
+      if (!owns(v)) return jsKernels.scale(v, s);
+      x.scale(v.byteOffset, s, v.length);
+    },
+
+    clamp(v, c) {
+      if (!owns(v)) return jsKernels.clamp(v, c);
+      x.clamp(v.byteOffset, c, v.length);
+    },
+
+    multiply(out, a, b, count) {
+      if (!(owns(out) && owns(a) && owns(b))) return jsKernels.multiply(out, a, b, count);
+      need('multiply: out', out, count);
+      need('multiply: x', a, count);
+      need('multiply: y', b, count);
+      x.multiply(out.byteOffset, a.byteOffset, b.byteOffset, count);
+    },
+
+    dropoutMask(mask, count, rate, key) {
+      if (!owns(mask)) return jsKernels.dropoutMask(mask, count, rate, key);
+      need('dropoutMask: mask', mask, count);
+      x.dropoutMask(mask.byteOffset, count, dropoutThreshold(rate), 1 / (1 - rate), key);
+    },
+
+    penalty(W, dW, l1, l2) {
+      if (!(owns(W) && owns(dW))) return jsKernels.penalty(W, dW, l1, l2);
+      need('penalty: dW', dW, W.length);
+      return x.penalty(W.byteOffset, dW.byteOffset, l1, l2, W.length);
     },
 
     sgdUpdate(theta, g, lr) {
@@ -469,13 +535,21 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       else x.sgdUpdate(theta.byteOffset, g.byteOffset, lr, theta.length);
     },
 
-    momentumUpdate(theta, g, v, lr, mu) {
-      if (!(owns(theta) && owns(g) && owns(v))) return jsKernels.momentumUpdate(theta, g, v, lr, mu);
+    momentumUpdate(theta, g, v, lr, mu, nesterov) {
+      if (!(owns(theta) && owns(g) && owns(v))) return jsKernels.momentumUpdate(theta, g, v, lr, mu, nesterov);
       need('momentumUpdate: g', g, theta.length);
       need('momentumUpdate: v', v, theta.length);
       const p = elementPool(theta.length);
-      if (p) p.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
-      else x.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, theta.length);
+      const nest = nesterov ? 1 : 0;
+      if (p) p.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, nest, theta.length);
+      else x.momentumUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, mu, nest, theta.length);
+    },
+
+    rmspropUpdate(theta, g, v, lr, rho, eps) {
+      if (!(owns(theta) && owns(g) && owns(v))) return jsKernels.rmspropUpdate(theta, g, v, lr, rho, eps);
+      need('rmspropUpdate: g', g, theta.length);
+      need('rmspropUpdate: v', v, theta.length);
+      x.rmspropUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, rho, 1 - rho, eps, theta.length);
     },
 
     adamUpdate(theta, g, m, v, lr, beta1, beta2, eps, t) {

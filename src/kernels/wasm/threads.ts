@@ -38,14 +38,14 @@ const OP_GEMM = 1;
 const OP_DENSE = 2;
 const OP_EXIT = 3;
 const OP_ADAM = 4;
-const OP_FINITE = 5;
+const OP_MAX_ABS = 5;
 const OP_SGD = 6;
 const OP_MOMENTUM = 7;
 const OP_GATHER = 8;
 const OP_DENSE_BACK = 9;
 const OP_SUM_COLUMNS = 10;
 /** What assembly/kernels.ts jobLayout() returns when its offsets and op codes are these. */
-const JOB_LAYOUT = [ALPHA64, OP, P, RANGES, CLAIMS, SIZE, OP_GEMM, OP_DENSE, OP_ADAM, OP_FINITE, OP_SGD, OP_MOMENTUM, OP_GATHER, OP_DENSE_BACK, OP_SUM_COLUMNS].reduce(
+const JOB_LAYOUT = [ALPHA64, OP, P, RANGES, CLAIMS, SIZE, OP_GEMM, OP_DENSE, OP_ADAM, OP_MAX_ABS, OP_SGD, OP_MOMENTUM, OP_GATHER, OP_DENSE_BACK, OP_SUM_COLUMNS].reduce(
   (h, v) => (Math.imul(h, 31) + v) | 0,
   0,
 );
@@ -151,8 +151,8 @@ export interface PoolExports {
   denseBackward(m: number, n: number, k: number, w: number, delta: number, act: number, actAlpha: number, zPrev: number, aPrev: number, dAPrev: number, deltaPrev: number, ws: number, i0: number, i1: number, j0: number, j1: number): void;
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
-  momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
-  allFinite(x: number, count: number): number;
+  momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, nesterov: number, count: number): void;
+  maxAbs(x: number, count: number): number;
   sumColumns(out: number, x: number, units: number, n: number, alpha: number): void;
   gatherRows(src: number, cols: number, idx: number, dst: number, j0: number, j1: number): void;
   gatherColumns(src: number, cols: number, idx: number, dst: number, n: number, j0: number, j1: number): void;
@@ -178,15 +178,15 @@ export interface ThreadPool {
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
   /** θ ← θ − η·g over `count` parameters, split as adamUpdate splits. */
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
-  /** v ← μ·v + g; θ ← θ − η·v over `count` parameters, split as adamUpdate splits. */
-  momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, count: number): void;
+  /** v ← μ·v + g; θ ← θ − η·v (nesterov: θ ← θ − η·(g + μ·v)) over `count` parameters, split as adamUpdate splits. */
+  momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, nesterov: number, count: number): void;
   /**
    * Gathers rows idx[0..n) of src into dst, one column per sample (byColumns: 1, as the wasm
    * gatherColumns) or one row per sample (0, gatherRows); each thread copies its own samples.
    */
   gather(byColumns: number, src: number, cols: number, idx: number, dst: number, n: number): void;
-  /** allFinite over `count` floats at byte offset x (1 or 0), split over the threads as adamUpdate splits. */
-  allFinite(x: number, count: number): number;
+  /** maxAbs over `count` floats at byte offset x, split over the threads as adamUpdate splits (max is exact in any order). */
+  maxAbs(x: number, count: number): number;
   /** Stops the workers. */
   dispose(): void;
 }
@@ -520,14 +520,15 @@ function pool(l: Launch): ThreadPool {
       f32[P + 2] = lr;
       run(OP_SGD);
     },
-    momentumUpdate(theta, g, v, lr, mu, count) {
-      if (disposed || !usable()) return x.momentumUpdate(theta, g, v, lr, mu, count);
+    momentumUpdate(theta, g, v, lr, mu, nesterov, count) {
+      if (disposed || !usable()) return x.momentumUpdate(theta, g, v, lr, mu, nesterov, count);
       splitElements(count);
       u32[P] = theta;
       u32[P + 1] = g;
       u32[P + 2] = v;
       f32[P + 3] = lr;
       f32[P + 4] = mu;
+      i32[P + 5] = nesterov;
       run(OP_MOMENTUM);
     },
     gather(byColumns, src, cols, idx, dst, n) {
@@ -552,14 +553,15 @@ function pool(l: Launch): ThreadPool {
       i32[P + 5] = n;
       run(OP_GATHER);
     },
-    allFinite(xp, count) {
-      if (disposed || !usable()) return x.allFinite(xp, count);
+    maxAbs(xp, count) {
+      if (disposed || !usable()) return x.maxAbs(xp, count);
       splitElements(count);
       u32[P] = xp;
-      run(OP_FINITE);
-      let ok = 1;
-      for (let t = 0; t < size; t++) ok &= i32[RANGES + 4 * t + 2]!;
-      return ok;
+      run(OP_MAX_ABS);
+      // Math.max propagates a thread's NaN
+      let m = 0;
+      for (let t = 0; t < size; t++) m = Math.max(m, f32[RANGES + 4 * t + 2]!);
+      return m;
     },
     dispose() {
       if (disposed) return;
