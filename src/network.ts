@@ -5,10 +5,10 @@ import type { Optimizer } from './optimizers/index.js';
 import { Matrix, type MatrixLike } from './tensor/matrix.js';
 import { Batch } from './train/batch.js';
 import { inputMatrix, range, targetMatrix, type TargetLike } from './train/data.js';
-import { evaluate, forwardBatch, predict, type Evaluation } from './train/evaluate.js';
+import { evaluate, predict, type Evaluation } from './train/evaluate.js';
 import { explain, type ExplainOptions, type Explanation } from './train/explain.js';
 import { fit, type FitOptions, type History } from './train/fit.js';
-import { Trainer } from './train/trainer.js';
+import { Trainer, type StepOptions } from './train/trainer.js';
 
 export type NetworkOptions = ModelOptions;
 export type { Evaluation } from './train/evaluate.js';
@@ -21,6 +21,7 @@ export interface LayerGradients {
 }
 
 export interface Gradients {
+  /** C, with the weights' penalty */
   loss: number;
   layers: LayerGradients[];
 }
@@ -31,6 +32,8 @@ export interface Gradients {
  */
 export class Network extends Model {
   private workspace: Batch | null = null;
+  /** trainStep calls so far: each draws its own dropout masks. */
+  private steps = 0;
 
   private get batch(): Batch {
     return (this.workspace ??= new Batch(this.kernels, this.dtype, this.inputs, this.outputs));
@@ -47,34 +50,38 @@ export class Network extends Model {
     return evaluate(this, this.batch, X, targetMatrix(y, X.rows, this.outputs, this.dtype));
   }
 
-  /** One step of gradient descent on one batch; returns the batch's cost before the step. */
-  trainStep(x: MatrixLike, y: TargetLike, optimizer: Optimizer): number {
-    const trainer = this.trainer(x, y, optimizer);
-    return trainer.step(range(trainer.samples), 0, trainer.samples);
+  /** One step of gradient descent on one batch; returns the batch's cost (with the penalty) before the step. */
+  trainStep(x: MatrixLike, y: TargetLike, optimizer: Optimizer, options: StepOptions = {}): number {
+    const trainer = this.trainer(x, y, optimizer, options);
+    return trainer.step(range(trainer.samples), 0, trainer.samples, 0, ++this.steps);
   }
 
   /**
-   * The training step of `fit` on a training set of your own loop: `trainer.step(order, start, n)`
-   * trains on samples order[start..start+n). The set is staged (copied where batches are gathered
-   * fastest) once, here.
+   * The training step of `fit` for a loop of your own: `trainer.step(order, start, n)` trains on
+   * samples order[start..start+n) of this training set, which is staged (copied where batches are
+   * gathered fastest) once, here.
    */
-  trainer(x: MatrixLike, y: TargetLike, optimizer: Optimizer): Trainer {
+  trainer(x: MatrixLike, y: TargetLike, optimizer: Optimizer, options: StepOptions = {}): Trainer {
     const X = inputMatrix(x, this.inputs, this.dtype);
-    return new Trainer(this, this.batch, X, targetMatrix(y, X.rows, this.outputs, this.dtype), optimizer);
+    return new Trainer(this, this.batch, X, targetMatrix(y, X.rows, this.outputs, this.dtype), optimizer, options);
   }
 
-  /** ∂C/∂W(l) and ∂C/∂b(l) for every layer, averaged over the samples given. */
-  gradients(x: MatrixLike, y: TargetLike): Gradients {
+  /**
+   * ∂C/∂W(l) and ∂C/∂b(l) for every layer, averaged over the samples given, with the penalty's
+   * share; with a `dropoutKey`, through the dropout masks that key draws (as a training step would).
+   */
+  gradients(x: MatrixLike, y: TargetLike, options: { dropoutKey?: number } = {}): Gradients {
     const X = inputMatrix(x, this.inputs, this.dtype);
     const Y = targetMatrix(y, X.rows, this.outputs, this.dtype);
     const batch = this.batch;
     batch.load(X, Y, range(X.rows), 0, X.rows);
-    forwardBatch(this, batch);
-    const loss = this.loss(batch.y, batch.n);
     const xT = batch.xT;
-    this.backward(batch.y, batch.n, xT ?? batch.x(), xT !== null);
+    const input = xT ?? batch.x();
+    this.forward(input, batch.n, xT !== null, options.dropoutKey);
+    const loss = this.loss(batch.y, batch.n);
+    const penalty = this.backward(batch.y, batch.n, input, xT !== null);
     return {
-      loss,
+      loss: loss + penalty,
       layers: this.layers.map((l) => ({
         dW: new Matrix(l.units, l.inputs, l.dW.slice()),
         db: new Matrix(l.units, 1, l.db.slice()),

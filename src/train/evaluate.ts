@@ -4,7 +4,7 @@ import type { Batch } from './batch.js';
 import { range } from './data.js';
 
 export interface Evaluation {
-  /** C = (1/N) Σ_k C_k over all samples */
+  /** C = (1/N) Σ_k C_k over all samples, plus the weights' penalty when the layers have one */
   loss: number;
   /** Fraction of samples whose largest output is the target's largest (one output: both on the same side of 0.5). */
   accuracy: number;
@@ -29,7 +29,7 @@ export function predict(model: Model, batch: Batch, X: Matrix): Matrix {
   return out;
 }
 
-/** The cost and accuracy over samples `order` of X and Y, without changing the model. */
+/** The cost (with the penalty) and accuracy over samples `order` of X and Y, without changing the model. */
 export function evaluate(model: Model, batch: Batch, X: Matrix, Y: Matrix, order: ArrayLike<number> = range(X.rows)): Evaluation {
   let total = 0;
   let correct = 0;
@@ -40,7 +40,7 @@ export function evaluate(model: Model, batch: Batch, X: Matrix, Y: Matrix, order
     total += model.loss(batch.y, n) * n;
     correct += batch.correct(a);
   }
-  return { loss: total / order.length, accuracy: correct / order.length };
+  return { loss: total / order.length + model.penalty(), accuracy: correct / order.length };
 }
 
 /** The model's forward pass on the loaded batch, in whichever layout it was gathered. */

@@ -1,19 +1,39 @@
-import { DivergenceError } from '../errors.js';
+import { DivergenceError, OptionError } from '../errors.js';
+import { dropoutHash } from '../kernels/js.js';
 import type { Model } from '../nn/model.js';
 import type { Optimizer } from '../optimizers/index.js';
 import type { Matrix } from '../tensor/matrix.js';
 import type { Batch } from './batch.js';
 
+export interface StepOptions {
+  /** Clip the gradient to this global L2 norm: g ← g·min(1, clipNorm/‖g‖) over all parameters at once. */
+  clipNorm?: number;
+  /** Clip each gradient entry to [−clipValue, clipValue] (before clipNorm when both are given). */
+  clipValue?: number;
+  /** Seed of the dropout masks (default: the model's seed); the masks of a step depend on (seed, epoch, step) only. */
+  seed?: number;
+}
+
 /**
- * The training loop's step, the one `fit` runs: gather a batch of the training set, forward,
- * cost, backward (gradients averaged over the batch), and one optimizer step. The training set is
- * staged once (see Batch.stage); nothing is allocated per step.
+ * The training loop's step, the one `fit` runs: gather a batch of the training set, forward (with
+ * dropout), cost (with the penalty), backward (gradients averaged over the batch), clipping, and
+ * one optimizer step. The training set is staged once (see Batch.stage); nothing is allocated per
+ * step.
  */
 export class Trainer {
   readonly X: Matrix;
   readonly Y: Matrix;
   /** Samples of the last step whose prediction (before the update) matched the target. */
   correct = 0;
+  /** The last step's penalty l1·Σ|W| + l2·ΣW² (included in the cost it returned). */
+  penalty = 0;
+  /** The factor clipNorm applied to the last step's gradient (1: not clipped). */
+  clipScale = 1;
+  readonly clipNorm: number | undefined;
+  readonly clipValue: number | undefined;
+  private readonly seed: number;
+  /** Steps taken without a position (then the step count stands in for it). */
+  private steps = 0;
 
   constructor(
     readonly model: Model,
@@ -21,8 +41,13 @@ export class Trainer {
     X: Matrix,
     Y: Matrix,
     public optimizer: Optimizer,
+    options: StepOptions = {},
   ) {
+    this.clipNorm = limit('clipNorm', options.clipNorm);
+    this.clipValue = limit('clipValue', options.clipValue);
+    this.seed = options.seed ?? model.seed;
     [this.X, this.Y] = batch.stage(X, Y);
+    model.weightsChanged();
   }
 
   /** Samples in the training set. */
@@ -32,19 +57,46 @@ export class Trainer {
 
   /**
    * One step on samples order[start..start+n) of the training set; returns the batch's cost
-   * before the update. `epoch` and `step` (1-based) only name the place in a divergence error.
+   * (with the penalty) before the update. `epoch` and `step` (1-based) name the place in a
+   * divergence error and choose the dropout masks, so a resumed run draws the same ones.
    */
   step(order: ArrayLike<number>, start: number, n: number, epoch?: number, step?: number): number {
     const { model, batch } = this;
     batch.load(this.X, this.Y, order, start, n);
     const xT = batch.xT;
     const x = xT ?? batch.x();
-    const a = model.forward(x, n, xT !== null);
+    const key = dropoutHash(dropoutHash(this.seed, epoch ?? 0), step ?? ++this.steps);
+    const a = model.forward(x, n, xT !== null, key);
     const loss = model.loss(batch.y, n);
     if (!Number.isFinite(loss)) throw new DivergenceError('loss', loss, { epoch, step });
     this.correct = batch.correct(a);
-    model.backward(batch.y, n, x, xT !== null);
+    this.penalty = model.backward(batch.y, n, x, xT !== null);
+    this.clipScale = clip(model, this.clipValue, this.clipNorm);
     model.step(this.optimizer, epoch, step);
-    return loss;
+    return loss + this.penalty;
   }
+}
+
+/**
+ * Clips the gradients of the last backward pass: each entry to ±clipValue, then all of them
+ * together to the L2 norm clipNorm; returns the factor of the norm clipping (1 when none).
+ */
+export function clip(model: Model, clipValue: number | undefined, clipNorm: number | undefined): number {
+  const k = model.kernels;
+  const params = model.parameters();
+  if (clipValue !== undefined) for (const p of params) k.clamp(p.grad, clipValue);
+  if (clipNorm === undefined) return 1;
+  let sum = 0;
+  for (const p of params) sum += k.sumSquares(p.grad);
+  const norm = Math.sqrt(sum);
+  // a non-finite norm is left for the step's guard to report
+  if (!(norm > clipNorm) || !Number.isFinite(norm)) return 1;
+  const scale = clipNorm / norm;
+  for (const p of params) k.scale(p.grad, scale);
+  return scale;
+}
+
+function limit(what: string, v: number | undefined): number | undefined {
+  if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new OptionError(`${what} must be a finite number > 0, got ${String(v)}`);
+  return v;
 }
