@@ -8,14 +8,15 @@ export {
   DivergenceError,
   FormatError,
 } from './errors.js';
-export { ACTIVATIONS, activation, type Activation, type ActivationId } from './activations/index.js';
-export { LOSSES, loss, type Loss, type LossId } from './losses/index.js';
+export { ACTIVATIONS, activation, type Activation, type ActivationId, type CustomActivation } from './activations/index.js';
+export { LOSSES, loss, type Loss, type LossId, type CustomLoss } from './losses/index.js';
 export {
   OPTIMIZERS,
   optimizer,
   sgd,
   momentum,
   adam,
+  rmsprop,
   type Optimizer,
   type OptimizerId,
   type OptimizerOptions,
@@ -24,9 +25,8 @@ export {
 } from './optimizers/index.js';
 export { INITIALIZERS, type InitId } from './nn/init.js';
 export { dense, Dense, type DenseSpec } from './nn/dense.js';
-export { Model, type ModelOptions } from './nn/model.js';
-export { Batch } from './train/batch.js';
-export { Trainer } from './train/trainer.js';
+export type { Model, ModelOptions } from './nn/model.js';
+export type { Trainer } from './train/trainer.js';
 export {
   Network,
   network,
@@ -38,7 +38,10 @@ export {
   type LayerGradients,
 } from './network.js';
 export type { TargetLike } from './train/data.js';
-export type { FitOptions, History, EpochLogs, BatchLogs } from './train/fit.js';
+export type { FitOptions, History, EpochLogs, BatchLogs, TrainingState } from './train/fit.js';
+export type { Schedule, EarlyStopping, Monitor } from './train/schedule.js';
+export type { StepOptions } from './train/trainer.js';
+export { gradientCheck, type GradientCheckOptions, type GradientCheckResult } from './train/gradient-check.js';
 export type { Explanation, LayerExplanation, ExplainOptions } from './train/explain.js';
 export type { Kernels } from './kernels/types.js';
 export {

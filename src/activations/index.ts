@@ -99,8 +99,8 @@ function elu(alpha: number): ElementwiseActivation {
     elementwise: true,
     // σ(z) = z for z > 0, α(e^z − 1) otherwise
     f: (z) => (z > 0 ? z : alpha * Math.expm1(z)),
-    // σ'(z) = 1 for z > 0, α·e^z = a + α otherwise
-    df: (z, a) => (z > 0 ? 1 : a + alpha),
+    // σ'(z) = 1 for z > 0, α·e^z otherwise (not a + α, which loses e^z where a ≈ −α)
+    df: (z) => (z > 0 ? 1 : alpha * Math.exp(z)),
   };
 }
 
@@ -108,10 +108,10 @@ const SQRT1_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /**
  * erf(x) = (2/√π)·e^{−x²}·Σ_n 2^n·x^{2n+1}/(1·3·…·(2n+1)) (Abramowitz & Stegun 7.1.6): every term
- * has x's sign, so the sum has no cancellation and reaches float64 precision; |x| ≥ 6 gives ±1.
+ * has x's sign, so the sum has no cancellation and reaches float64 precision.
  */
 export function erf(x: number): number {
-  if (Math.abs(x) >= 6) return Math.sign(x);
+  if (Math.abs(x) > 3) return Math.sign(x) * (1 - erfcTail(Math.abs(x)));
   const x2 = x * x;
   let term = x;
   let sum = x;
@@ -122,9 +122,20 @@ export function erf(x: number): number {
   return (2 / Math.sqrt(Math.PI)) * Math.exp(-x2) * sum;
 }
 
-/** Φ(z), the standard normal CDF. */
+/**
+ * erfc(x) for x ≥ 2 by its continued fraction e^{−x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))
+ * (A&S 7.1.14), evaluated from 60 levels deep: float64 precision, and no cancellation in the tail.
+ */
+function erfcTail(x: number): number {
+  let f = x;
+  for (let k = 60; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * f);
+}
+
+/** Φ(z), the standard normal CDF; for z < −2√2 from erfc's tail, so that GELU's small negative values stay exact. */
 function phi(z: number): number {
-  return 0.5 * (1 + erf(z * Math.SQRT1_2));
+  const x = z * Math.SQRT1_2;
+  return x < -2 ? 0.5 * erfcTail(-x) : 0.5 * (1 + erf(x));
 }
 
 const gelu: ElementwiseActivation = {

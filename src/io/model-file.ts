@@ -281,10 +281,12 @@ function parameterOfSlot(key: string): string {
 }
 
 function modelMetadata(net: Network, input: ModelInfoInput): Record<string, string> {
+  const loss = net.cost.id;
+  if (!(LOSSES as readonly string[]).includes(loss)) throw new OptionError(`cannot save a model trained with the custom cost "${loss}": model files name built-in costs only (${LOSSES.join(', ')})`);
   const info: ModelInfo = {
     inputs: net.inputs,
     layers: net.specs,
-    loss: net.cost.id,
+    loss: loss as LossId,
     dtype: net.dtype,
     preprocessing: input.preprocessing ?? null,
     seed: net.seed,

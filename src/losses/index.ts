@@ -10,7 +10,8 @@ export type LossId = (typeof LOSSES)[number];
  * all units × n with one column per sample. The batch cost is C = (1/N) Σ_k C_k.
  */
 export interface Loss {
-  readonly id: LossId;
+  /** A built-in cost's id, or a custom cost's name. */
+  readonly id: string;
   /** The batch cost C = (1/N) Σ_k C_k. */
   value(a: FloatArray, z: FloatArray, y: FloatArray, units: number, n: number): number;
   /** ∂C_k/∂a(L) for every sample column (not yet averaged over the batch). */
@@ -106,8 +107,63 @@ const binaryCrossEntropy: Loss = {
   },
 };
 
-/** Looks a cost up by id; unknown ids throw an OptionError listing the valid ones. */
-export function loss(id: string): Loss {
+/**
+ * A user-defined cost, one sample at a time: C_k = value(a, y) for the output a = a(L) and the
+ * target y of sample k (arrays of n_L values), and gradient(a, y, dA) writes ∂C_k/∂a into dA. The
+ * batch cost is the mean over the samples. It runs in JavaScript; `gradientCheck` checks it.
+ */
+export interface CustomLoss {
+  name: string;
+  value(a: Float64Array, y: Float64Array): number;
+  gradient(a: Float64Array, y: Float64Array, dA: Float64Array): void;
+}
+
+/** A Loss from a user-defined cost; each column is copied into scratch vectors (no allocation per call). */
+export function customLoss(c: CustomLoss): Loss {
+  if (c === null || typeof c !== 'object' || typeof c.name !== 'string' || c.name === '' || typeof c.value !== 'function' || typeof c.gradient !== 'function') {
+    throw new OptionError('a custom cost is {name, value(a, y), gradient(a, y, dA)} with a non-empty name and two functions');
+  }
+  if ((LOSSES as readonly string[]).includes(c.name)) throw new OptionError(`custom cost name "${c.name}" is a built-in cost's; choose another`);
+  let a = new Float64Array(0);
+  let y = new Float64Array(0);
+  let g = new Float64Array(0);
+  /** Column j of the units × n arrays into the scratch vectors a and y. */
+  function column(src: FloatArray, target: FloatArray, units: number, n: number, j: number): void {
+    if (a.length !== units) {
+      a = new Float64Array(units);
+      y = new Float64Array(units);
+      g = new Float64Array(units);
+    }
+    for (let i = 0; i < units; i++) {
+      a[i] = src[i * n + j]!;
+      y[i] = target[i * n + j]!;
+    }
+  }
+  return {
+    id: c.name,
+    value(aL, _z, target, units, n) {
+      let s = 0;
+      for (let j = 0; j < n; j++) {
+        column(aL, target, units, n, j);
+        s += c.value(a, y);
+      }
+      return s / n;
+    },
+    gradient(aL, target, dA, units, n) {
+      for (let j = 0; j < n; j++) {
+        column(aL, target, units, n, j);
+        g.fill(0);
+        c.gradient(a, y, g);
+        for (let i = 0; i < units; i++) dA[i * n + j] = g[i]!;
+      }
+    },
+    check() {},
+  };
+}
+
+/** Looks a cost up by id (or makes a custom one); unknown ids throw an OptionError listing the valid ones. */
+export function loss(id: string | CustomLoss): Loss {
+  if (typeof id === 'object') return customLoss(id);
   switch (oneOf('loss', id, LOSSES)) {
     case 'mse':
       return mse;

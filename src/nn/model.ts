@@ -3,7 +3,7 @@ import { dropoutHash } from '../kernels/js.js';
 import { createKernelsSync, jsKernels, type Backend } from '../kernels/index.js';
 import type { Kernels } from '../kernels/types.js';
 import type { WasmKernels } from '../kernels/wasm/index.js';
-import { loss as lossById, type Loss, type LossId } from '../losses/index.js';
+import { loss as lossById, type CustomLoss, type Loss, type LossId } from '../losses/index.js';
 import type { Optimizer, Parameter } from '../optimizers/index.js';
 import { Random } from '../random.js';
 import type { DType, FloatArray } from '../tensor/matrix.js';
@@ -11,8 +11,8 @@ import { Dense, denseFromSpec, type DenseSpec } from './dense.js';
 import { checkInit, initialize, resolveInit, type InitId } from './init.js';
 
 export interface ModelOptions {
-  /** The cost C: 'mse' (default), 'cross-entropy' (softmax output) or 'binary-cross-entropy' (sigmoid output). */
-  loss?: LossId;
+  /** The cost C: 'mse' (default), 'cross-entropy' (softmax output), 'binary-cross-entropy' (sigmoid output), or your own {name, value, gradient}. */
+  loss?: LossId | CustomLoss;
   /** Seed of the initial weights (and the default seed of fit's shuffling). Default: random, kept in `seed`. */
   seed?: number;
   /** Weight initialisation for layers that do not set their own (default 'auto'). */

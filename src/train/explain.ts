@@ -1,9 +1,9 @@
-import type { LossId } from '../losses/index.js';
 import type { Model } from '../nn/model.js';
 import { positive } from '../errors.js';
 import { Matrix, type FloatArray, type MatrixLike } from '../tensor/matrix.js';
 import type { Batch } from './batch.js';
 import { inputMatrix, range, targetMatrix, type TargetLike } from './data.js';
+import { clip } from './trainer.js';
 
 /**
  * Every factor of the chain rule for one layer l, named as in the derivation. Batch quantities are
@@ -19,7 +19,7 @@ export interface LayerExplanation {
   W: Matrix;
   /** b(l), units × 1 */
   b: Matrix;
-  /** a(l-1), inputs × n (the network's input x for l = 1) */
+  /** a(l-1), inputs × n (the network's input x for l = 1; ã(l-1) = a(l-1) ⊙ m(l-1) when layer l-1 dropped out) */
   aPrev: Matrix;
   /** z(l) = W(l)·a(l-1) + b(l) */
   z: Matrix;
@@ -40,17 +40,33 @@ export interface LayerExplanation {
   dW: Matrix;
   /** ∂C/∂b(l) = (1/n) Σ_k δ_k, units × 1 */
   db: Matrix;
-  /** ∂C/∂a(l-1) = W(l)ᵀ·δ(l), inputs × n; null for l = 1 (no gradient is computed for the input) */
+  /**
+   * ∂C/∂a(l-1) = W(l)ᵀ·δ(l), inputs × n (⊙ m(l-1) when layer l-1 dropped out); null for l = 1 (no
+   * gradient is computed for the input)
+   */
   dAPrev: Matrix | null;
+  /** With dropout (a dropoutKey given): the mask m(l), 0 or 1/(1 − p), and ã(l) = a(l) ⊙ m(l), units × n */
+  mask?: Matrix;
+  aDropped?: Matrix;
+  /** With an L1/L2 penalty: its share of dW, l1·sign(W) + 2·l2·W (dW includes it) */
+  dWPenalty?: Matrix;
+  /** With clipping: the gradient the update uses, after clipValue and clipNorm */
+  dWClipped?: Matrix;
+  dbClipped?: Matrix;
   /** W − η·∂C/∂W and b − η·∂C/∂b, when a learning rate was given */
   WNext?: Matrix;
   bNext?: Matrix;
 }
 
 export interface Explanation {
-  cost: LossId;
-  /** C = (1/n) Σ_k C_k over the samples explained */
+  /** the cost's id (a custom cost's name) */
+  cost: string;
+  /** C = (1/n) Σ_k C_k over the samples explained, plus the penalty */
   loss: number;
+  /** the weights' penalty Σ_l (l1·Σ|W| + l2·ΣW²) included in loss (0 without one) */
+  penalty: number;
+  /** With clipNorm: the factor min(1, clipNorm/‖g‖) the gradient was scaled by */
+  clipScale?: number;
   /** number of samples (columns) */
   n: number;
   /** x as a(0), inputs × n */
@@ -63,8 +79,13 @@ export interface Explanation {
 }
 
 export interface ExplainOptions {
-  /** η: also give the plain gradient-descent update W ← W − η·∂C/∂W of every layer. */
+  /** η (e.g. the epoch's scheduled rate): also give the plain gradient-descent update W ← W − η·∂C/∂W of every layer. */
   learningRate?: number;
+  /** Explain a training step through the dropout masks this key draws (default: dropout off, as in prediction). */
+  dropoutKey?: number;
+  /** Show the gradient clipped as a training step with these options clips it. */
+  clipNorm?: number;
+  clipValue?: number;
 }
 
 /** One forward and backward pass on the given samples, with every intermediate kept; the network is not changed. */
@@ -76,11 +97,14 @@ export function explain(net: Model, batch: Batch, x: MatrixLike, y: TargetLike, 
   batch.load(X, Y, range(n), 0, n);
   // X in columns, one per sample, as the explanation shows it (and as a(0))
   const input = batch.x();
-  net.forward(input, n);
+  net.forward(input, n, false, options.dropoutKey);
   const loss = net.loss(batch.y, n);
-  net.backward(batch.y, n, input, false, true);
+  const penalty = net.backward(batch.y, n, input, false, true);
 
   const copy = (data: FloatArray, rows: number, cols: number): Matrix => new Matrix(rows, cols, data.slice(0, rows * cols));
+  const gradients = net.layers.map((l) => ({ dW: copy(l.dW, l.units, l.inputs), db: copy(l.db, l.units, 1) }));
+  const clipping = options.clipNorm !== undefined || options.clipValue !== undefined;
+  const clipScale = clipping ? clip(net, options.clipValue, options.clipNorm) : 1;
   const L = net.layers.length;
   const layers = net.layers.map((layer, i): LayerExplanation => {
     const { units, inputs } = layer;
@@ -96,33 +120,48 @@ export function explain(net: Model, batch: Batch, x: MatrixLike, y: TargetLike, 
       activation: layer.act.id,
       W: copy(layer.W, units, inputs),
       b: copy(layer.b, units, 1),
-      aPrev: copy(below ? below.a : input, inputs, n),
+      aPrev: copy(below ? below.output : input, inputs, n),
       z: copy(layer.z, units, n),
       a: copy(layer.a, units, n),
       sigmaPrime,
       dA: copy(layer.dA, units, n),
       delta: copy(layer.delta, units, n),
       deltaRule: fused ? 'fused' : layer.act.elementwise ? 'elementwise' : 'softmax-jacobian',
-      dW: copy(layer.dW, units, inputs),
-      db: copy(layer.db, units, 1),
+      dW: gradients[i]!.dW,
+      db: gradients[i]!.db,
       dAPrev: below ? copy(below.dA, inputs, n) : null,
     };
+    if (layer.masked) {
+      e.mask = copy(layer.mask!, units, n);
+      e.aDropped = copy(layer.dropped!, units, n);
+    }
+    if (layer.l1 || layer.l2) {
+      // l1·sign(W) + 2·l2·W, by the same kernel that adds it to dW in training
+      e.dWPenalty = Matrix.zeros(units, inputs, net.dtype);
+      net.kernels.penalty(e.W.data, e.dWPenalty.data, layer.l1, layer.l2);
+    }
+    if (clipping) {
+      e.dWClipped = copy(layer.dW, units, inputs);
+      e.dbClipped = copy(layer.db, units, 1);
+    }
     if (eta !== undefined) {
       e.WNext = e.W.clone();
       e.bNext = e.b.clone();
-      net.kernels.sgdUpdate(e.WNext.data, e.dW.data, eta);
-      net.kernels.sgdUpdate(e.bNext.data, e.db.data, eta);
+      net.kernels.sgdUpdate(e.WNext.data, (e.dWClipped ?? e.dW).data, eta);
+      net.kernels.sgdUpdate(e.bNext.data, (e.dbClipped ?? e.db).data, eta);
     }
     return e;
   });
   const result: Explanation = {
     cost: net.cost.id,
-    loss,
+    loss: loss + penalty,
+    penalty,
     n,
     x: copy(input, net.inputs, n),
     y: copy(batch.y, net.outputs, n),
     layers,
   };
   if (eta !== undefined) result.learningRate = eta;
+  if (options.clipNorm !== undefined) result.clipScale = clipScale;
   return result;
 }

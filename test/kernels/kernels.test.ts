@@ -117,7 +117,29 @@ const ACTIVATIONS = [
   activation('tanh'),
   activation('leaky-relu', { alpha: 0.2 }),
   activation('linear'),
+  activation('elu'),
+  activation('elu', { alpha: 0.5 }),
+  activation('gelu'),
+  activation('softplus'),
+  activation('silu'),
+  // user-defined: softsign, run on the JavaScript path by every backend
+  activation({ name: 'softsign', f: (z) => z / (1 + Math.abs(z)), df: (z) => 1 / (1 + Math.abs(z)) ** 2 }),
 ] as ElementwiseActivation[];
+
+/**
+ * Φ(z) by composite Simpson's rule (4,000 panels), independent of the library's erf: the upper tail
+ * ∫_|z|^{|z|+12} φ(t) dt (no cancellation however small), and Φ(z) = 1 − tail for z ≥ 0.
+ */
+function normalCdf(z: number): number {
+  const m = 4000;
+  const lo = Math.abs(z);
+  const h = 12 / m;
+  const pdf = (t: number) => Math.exp(-0.5 * t * t) / Math.sqrt(2 * Math.PI);
+  let s = pdf(lo) + pdf(lo + 12);
+  for (let i = 1; i < m; i++) s += (i % 2 ? 4 : 2) * pdf(lo + i * h);
+  const tail = (s * h) / 3;
+  return z >= 0 ? 1 - tail : tail;
+}
 
 /** z values across every branch of the wasm approximations (exp range reduction, tanh's polynomial, underflow). */
 function activationInputs(z: FloatArray): FloatArray {
@@ -138,8 +160,56 @@ function reference(act: Activation, z: number): number {
       return z > 0 ? z : act.alpha * z;
     case 'linear':
       return z;
+    case 'elu':
+      return z > 0 ? z : act.alpha * (Math.exp(z) - 1);
+    case 'gelu':
+      return z * normalCdf(z);
+    case 'softplus':
+      return z > 30 ? z : Math.log(1 + Math.exp(z));
+    case 'silu':
+      return z / (1 + Math.exp(-z));
+    case 'softsign':
+      return z / (1 + Math.abs(z));
     default:
       throw new Error('not elementwise');
+  }
+}
+
+/**
+ * The size of the terms σ'(z) is computed from: where they cancel (GELU's Φ(z) + z·φ(z) near
+ * z = −0.75, SiLU's near z = −1.28), float32 rounding is relative to them, not to their sum.
+ */
+function slopeScale(act: Activation, z: number, a: number): number {
+  const s = 1 / (1 + Math.exp(-z));
+  if (act.id === 'gelu') return normalCdf(z) + (Math.abs(z) * Math.exp(-0.5 * z * z)) / Math.sqrt(2 * Math.PI);
+  if (act.id === 'silu') return s * (1 + Math.abs(z) * (1 - s));
+  return Math.abs(referenceSlope(act, z, a));
+}
+
+/** σ'(z) of the reference forms above, in float64 (sigmoid and tanh from a, as the kernels do). */
+function referenceSlope(act: Activation, z: number, a: number): number {
+  const s = 1 / (1 + Math.exp(-z));
+  switch (act.id) {
+    case 'sigmoid':
+      return a * (1 - a);
+    case 'tanh':
+      return 1 - a * a;
+    case 'relu':
+      return z > 0 ? 1 : 0;
+    case 'leaky-relu':
+      return z > 0 ? 1 : act.alpha;
+    case 'elu':
+      return z > 0 ? 1 : act.alpha * Math.exp(z);
+    case 'gelu':
+      return normalCdf(z) + (z * Math.exp(-0.5 * z * z)) / Math.sqrt(2 * Math.PI);
+    case 'softplus':
+      return s;
+    case 'silu':
+      return s * (1 + z * (1 - s));
+    case 'softsign':
+      return 1 / (1 + Math.abs(z)) ** 2;
+    default:
+      return 1;
   }
 }
 
@@ -288,14 +358,15 @@ describe.each(backends)('kernels: %s', (_name, make) => {
         // derivative and backward from the same a, so both sides see the same inputs
         const ds = k.alloc(count);
         k.activationDerivative(act, z, a, ds, count);
-        const dsWant = Float64Array.from(z, (v, i) => act.df(v, a[i]!));
-        expectClose(ds, dsWant, dsWant.map((v) => Math.abs(v) + 1e-7), 1e-6, `${act.id}' ${units}×${n}`);
+        const dsWant = Float64Array.from(z, (v, i) => referenceSlope(act, v, a[i]!));
+        const dsScale = Float64Array.from(z, (v, i) => slopeScale(act, v, a[i]!) + 1e-7);
+        expectClose(ds, dsWant, dsScale, 1e-6, `${act.id}' ${units}×${n}`);
 
         const dA = fill(k.alloc(count));
         const delta = k.alloc(count);
         k.activateBackward(act, z, a, dA, delta, units, n);
         const dWant = Float64Array.from(dA, (v, i) => v * dsWant[i]!);
-        expectClose(delta, dWant, dWant.map((v) => Math.abs(v) + 1e-7), 1e-6, `${act.id} backward ${units}×${n}`);
+        expectClose(delta, dWant, Float64Array.from(dA, (v, i) => Math.abs(v) * dsScale[i]!), 1e-6, `${act.id} backward ${units}×${n}`);
       }
     }
   });
@@ -463,7 +534,8 @@ describe('wasm memory', () => {
           const what = `denseForward${transX ? ' (Xᵀ)' : ''} ${act.id} ${units}×${n}×${inputs}`;
           expectClose(z, zWant, ref.scale.map((s, i) => s + Math.abs(b[Math.floor(i / n)]!)), 1e-5, `${what}: z`);
           const aWant = act.elementwise ? Float64Array.from(z, (v) => reference(act, v)) : softmaxReference(z, units, n);
-          expectClose(a, aWant, aWant.map((v) => Math.abs(v) + 1e-30), 1e-5, `${what}: a`);
+          // (a floor of 1e-20: GELU's far tail, e.g. −1.9e-29 at z = −11, carries its exponent's float32 rounding)
+          expectClose(a, aWant, aWant.map((v) => Math.abs(v) + 1e-20), 1e-5, `${what}: a`);
         }
       }
     }
@@ -485,17 +557,9 @@ describe('wasm memory', () => {
         const what = `denseBackward ${act.id} ${units}×${n}×${inputs}`;
         expectClose(dA, ref.value, ref.scale, 1e-5, `${what}: ∂C/∂a_prev`);
         // σ'(z) in float64 from the stored a = σ(z) (sigmoid a(1-a), tanh 1-a²), the rest by the sign of z
-        const slope = (i: number): number => {
-          const z = zPrev[i]!;
-          const a = aPrev[i]!;
-          if (act.id === 'sigmoid') return a * (1 - a);
-          if (act.id === 'tanh') return 1 - a * a;
-          if (act.id === 'relu') return z > 0 ? 1 : 0;
-          if (act.id === 'leaky-relu') return z > 0 ? 1 : act.alpha;
-          return 1;
-        };
+        const slope = (i: number): number => referenceSlope(act, zPrev[i]!, aPrev[i]!);
         const want = Float64Array.from(ref.value, (v, i) => v * slope(i));
-        expectClose(deltaPrev, want, Float64Array.from(ref.scale, (sc, i) => sc * Math.abs(slope(i)) + 1e-7), 1e-4, `${what}: δ_prev`);
+        expectClose(deltaPrev, want, Float64Array.from(ref.scale, (sc, i) => sc * slopeScale(act, zPrev[i]!, aPrev[i]!) + 1e-7), 1e-4, `${what}: δ_prev`);
       }
     }
   });
