@@ -8,6 +8,7 @@ import { LOSSES } from '../losses/index.js';
 import { INITIALIZERS } from '../nn/init.js';
 import { OPTIMIZERS } from '../optimizers/index.js';
 import { BACKENDS } from '../kernels/index.js';
+import { describeSystemError } from '../io/node-files.js';
 import { choice, fraction, layerList, nonNegativeInt, positiveInt, positiveNumber, threadCount } from './args.js';
 import { evaluate } from './evaluate.js';
 import { explainCommand } from './explain.js';
@@ -18,7 +19,7 @@ import { predict } from './predict.js';
 import { train, type TrainFlags } from './train.js';
 
 /** The options every command that reads a data set and runs a network shares. */
-function dataOptions(cmd: Command, withDefault: boolean): Command {
+function dataOptions(cmd: Command, withDefault: boolean, limit: string): Command {
   const data = new Option('--data <name|file.csv>', `data set: ${DATASETS.join(', ')}, or a CSV file`);
   return cmd
     .addOption(new Option('--backend <name>', 'kernels: auto (WebAssembly SIMD when available), wasm or js').choices(BACKENDS).default('auto'))
@@ -27,7 +28,7 @@ function dataOptions(cmd: Command, withDefault: boolean): Command {
     .option('--data-dir <dir>', 'directory of the IDX files (mnist; fashion-mnist default /usr/share/datasets/fashion-mnist)')
     .option('--label <column>', 'CSV: label column, by name or 0-based index (default: the last column)')
     .addOption(new Option('--task <task>', 'CSV: classification or regression').argParser(choice(TASKS)))
-    .addOption(new Option('--limit <n>', 'use only the first n training samples').argParser(positiveInt));
+    .addOption(new Option('--limit <n>', limit).argParser(positiveInt));
 }
 
 export function buildProgram(io: Output): Command {
@@ -37,7 +38,7 @@ export function buildProgram(io: Output): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.result(s.trimEnd()), writeErr: (s) => io.info(s.trimEnd()) });
 
-  const trainCmd = dataOptions(program.command('train').description('train a network and save it as a model file'), true)
+  const trainCmd = dataOptions(program.command('train').description('train a network and save it as a model file'), true, 'use only the first n training samples (before the validation split)')
     .addOption(new Option('--layers <sizes>', 'hidden layer sizes, e.g. 256,128 ("none": no hidden layer)').argParser(layerList).default([128], '128'))
     .addOption(new Option('--activation <name>', 'hidden activation').choices(ACTIVATIONS.filter((a) => a !== 'softmax')).default('relu'))
     .addOption(new Option('--output-activation <name>', 'output activation (default: from the loss)').choices(ACTIVATIONS))
@@ -59,7 +60,7 @@ export function buildProgram(io: Output): Command {
       await train(flags, io, (name) => trainCmd.getOptionValueSource(name) === 'cli');
     });
 
-  dataOptions(program.command('eval').description('loss, accuracy, per-class accuracy and confusion matrix of a model on a data set'), true)
+  dataOptions(program.command('eval').description('loss, accuracy, per-class accuracy and confusion matrix of a model on a data set'), true, 'evaluate only the first n samples of the split')
     .requiredOption('--model <file>', 'model file')
     .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
     .option('--json', 'print JSON')
@@ -73,7 +74,7 @@ export function buildProgram(io: Output): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .action(async (flags) => void (await predict(flags, io)));
 
-  dataOptions(program.command('explain').description('one backpropagation step for one sample, from the cost back to the input'), true)
+  dataOptions(program.command('explain').description('one backpropagation step for one sample, from the cost back to the input'), true, 'load only the first n samples of the split (--index must be below n)')
     .requiredOption('--model <file>', 'model file')
     .addOption(new Option('--index <n>', 'sample number').argParser(nonNegativeInt).default(0))
     .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
@@ -99,14 +100,6 @@ export function buildProgram(io: Output): Command {
   return program;
 }
 
-const SYSTEM_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  ENOSPC: 'no space left on the device',
-};
-
 /** Runs the CLI; returns the exit code. Expected errors print one line, never a stack trace. */
 export async function main(argv: string[], io: Output = consoleOutput): Promise<number> {
   const program = buildProgram(io);
@@ -124,7 +117,7 @@ export async function main(argv: string[], io: Output = consoleOutput): Promise<
     }
     const sys = e as NodeJS.ErrnoException;
     if (typeof sys.code === 'string' && sys.path !== undefined) {
-      io.info(`backprop: cannot ${sys.syscall ?? 'open'} ${sys.path}: ${SYSTEM_ERRORS[sys.code] ?? sys.code}`);
+      io.info(`backprop: cannot ${sys.syscall ?? 'open'} ${sys.path}: ${describeSystemError(sys.code)}`);
       return 1;
     }
     throw e;

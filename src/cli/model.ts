@@ -30,7 +30,8 @@ export async function openModel(path: string, kernels: Pick<DataFlags, 'backend'
 /** The split a command looks at (the test split when the data set has one), transformed as the model expects. */
 export function modelData(model: CliModel, flags: DataFlags, split: 'train' | 'test' | undefined): Dataset {
   const seed = model.info.seed;
-  const { train, test } = loadSplits(flags, seed, model.info.classNames);
+  // --limit applies to the split looked at, whichever it is.
+  const { train, test } = loadSplits(flags, seed, ['train', 'test'], model.info.classNames);
   const ds = split === 'train' || !test ? train : test;
   if (ds.y.cols !== model.network.outputs) {
     throw new ShapeError(`${ds.name} has ${ds.y.cols} outputs per sample but ${model.path} has ${model.network.outputs}`);
