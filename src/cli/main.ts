@@ -3,7 +3,7 @@ import { ACTIVATIONS } from '../activations/index.js';
 import { TASKS } from '../data/dataset.js';
 import { DATASETS } from '../data/load.js';
 import { PREPROCESSINGS } from '../data/preprocess.js';
-import { BackpropError } from '../errors.js';
+import { BackpropError, OptionError } from '../errors.js';
 import { LOSSES } from '../losses/index.js';
 import { INITIALIZERS } from '../nn/init.js';
 import { OPTIMIZERS } from '../optimizers/index.js';
@@ -14,7 +14,7 @@ import { evaluate } from './evaluate.js';
 import { explainCommand } from './explain.js';
 import { exportCommand } from './export.js';
 import { consoleOutput, type Output } from './output.js';
-import { playground } from './playground.js';
+import { playgroundCommand } from './playground.js';
 import { predict } from './predict.js';
 import { train, type TrainFlags } from './train.js';
 
@@ -31,7 +31,8 @@ function dataOptions(cmd: Command, withDefault: boolean, limit: string): Command
     .addOption(new Option('--limit <n>', limit).argParser(positiveInt));
 }
 
-export function buildProgram(io: Output): Command {
+/** The program; each command's action hands its exit status to `exit`. */
+export function buildProgram(io: Output, exit: (status: number) => void = () => undefined): Command {
   const program = new Command('backprop')
     .description('Train, evaluate, explain and export dense neural networks trained by backpropagation.')
     .exitOverride()
@@ -57,14 +58,14 @@ export function buildProgram(io: Output): Command {
     .option('--checkpoint <file>', 'checkpoint file (default: <out>.ckpt.safetensors)')
     .option('--resume <file>', 'continue the run saved in this checkpoint')
     .action(async (flags: TrainFlags) => {
-      await train(flags, io, (name) => trainCmd.getOptionValueSource(name) === 'cli');
+      exit(await train(flags, io, (name) => trainCmd.getOptionValueSource(name) === 'cli'));
     });
 
   dataOptions(program.command('eval').description('loss, accuracy, per-class accuracy and confusion matrix of a model on a data set'), true, 'evaluate only the first n samples of the split')
     .requiredOption('--model <file>', 'model file')
     .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
     .option('--json', 'print JSON')
-    .action(async (flags) => void (await evaluate(flags, io)));
+    .action(async (flags) => exit(await evaluate(flags, io)));
 
   program
     .command('predict')
@@ -72,7 +73,7 @@ export function buildProgram(io: Output): Command {
     .requiredOption('--model <file>', 'model file')
     .requiredOption('--input <file.csv|->', 'CSV of features, "-" for standard input')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
-    .action(async (flags) => void (await predict(flags, io)));
+    .action(async (flags) => exit(await predict(flags, io)));
 
   dataOptions(program.command('explain').description('one backpropagation step for one sample, from the cost back to the input'), true, 'load only the first n samples of the split (--index must be below n)')
     .requiredOption('--model <file>', 'model file')
@@ -80,7 +81,7 @@ export function buildProgram(io: Output): Command {
     .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
     .addOption(new Option('--lr <rate>', 'also show the update W − η·∂C/∂W with this η').argParser(positiveNumber))
     .option('--json', 'print every factor as JSON')
-    .action(async (flags) => void (await explainCommand(flags, io)));
+    .action(async (flags) => exit(await explainCommand(flags, io)));
 
   program
     .command('export')
@@ -88,24 +89,29 @@ export function buildProgram(io: Output): Command {
     .requiredOption('--model <file>', 'model file')
     .addOption(new Option('--format <format>', 'onnx or tfjs').choices(['onnx', 'tfjs']).makeOptionMandatory())
     .requiredOption('--out <path>', 'output file (onnx) or directory (tfjs)')
-    .action(async (flags) => void (await exportCommand(flags, io)));
+    .action(async (flags) => exit(await exportCommand(flags, io)));
 
   program
     .command('playground')
     .description('serve the browser playground on localhost and print its address')
     .addOption(new Option('--port <n>', 'port on 127.0.0.1 (default 4173; 0: any free port)').argParser(nonNegativeInt))
     .option('--open', 'open it in the default browser')
-    .action(async (flags: { port?: number; open?: boolean }) => void (await playground(flags, io)));
+    .action(async (flags: { port?: number; open?: boolean }) => exit(await playgroundCommand(flags, io)));
 
   return program;
 }
 
-/** Runs the CLI; returns the exit code. Expected errors print one line, never a stack trace. */
+/**
+ * Runs the CLI; returns the exit status: 0 done, 1 a bad file or data set, 2 a bad flag or flag
+ * value (commander's usage errors and every OptionError), 130 a training run stopped by SIGINT or
+ * SIGTERM (its model saved). Expected errors print one line, never a stack trace.
+ */
 export async function main(argv: string[], io: Output = consoleOutput): Promise<number> {
-  const program = buildProgram(io);
+  let status = 0;
+  const program = buildProgram(io, (code) => (status = code));
   try {
     await program.parseAsync(argv);
-    return 0;
+    return status;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version exit with 0; usage errors were already printed by commander
@@ -113,7 +119,7 @@ export async function main(argv: string[], io: Output = consoleOutput): Promise<
     }
     if (e instanceof BackpropError) {
       io.info(`backprop: ${e.message}`);
-      return 1;
+      return e instanceof OptionError ? 2 : 1;
     }
     const sys = e as NodeJS.ErrnoException;
     if (typeof sys.code === 'string' && sys.path !== undefined) {

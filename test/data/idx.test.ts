@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseIdx, readIdx } from '../../src/data/idx.js';
-import { DataError, FormatError } from '../../src/errors.js';
+import { readCsvDataset } from '../../src/data/csv.js';
+import { DataError, FormatError, PathError } from '../../src/errors.js';
 import { peakExtraMemory } from '../support/memory.js';
 import { idxBytes, tempDir } from './fixtures.js';
 
@@ -125,5 +127,14 @@ describe('bounded decompression: the header and the limit bound what is decompre
     const a = parseIdx(idxBytes([3, 2], [1, 2, 3, 4, 5, 6]), 'f', { limit: 2 });
     expect(a.dims).toEqual([2, 2]);
     expect(Array.from(a.data)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('files that are not regular files', () => {
+  it('a device or a FIFO given as a data file is refused before it is opened (no endless read, no hang)', () => {
+    expect(() => readIdx('/dev/zero')).toThrow(new PathError('cannot read /dev/zero: it is not a regular file (a device, FIFO or socket)'));
+    const fifo = join(tempDir(), 'pipe.csv');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => readCsvDataset(fifo)).toThrow(`cannot read ${fifo}: it is not a regular file`);
   });
 });
