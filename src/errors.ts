@@ -53,6 +53,13 @@ export class FormatError extends BackpropError {
   }
 }
 
+/** A path cannot be used as asked: writing over a device, FIFO, socket or directory, reading one as a file. */
+export class PathError extends BackpropError {
+  constructor(message: string) {
+    super('BAD_PATH', message);
+  }
+}
+
 /** Throws an OptionError unless `value` is one of `valid`, listing them. */
 export function oneOf<T extends string>(what: string, value: unknown, valid: readonly T[]): T {
   if (typeof value === 'string' && (valid as readonly string[]).includes(value)) return value as T;

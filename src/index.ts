@@ -7,6 +7,7 @@ export {
   OptionError,
   DivergenceError,
   FormatError,
+  PathError,
 } from './errors.js';
 export { ACTIVATIONS, activation, type Activation, type ActivationId, type CustomActivation } from './activations/index.js';
 export { LOSSES, loss, type Loss, type LossId, type CustomLoss } from './losses/index.js';

@@ -1,10 +1,8 @@
 import { loadDataset } from '../data/index.js';
 import type { Dataset, Task } from '../data/dataset.js';
 import { applyPreprocessing, fitPreprocessing, trainValidationSplit, type Preprocessing, type PreprocessingKind } from '../data/preprocess.js';
-import { subset } from '../data/dataset.js';
 import { DataError } from '../errors.js';
 import type { Backend } from '../kernels/index.js';
-import { range } from '../train/data.js';
 
 export interface DataFlags {
   backend: Backend;
@@ -24,10 +22,13 @@ export interface PreparedData {
   preprocessing: Preprocessing;
 }
 
-/** Loads --data as given on the command line (a built-in name, a toy set, or a CSV path). */
-export function loadSplits(flags: DataFlags, seed: number, classNames?: readonly string[]): { train: Dataset; test?: Dataset } {
-  const { train, test } = loadDataset(flags.data, { seed, classNames, dataDir: flags.dataDir, label: flags.label, task: flags.task });
-  return { train: limit(train, flags.limit), ...(test ? { test } : {}) };
+/**
+ * Loads --data as given on the command line (a built-in name, a toy set, or a CSV path). --limit
+ * keeps the first n samples of the sets named in `limited`; IDX files are read no further.
+ */
+export function loadSplits(flags: DataFlags, seed: number, limited: readonly ('train' | 'test')[], classNames?: readonly string[]): { train: Dataset; test?: Dataset } {
+  const limit = flags.limit === undefined ? undefined : Object.fromEntries(limited.map((split) => [split, flags.limit]));
+  return loadDataset(flags.data, { seed, classNames, dataDir: flags.dataDir, label: flags.label, task: flags.task, ...(limit ? { limit } : {}) });
 }
 
 /**
@@ -35,7 +36,7 @@ export function loadSplits(flags: DataFlags, seed: number, classNames?: readonly
  * what remains (never on validation or test data) and apply it to every split.
  */
 export function prepareForTraining(flags: DataFlags, kind: PreprocessingKind | 'auto', validation: number, seed: number): PreparedData {
-  const { train: all, test } = loadSplits(flags, seed);
+  const { train: all, test } = loadSplits(flags, seed, ['train']);
   let train = all;
   let val: Dataset | undefined;
   if (validation > 0) {
@@ -58,9 +59,4 @@ export function prepareForTraining(flags: DataFlags, kind: PreprocessingKind | '
 /** Image sets are already scaled to [0, 1]; CSV columns come in any unit, so standardise them. */
 function defaultPreprocessing(data: string): PreprocessingKind {
   return data.toLowerCase().endsWith('.csv') ? 'standardize' : 'none';
-}
-
-function limit(ds: Dataset, n: number | undefined): Dataset {
-  if (n === undefined || n >= ds.x.rows) return ds;
-  return subset(ds, range(n));
 }

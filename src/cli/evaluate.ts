@@ -1,7 +1,5 @@
-import { labelsOf } from '../data/dataset.js';
-import { argmaxRows } from '../tensor/matrix.js';
 import type { DataFlags } from './data.js';
-import { modelData, openModel } from './model.js';
+import { classify, modelData, openModel } from './model.js';
 import type { Output } from './output.js';
 
 export interface EvalFlags extends DataFlags {
@@ -14,6 +12,7 @@ export async function evaluate(flags: EvalFlags, io: Output): Promise<number> {
   const model = await openModel(flags.model, flags);
   const ds = modelData(model, flags, flags.split);
   const net = model.network;
+  const outputs = model.outputs(ds.x);
   const { loss, accuracy } = net.evaluate(ds.x, ds.y);
   if (ds.task !== 'classification') {
     const report = { data: ds.name, samples: ds.x.rows, loss };
@@ -21,8 +20,8 @@ export async function evaluate(flags: EvalFlags, io: Output): Promise<number> {
     return 0;
   }
   const classes = ds.classNames ?? Array.from({ length: ds.y.cols }, (_, i) => String(i));
-  const truth = labelsOf(ds);
-  const predicted = argmaxRows(net.predict(ds.x));
+  const truth = classify(ds.y).classes;
+  const predicted = classify(outputs).classes;
   const k = classes.length;
   // confusion[t][p]: samples of true class t predicted as p
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));

@@ -1,9 +1,8 @@
-import { labelsOf } from '../data/dataset.js';
 import { OptionError } from '../errors.js';
 import { Matrix } from '../tensor/matrix.js';
 import type { DataFlags } from './data.js';
 import { renderExplanation } from './explain-view.js';
-import { modelData, openModel } from './model.js';
+import { classify, modelData, openModel } from './model.js';
 import type { Output } from './output.js';
 
 export interface ExplainFlags extends DataFlags {
@@ -25,7 +24,7 @@ export async function explainCommand(flags: ExplainFlags, io: Output): Promise<n
     io.result(JSON.stringify({ data: ds.name, index: flags.index, ...e }));
     return 0;
   }
-  const cls = ds.task === 'classification' ? labelsOf(ds)[flags.index]! : -1;
+  const cls = ds.task === 'classification' ? classify(y).classes[0]! : -1;
   const name = ds.classNames?.[cls];
   const label = cls < 0 ? '' : ` (class ${cls}${name && name !== String(cls) ? `: ${name}` : ''})`;
   const ctx = { title: `backprop explain: sample ${flags.index} of ${ds.name}${label}`, ...(ds.classNames ? { classNames: ds.classNames } : {}) };

@@ -3,22 +3,23 @@ import { ACTIVATIONS } from '../activations/index.js';
 import { TASKS } from '../data/dataset.js';
 import { DATASETS } from '../data/load.js';
 import { PREPROCESSINGS } from '../data/preprocess.js';
-import { BackpropError } from '../errors.js';
+import { BackpropError, OptionError } from '../errors.js';
 import { LOSSES } from '../losses/index.js';
 import { INITIALIZERS } from '../nn/init.js';
 import { OPTIMIZERS } from '../optimizers/index.js';
 import { BACKENDS } from '../kernels/index.js';
+import { describeSystemError } from '../io/node-files.js';
 import { choice, fraction, layerList, nonNegativeInt, positiveInt, positiveNumber, threadCount } from './args.js';
 import { evaluate } from './evaluate.js';
 import { explainCommand } from './explain.js';
 import { exportCommand } from './export.js';
 import { consoleOutput, type Output } from './output.js';
-import { playground } from './playground.js';
+import { playgroundCommand } from './playground.js';
 import { predict } from './predict.js';
 import { train, type TrainFlags } from './train.js';
 
 /** The options every command that reads a data set and runs a network shares. */
-function dataOptions(cmd: Command, withDefault: boolean): Command {
+function dataOptions(cmd: Command, withDefault: boolean, limit: string): Command {
   const data = new Option('--data <name|file.csv>', `data set: ${DATASETS.join(', ')}, or a CSV file`);
   return cmd
     .addOption(new Option('--backend <name>', 'kernels: auto (WebAssembly SIMD when available), wasm or js').choices(BACKENDS).default('auto'))
@@ -27,17 +28,18 @@ function dataOptions(cmd: Command, withDefault: boolean): Command {
     .option('--data-dir <dir>', 'directory of the IDX files (mnist; fashion-mnist default /usr/share/datasets/fashion-mnist)')
     .option('--label <column>', 'CSV: label column, by name or 0-based index (default: the last column)')
     .addOption(new Option('--task <task>', 'CSV: classification or regression').argParser(choice(TASKS)))
-    .addOption(new Option('--limit <n>', 'use only the first n training samples').argParser(positiveInt));
+    .addOption(new Option('--limit <n>', limit).argParser(positiveInt));
 }
 
-export function buildProgram(io: Output): Command {
+/** The program; each command's action hands its exit status to `exit`. */
+export function buildProgram(io: Output, exit: (status: number) => void = () => undefined): Command {
   const program = new Command('backprop')
     .description('Train, evaluate, explain and export dense neural networks trained by backpropagation.')
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.result(s.trimEnd()), writeErr: (s) => io.info(s.trimEnd()) });
 
-  const trainCmd = dataOptions(program.command('train').description('train a network and save it as a model file'), true)
+  const trainCmd = dataOptions(program.command('train').description('train a network and save it as a model file'), true, 'use only the first n training samples (before the validation split)')
     .addOption(new Option('--layers <sizes>', 'hidden layer sizes, e.g. 256,128 ("none": no hidden layer)').argParser(layerList).default([128], '128'))
     .addOption(new Option('--activation <name>', 'hidden activation').choices(ACTIVATIONS.filter((a) => a !== 'softmax')).default('relu'))
     .addOption(new Option('--output-activation <name>', 'output activation (default: from the loss)').choices(ACTIVATIONS))
@@ -56,14 +58,14 @@ export function buildProgram(io: Output): Command {
     .option('--checkpoint <file>', 'checkpoint file (default: <out>.ckpt.safetensors)')
     .option('--resume <file>', 'continue the run saved in this checkpoint')
     .action(async (flags: TrainFlags) => {
-      await train(flags, io, (name) => trainCmd.getOptionValueSource(name) === 'cli');
+      exit(await train(flags, io, (name) => trainCmd.getOptionValueSource(name) === 'cli'));
     });
 
-  dataOptions(program.command('eval').description('loss, accuracy, per-class accuracy and confusion matrix of a model on a data set'), true)
+  dataOptions(program.command('eval').description('loss, accuracy, per-class accuracy and confusion matrix of a model on a data set'), true, 'evaluate only the first n samples of the split')
     .requiredOption('--model <file>', 'model file')
     .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
     .option('--json', 'print JSON')
-    .action(async (flags) => void (await evaluate(flags, io)));
+    .action(async (flags) => exit(await evaluate(flags, io)));
 
   program
     .command('predict')
@@ -71,15 +73,15 @@ export function buildProgram(io: Output): Command {
     .requiredOption('--model <file>', 'model file')
     .requiredOption('--input <file.csv|->', 'CSV of features, "-" for standard input')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
-    .action(async (flags) => void (await predict(flags, io)));
+    .action(async (flags) => exit(await predict(flags, io)));
 
-  dataOptions(program.command('explain').description('one backpropagation step for one sample, from the cost back to the input'), true)
+  dataOptions(program.command('explain').description('one backpropagation step for one sample, from the cost back to the input'), true, 'load only the first n samples of the split (--index must be below n)')
     .requiredOption('--model <file>', 'model file')
     .addOption(new Option('--index <n>', 'sample number').argParser(nonNegativeInt).default(0))
     .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
     .addOption(new Option('--lr <rate>', 'also show the update W − η·∂C/∂W with this η').argParser(positiveNumber))
     .option('--json', 'print every factor as JSON')
-    .action(async (flags) => void (await explainCommand(flags, io)));
+    .action(async (flags) => exit(await explainCommand(flags, io)));
 
   program
     .command('export')
@@ -87,32 +89,29 @@ export function buildProgram(io: Output): Command {
     .requiredOption('--model <file>', 'model file')
     .addOption(new Option('--format <format>', 'onnx or tfjs').choices(['onnx', 'tfjs']).makeOptionMandatory())
     .requiredOption('--out <path>', 'output file (onnx) or directory (tfjs)')
-    .action(async (flags) => void (await exportCommand(flags, io)));
+    .action(async (flags) => exit(await exportCommand(flags, io)));
 
   program
     .command('playground')
     .description('serve the browser playground on localhost and print its address')
     .addOption(new Option('--port <n>', 'port on 127.0.0.1 (default 4173; 0: any free port)').argParser(nonNegativeInt))
     .option('--open', 'open it in the default browser')
-    .action(async (flags: { port?: number; open?: boolean }) => void (await playground(flags, io)));
+    .action(async (flags: { port?: number; open?: boolean }) => exit(await playgroundCommand(flags, io)));
 
   return program;
 }
 
-const SYSTEM_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  ENOSPC: 'no space left on the device',
-};
-
-/** Runs the CLI; returns the exit code. Expected errors print one line, never a stack trace. */
+/**
+ * Runs the CLI; returns the exit status: 0 done, 1 a bad file or data set, 2 a bad flag or flag
+ * value (commander's usage errors and every OptionError), 130 a training run stopped by SIGINT or
+ * SIGTERM (its model saved). Expected errors print one line, never a stack trace.
+ */
 export async function main(argv: string[], io: Output = consoleOutput): Promise<number> {
-  const program = buildProgram(io);
+  let status = 0;
+  const program = buildProgram(io, (code) => (status = code));
   try {
     await program.parseAsync(argv);
-    return 0;
+    return status;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version exit with 0; usage errors were already printed by commander
@@ -120,11 +119,11 @@ export async function main(argv: string[], io: Output = consoleOutput): Promise<
     }
     if (e instanceof BackpropError) {
       io.info(`backprop: ${e.message}`);
-      return 1;
+      return e instanceof OptionError ? 2 : 1;
     }
     const sys = e as NodeJS.ErrnoException;
     if (typeof sys.code === 'string' && sys.path !== undefined) {
-      io.info(`backprop: cannot ${sys.syscall ?? 'open'} ${sys.path}: ${SYSTEM_ERRORS[sys.code] ?? sys.code}`);
+      io.info(`backprop: cannot ${sys.syscall ?? 'open'} ${sys.path}: ${describeSystemError(sys.code)}`);
       return 1;
     }
     throw e;

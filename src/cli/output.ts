@@ -4,7 +4,27 @@ export interface Output {
   info(line: string): void;
 }
 
+/**
+ * Lines to a stream of the process. When the reader goes away (`backprop predict ... | head`:
+ * EPIPE), later lines are dropped quietly instead of ending in a stack trace, and the command runs
+ * to its end: a training run whose output pipe closed still saves its model.
+ */
+function lines(stream: NodeJS.WriteStream): (line: string) => void {
+  let closed = false;
+  let watching = false;
+  return (line) => {
+    if (!watching) {
+      watching = true;
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') throw e;
+        closed = true;
+      });
+    }
+    if (!closed) stream.write(line + '\n');
+  };
+}
+
 export const consoleOutput: Output = {
-  result: (line) => process.stdout.write(line + '\n'),
-  info: (line) => process.stderr.write(line + '\n'),
+  result: lines(process.stdout),
+  info: lines(process.stderr),
 };

@@ -123,8 +123,8 @@ function openBrowser(url: string): void {
 }
 
 /**
- * Starts the server and prints the address (to stdout); it runs until the process ends (Ctrl-C)
- * or `close()` is called. With the default port taken, a free port is used instead.
+ * Starts the server and prints the address (to stdout); it runs until `close()` is called. With
+ * the default port taken, a free port is used instead.
  */
 export async function playground(flags: PlaygroundFlags, io: Output): Promise<PlaygroundServer> {
   const root = resolve(flags.root ?? playgroundRoot());
@@ -146,7 +146,36 @@ export async function playground(flags: PlaygroundFlags, io: Output): Promise<Pl
   }
   const url = `http://127.0.0.1:${actual}/`;
   io.result(url);
-  io.info(`backprop playground: serving ${root} at ${url} (Ctrl-C stops it)`);
+  io.info(`backprop playground: serving ${root} at ${url} (Ctrl-C or SIGTERM stops it)`);
   if (flags.open) openBrowser(url);
   return { url, server, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+}
+
+/** How often the command looks whether the process that started it is still there. */
+const PARENT_POLL_MS = 500;
+
+/**
+ * `backprop playground`: serves until SIGINT or SIGTERM, or until the process that started it
+ * ends. The last one matters under `npx backprop playground`: a SIGTERM to npx ends npx without
+ * passing the signal on, and this process, adopted by another parent, would serve forever.
+ */
+export async function playgroundCommand(flags: PlaygroundFlags, io: Output): Promise<number> {
+  const served = await playground(flags, io);
+  const parent = process.ppid;
+  await new Promise<void>((stop) => {
+    const watch = setInterval(() => process.ppid !== parent && done('the process that started it ended'), PARENT_POLL_MS);
+    const onSignal = (signal: NodeJS.Signals): void => done(signal);
+    function done(why: string): void {
+      clearInterval(watch);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      io.info(`backprop playground: stopping (${why})`);
+      stop();
+    }
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  served.server.closeAllConnections();
+  await served.close();
+  return 0;
 }

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseCsvFeatures } from '../data/csv.js';
-import { argmaxRows } from '../tensor/matrix.js';
-import { openModel } from './model.js';
+import { classify, openModel } from './model.js';
 import type { Output } from './output.js';
 
 export interface PredictFlags {
@@ -10,20 +9,20 @@ export interface PredictFlags {
   format: 'csv' | 'json';
 }
 
-/** One prediction per input row: the class name and its probability, or the regression values. */
+/** One prediction per input row: the class name and its probability (see classify), or the regression values. */
 export async function predict(flags: PredictFlags, io: Output): Promise<number> {
   const model = await openModel(flags.model);
   const net = model.network;
   const source = flags.input === '-' ? 'standard input' : flags.input;
   const text = readFileSync(flags.input === '-' ? 0 : flags.input, 'utf8');
   const { x } = parseCsvFeatures(text, { name: source, features: net.inputs });
-  const out = net.predict(model.transform(x));
+  const out = model.outputs(model.transform(x));
   const k = out.cols;
   const classes = model.info.task === 'classification' ? model.info.classNames : undefined;
-  const best = argmaxRows(out);
+  const { classes: best, probabilities } = classify(out);
   const rows = Array.from({ length: out.rows }, (_, i) => {
     const values = Array.from(out.row(i));
-    return classes ? { class: classes[best[i]!]!, probability: values[best[i]!]!, values } : { values };
+    return classes ? { class: classes[best[i]!]!, probability: probabilities[i]!, values } : { values };
   });
   if (flags.format === 'json') {
     io.result(JSON.stringify(rows.map((r, i) => ({ row: i, ...r }))));

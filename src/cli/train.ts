@@ -9,6 +9,7 @@ import { Network } from '../network.js';
 import { optimizer as optimizerById, type Optimizer, type OptimizerId } from '../optimizers/index.js';
 import type { PreprocessingKind } from '../data/preprocess.js';
 import { prepareForTraining, type DataFlags } from './data.js';
+import type { BatchLogs } from '../train/fit.js';
 import { createProgress } from './progress.js';
 import type { Output } from './output.js';
 
@@ -87,13 +88,18 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
   if (trainSet.classNames) info.classNames = trainSet.classNames;
   const checkpointPath = flags.checkpoint ?? flags.out.replace(/\.safetensors$/, '') + '.ckpt.safetensors';
 
-  let interrupted = false;
-  const onSigint = () => {
+  // SIGINT (Ctrl-C) and SIGTERM (kill, a scheduler's timeout) both stop after the current batch
+  // and save; the same signal again quits at once without saving.
+  let interrupted: NodeJS.Signals | undefined;
+  let last: BatchLogs | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) process.exit(130);
-    interrupted = true;
-    io.info('\ninterrupted: stopping after this batch and saving (Ctrl-C again to quit without saving)');
+    interrupted = signal;
+    const at = last ? ` in epoch ${last.epoch + 1} at batch ${last.batch + 1} of ${last.batches}` : '';
+    io.info(`\ninterrupted (${signal})${at}: stopping after this batch and saving (${signal} again to quit without saving)`);
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const progress = createProgress(process.stderr, (line) => io.info(line));
   let stopped = false;
   try {
@@ -105,7 +111,10 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
       seed: fitSeed,
       ...(validation ? { validationData: [validation.x, validation.y] as const } : {}),
       onEpochBegin: (epoch, batches) => progress.epochStart(epoch, flags.epochs, batches),
-      onBatchEnd: (logs) => progress.batch(logs),
+      onBatchEnd: (logs) => {
+        last = logs;
+        progress.batch(logs);
+      },
       onEpochEnd: async (logs) => {
         progress.epochEnd(logs, flags.epochs);
         if (flags.checkpointEvery && (logs.epoch + 1) % flags.checkpointEvery === 0) {
@@ -113,14 +122,15 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
           io.info(`checkpoint: ${checkpointPath} (epoch ${logs.epoch + 1})`);
         }
       },
-      shouldStop: () => interrupted,
+      shouldStop: () => interrupted !== undefined,
     });
     stopped = history.stopped;
   } finally {
     progress.stop();
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  if (stopped) io.info('training stopped early by Ctrl-C');
+  if (stopped && last) io.info(`training stopped by ${interrupted} after batch ${last.batch + 1} of ${last.batches} of epoch ${last.epoch + 1}`);
 
   if (test) {
     const t = net.evaluate(test.x, test.y);
@@ -129,7 +139,7 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
   await saveModel(flags.out, net, info);
   const parameters = net.parameters().reduce((s, p) => s + p.value.length, 0);
   io.result(`saved ${flags.out} (${parameters.toLocaleString('en-US')} parameters)`);
-  return 0;
+  return stopped ? 130 : 0;
 }
 
 /** The output layer that suits each cost: softmax for cross-entropy, sigmoid for BCE and for MSE classification (the textbook), linear for regression. */

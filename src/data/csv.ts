@@ -172,6 +172,8 @@ function numbers(rows: readonly Row[], columns: readonly number[], names: readon
       if (cell === '') throw new DataError(`${where}: empty cell; expected a number`);
       const value = DECIMAL.test(cell) ? Number(cell) : NaN;
       if (!Number.isFinite(value)) throw new DataError(`${where}: ${JSON.stringify(cell)} is not a finite number`);
+      // Stored as float32: beyond ±3.4028235e38 the value would silently become ±Infinity.
+      if (!Number.isFinite(Math.fround(value))) throw new DataError(`${where}: ${cell} is outside the float32 range (±3.4028235e38)`);
       out[i * columns.length + k] = value;
     });
   });

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { constants, gunzipSync } from 'node:zlib';
 import { FormatError } from '../errors.js';
 import { readFileBytes } from './files.js';
 
@@ -11,7 +11,26 @@ export interface IdxArray {
   data: Uint8Array;
 }
 
+export interface IdxOptions {
+  /** Read only the first `limit` items (entries of the outermost dimension); the rest is never decompressed. */
+  limit?: number;
+}
+
+/**
+ * Most data bytes an IDX header may declare: 2 GiB, over 40 times the Fashion-MNIST training
+ * images. A header declaring more is refused before anything is decompressed.
+ */
+export const MAX_IDX_BYTES = 2 ** 31;
+
 const UNSIGNED_BYTE = 0x08;
+/** The longest IDX header: magic (4 bytes) and 255 dimensions of 4 bytes. */
+const MAX_HEADER_BYTES = 4 + 4 * 255;
+/**
+ * Deflate expands a byte into at most about 1032 bytes; this much room past what is wanted lets a
+ * prefix of the compressed stream be found whose output covers the wanted bytes (see gunzipPrefix).
+ */
+const MAX_EXPANSION = 1032;
+const PREFIX_SLACK = 1 << 20;
 
 /** IDX type codes, to name an unsupported one in the error. */
 const TYPE_NAMES: Readonly<Record<number, string>> = {
@@ -28,9 +47,44 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
  * `name` (usually the file's path) heads every error message. Only unsigned bytes (type 0x08, what
  * the MNIST family uses) are supported. The data must be exactly as long as the header says, so a
  * truncated download fails here instead of training on a half-read array.
+ *
+ * Decompression is bounded by the header: never more than the declared size (at most
+ * MAX_IDX_BYTES) is produced, and a stream longer or shorter than declared is refused. With
+ * `limit`, only the first `limit` items are decompressed and checked.
  */
-export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
-  const raw = isGzip(bytes) ? gunzip(bytes, name) : bytes;
+export function parseIdx(bytes: Uint8Array, name: string, options: IdxOptions = {}): IdxArray {
+  const gzipped = isGzip(bytes);
+  const { dims, headerBytes } = parseHeader(gzipped ? gunzipPrefix(bytes, MAX_HEADER_BYTES, name) : bytes, name);
+  const itemBytes = dims.slice(1).reduce((a, b) => a * b, 1);
+  const declared = dims[0]! * itemBytes;
+  if (declared > MAX_IDX_BYTES) {
+    throw new FormatError(`${name}: the IDX header declares ${dims.join('×')} = ${declared} bytes of data, more than the ${MAX_IDX_BYTES} this loader reads (MAX_IDX_BYTES)`);
+  }
+  const items = Math.min(dims[0]!, options.limit ?? Infinity);
+  if (items < dims[0]!) {
+    const wanted = headerBytes + items * itemBytes;
+    const raw = gzipped ? gunzipPrefix(bytes, wanted, name) : bytes;
+    if (raw.length < wanted) {
+      throw new FormatError(`${name}: expected at least ${items * itemBytes} bytes of data (the first ${items} of ${dims.join('×')} unsigned bytes) after the ${headerBytes}-byte header, found ${raw.length - headerBytes}`);
+    }
+    return { dims: [items, ...dims.slice(1)], data: raw.slice(headerBytes, wanted) };
+  }
+  const raw = gzipped ? gunzipAll(bytes, headerBytes + declared, name) : bytes;
+  const found = raw.length - headerBytes;
+  if (found !== declared) {
+    throw new FormatError(
+      `${name}: expected ${declared} bytes of data (${dims.join('×')} unsigned bytes) after the ${headerBytes}-byte header, found ${found}`,
+    );
+  }
+  return { dims, data: raw.subarray(headerBytes) };
+}
+
+/** Reads and parses an IDX file, gzipped or not. */
+export function readIdx(path: string, options: IdxOptions = {}): IdxArray {
+  return parseIdx(readFileBytes(path), path, options);
+}
+
+function parseHeader(raw: Uint8Array, name: string): { dims: number[]; headerBytes: number } {
   if (raw.length < 4) throw new FormatError(`${name}: expected an IDX header of at least 4 bytes, found ${raw.length} bytes`);
   if (raw[0] !== 0 || raw[1] !== 0) {
     throw new FormatError(
@@ -51,31 +105,52 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const dims: number[] = [];
   for (let d = 0; d < rank; d++) dims.push(view.getUint32(4 + 4 * d, false));
-  const expected = dims.reduce((a, b) => a * b, 1);
-  const found = raw.length - headerBytes;
-  if (found !== expected) {
-    throw new FormatError(
-      `${name}: expected ${expected} bytes of data (${dims.join('×')} unsigned bytes) after the ${headerBytes}-byte header, found ${found}`,
-    );
-  }
-  return { dims, data: raw.subarray(headerBytes) };
-}
-
-/** Reads and parses an IDX file, gzipped or not. */
-export function readIdx(path: string): IdxArray {
-  return parseIdx(readFileBytes(path), path);
+  return { dims, headerBytes };
 }
 
 function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-function gunzip(bytes: Uint8Array, name: string): Uint8Array {
+/** The whole stream, which must hold exactly `declared` bytes: decompression stops one byte past that. */
+function gunzipAll(bytes: Uint8Array, declared: number, name: string): Uint8Array {
   try {
-    return gunzipSync(bytes);
+    return gunzipSync(bytes, { maxOutputLength: declared + 1 });
   } catch (e) {
-    throw new FormatError(`${name}: expected a complete gzip stream, but it is truncated or corrupt (${(e as Error).message})`);
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new FormatError(`${name}: the gzip stream holds more than the ${declared} bytes the IDX header declares`);
+    }
+    throw corrupt(name, e);
   }
+}
+
+/**
+ * At least the first `wanted` decompressed bytes (fewer only if the stream is shorter), without
+ * decompressing the rest: a prefix of the compressed bytes, flushed, gives a prefix of the output.
+ * The prefix is searched for (doubling, then bisecting) with the output capped at wanted +
+ * PREFIX_SLACK, so memory stays bounded by what is wanted whatever the stream's compression ratio.
+ */
+function gunzipPrefix(bytes: Uint8Array, wanted: number, name: string): Uint8Array {
+  let short = 0; // a prefix length known to give fewer than `wanted` bytes
+  let long = bytes.length + 1; // one known to give more than the cap
+  let take = Math.min(bytes.length, Math.ceil(wanted / MAX_EXPANSION) + 64);
+  for (;;) {
+    let out: Uint8Array | undefined;
+    try {
+      out = gunzipSync(bytes.subarray(0, take), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: wanted + PREFIX_SLACK });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw corrupt(name, e);
+    }
+    if (out === undefined) long = take;
+    else if (out.length >= wanted || take === bytes.length) return out;
+    else short = take;
+    take = long > bytes.length ? Math.min(bytes.length, take * 2) : Math.floor((short + long) / 2);
+    if (take <= short) throw new FormatError(`${name}: the gzip stream cannot be read up to byte ${wanted}`);
+  }
+}
+
+function corrupt(name: string, e: unknown): FormatError {
+  return new FormatError(`${name}: expected a complete gzip stream, but it is truncated or corrupt (${(e as Error).message})`);
 }
 
 function hex(byte: number): string {

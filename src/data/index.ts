@@ -1,5 +1,5 @@
 export { TASKS, checkDataset, labelsOf, subset, type Dataset, type Task, type TrainTest } from './dataset.js';
-export { parseIdx, readIdx, type IdxArray } from './idx.js';
+export { MAX_IDX_BYTES, parseIdx, readIdx, type IdxArray, type IdxOptions } from './idx.js';
 export {
   DIGIT_CLASSES,
   FASHION_MNIST_CLASSES,
@@ -9,6 +9,7 @@ export {
   loadMnist,
   loadMnistFamily,
   type MnistFamilyOptions,
+  type SplitLimits,
 } from './mnist-family.js';
 export { loadDigits } from './digits.js';
 export {

@@ -1,8 +1,8 @@
 import { OptionError } from '../errors.js';
 import { readCsvDataset } from './csv.js';
-import type { Dataset, Task } from './dataset.js';
+import { subset, type Dataset, type Task } from './dataset.js';
 import { loadDigits } from './digits.js';
-import { loadFashionMnist, loadMnist, MNIST_FILES } from './mnist-family.js';
+import { loadFashionMnist, loadMnist, MNIST_FILES, type SplitLimits } from './mnist-family.js';
 import { TOY_DATASETS, toyDataset, type ToyName, type ToyOptions } from './toy.js';
 
 export const DATASETS = ['digits', 'mnist', 'fashion-mnist', ...TOY_DATASETS] as const;
@@ -19,6 +19,8 @@ export interface LoadOptions extends ToyOptions {
   header?: boolean;
   /** CSV: the classes in output order (a trained model's), so that labels map as they did in training. */
   classNames?: readonly string[];
+  /** Keep only the first n samples of the training and/or the test set (IDX files: the rest is never read). */
+  limit?: SplitLimits;
 }
 
 /** The sets a name resolves to; only the standard benchmarks come with a test set. */
@@ -32,10 +34,17 @@ export interface LoadedData {
  * in .csv.
  */
 export function loadDataset(name: string, options: LoadOptions = {}): LoadedData {
+  const { train, test } = loadNamed(name, options);
+  const first = (ds: Dataset, n: number | undefined): Dataset => (n === undefined || n >= ds.x.rows ? ds : subset(ds, Array.from({ length: n }, (_, i) => i)));
+  return { train: first(train, options.limit?.train), ...(test ? { test: first(test, options.limit?.test) } : {}) };
+}
+
+function loadNamed(name: string, options: LoadOptions): LoadedData {
   if (name.toLowerCase().endsWith('.csv')) {
     const { label, task, header, classNames } = options;
     return { train: readCsvDataset(name, { label, task, header, classNames }) };
   }
+  const limit = options.limit ? { limit: options.limit } : {};
   switch (name) {
     case 'digits':
       return loadDigits();
@@ -43,9 +52,9 @@ export function loadDataset(name: string, options: LoadOptions = {}): LoadedData
       if (options.dataDir === undefined) {
         throw new OptionError(`the mnist data set needs --data-dir DIR: a directory holding ${Object.values(MNIST_FILES).join(', ')} (each optionally .gz)`);
       }
-      return loadMnist({ dir: options.dataDir });
+      return loadMnist({ dir: options.dataDir, ...limit });
     case 'fashion-mnist':
-      return loadFashionMnist({ dir: options.dataDir });
+      return loadFashionMnist({ dir: options.dataDir, ...limit });
   }
   if ((TOY_DATASETS as readonly string[]).includes(name)) {
     const { samples, noise, seed, classes } = options;

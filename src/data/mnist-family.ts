@@ -38,6 +38,14 @@ export interface MnistFamilyOptions {
   classNames: readonly string[];
   /** The last part of the message when files are missing: how to get them. */
   missingHint: string;
+  /** Read at most this many samples of each set; the rest of the files is never decompressed. */
+  limit?: SplitLimits;
+}
+
+/** The most samples to read of the training and of the test set (default: all). */
+export interface SplitLimits {
+  train?: number;
+  test?: number;
 }
 
 /**
@@ -46,27 +54,34 @@ export interface MnistFamilyOptions {
  */
 export function loadMnistFamily(dir: string, options: MnistFamilyOptions): TrainTest {
   const paths = locateFiles(dir, options);
-  return {
-    train: idxDataset(paths.trainImages, paths.trainLabels, `${options.name}/train`, options.classNames),
-    test: idxDataset(paths.testImages, paths.testLabels, `${options.name}/test`, options.classNames),
-  };
+  const train = idxDataset(paths.trainImages, paths.trainLabels, `${options.name}/train`, options.classNames, options.limit?.train);
+  const test = idxDataset(paths.testImages, paths.testLabels, `${options.name}/test`, options.classNames, options.limit?.test);
+  // A model takes one image size: caught here, before any training on the other set.
+  if (train.x.cols !== test.x.cols) {
+    throw new FormatError(
+      `${paths.testImages}: test images of ${test.x.cols} pixels, but the training images of ${paths.trainImages} have ${train.x.cols}; both sets need the same image size`,
+    );
+  }
+  return { train, test };
 }
 
 /** MNIST proper, from a directory the caller names (no standard place installs it). */
-export function loadMnist(options: { dir: string }): TrainTest {
+export function loadMnist(options: { dir: string; limit?: SplitLimits }): TrainTest {
   return loadMnistFamily(options.dir, {
     name: 'mnist',
     classNames: DIGIT_CLASSES,
     missingHint: 'put the MNIST files there, or pass --data-dir DIR',
+    ...(options.limit ? { limit: options.limit } : {}),
   });
 }
 
 /** Fashion-MNIST, by default from where `apt-get install -y dataset-fashion-mnist` puts it. */
-export function loadFashionMnist(options: { dir?: string } = {}): TrainTest {
+export function loadFashionMnist(options: { dir?: string; limit?: SplitLimits } = {}): TrainTest {
   return loadMnistFamily(options.dir ?? FASHION_MNIST_DIR, {
     name: 'fashion-mnist',
     classNames: FASHION_MNIST_CLASSES,
     missingHint: 'install them with: apt-get install -y dataset-fashion-mnist, or pass --data-dir DIR',
+    ...(options.limit ? { limit: options.limit } : {}),
   });
 }
 
@@ -91,9 +106,9 @@ function locateFiles(dir: string, options: MnistFamilyOptions): FilePaths {
   return found as FilePaths;
 }
 
-function idxDataset(imagesPath: string, labelsPath: string, name: string, classNames: readonly string[]): Dataset {
-  const images = readIdx(imagesPath);
-  const labels = readIdx(labelsPath);
+function idxDataset(imagesPath: string, labelsPath: string, name: string, classNames: readonly string[], limit: number | undefined): Dataset {
+  const images = readIdx(imagesPath, { limit });
+  const labels = readIdx(labelsPath, { limit });
   if (images.dims.length !== 3) {
     throw new FormatError(`${imagesPath}: expected 3 dimensions (images × rows × columns), found ${images.dims.length}`);
   }

@@ -29,22 +29,47 @@ export function fitPreprocessing(kind: PreprocessingKind, x: Matrix): Preprocess
   return kind === 'scale' ? { kind, ...columnRange(x) } : { kind, ...columnMoments(x) };
 }
 
-/** Returns a new float32 matrix with the preprocessing applied to every row of x. */
+/**
+ * Checks a preprocessing that comes from outside (a model file): a known kind and, per feature,
+ * statistics that are finite float32 numbers, as many as `features`. Returns it typed.
+ */
+export function checkPreprocessing(p: unknown, features: number): Preprocessing {
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new DataError('a preprocessing must be an object {kind, ...}');
+  const o = p as Record<string, unknown>;
+  const kind = oneOf('preprocessing', o['kind'], PREPROCESSINGS);
+  const fields = kind === 'scale' ? ['min', 'max'] : kind === 'standardize' ? ['mean', 'std'] : [];
+  for (const f of fields) {
+    const v = o[f];
+    if (!Array.isArray(v) || v.length !== features) {
+      throw new ShapeError(`the ${kind} preprocessing needs "${f}", an array of ${features} numbers (one per feature), got ${Array.isArray(v) ? `${v.length} entries` : JSON.stringify(v)}`);
+    }
+    const bad = v.findIndex((n) => typeof n !== 'number' || !Number.isFinite(Math.fround(n)));
+    if (bad >= 0) throw new DataError(`the ${kind} preprocessing's "${f}"[${bad}] is ${JSON.stringify(v[bad])}; expected a finite float32 number`);
+  }
+  return o as unknown as Preprocessing;
+}
+
+/**
+ * Returns a new float32 matrix with the preprocessing applied to every row of x. A value the
+ * transform takes beyond the float32 range is a DataError naming its row and column.
+ */
 export function applyPreprocessing(p: Preprocessing, x: Matrix): Matrix {
-  // p often comes from a model file, so its kind is checked rather than trusted.
-  oneOf('preprocessing', p.kind, PREPROCESSINGS);
+  // p often comes from a model file, so it is checked rather than trusted.
+  checkPreprocessing(p, x.cols);
   const { rows, cols, data } = x;
   const out = new Float32Array(data.length);
   if (p.kind === 'none') {
     out.set(data);
     return new Matrix(rows, cols, out);
   }
-  const { offset, factor } = affine(p, cols);
+  const { offset, factor } = affine(p);
   for (let i = 0; i < rows; i++) {
     const base = i * cols;
     for (let j = 0; j < cols; j++) out[base + j] = (data[base + j]! - offset[j]!) * factor[j]!;
   }
-  return new Matrix(rows, cols, out);
+  const result = new Matrix(rows, cols, out);
+  assertFinite(result, `the ${p.kind} preprocessing of x gives a non-finite value:`);
+  return result;
 }
 
 /** Rows of the identity matrix: row i has a 1 in column labels[i]. */
@@ -126,11 +151,8 @@ function columnMoments(x: Matrix): { mean: number[]; std: number[] } {
  * The transformation as out = (x − offset)·factor per column. A constant column has range or
  * standard deviation 0; dividing by 1 instead keeps it finite (it becomes 0).
  */
-function affine(p: Exclude<Preprocessing, { kind: 'none' }>, cols: number): { offset: Float64Array; factor: Float64Array } {
+function affine(p: Exclude<Preprocessing, { kind: 'none' }>): { offset: Float64Array; factor: Float64Array } {
   const [offset, spread] = p.kind === 'scale' ? [p.min, p.max.map((max, j) => max - p.min[j]!)] : [p.mean, p.std];
-  if (offset.length !== cols || spread.length !== cols) {
-    throw new ShapeError(`the ${p.kind} preprocessing has statistics for ${offset.length} features but x has ${cols}`);
-  }
   return {
     offset: Float64Array.from(offset),
     factor: Float64Array.from(spread, (s) => 1 / (s === 0 ? 1 : s)),

@@ -21,7 +21,8 @@
  * Everything here is browser-safe: bytes in, bytes out.
  */
 import { ACTIVATIONS, type ActivationId } from '../activations/index.js';
-import { BackpropError, FormatError, OptionError, ShapeError } from '../errors.js';
+import { BackpropError, DataError, FormatError, OptionError, ShapeError } from '../errors.js';
+import { checkPreprocessing } from '../data/preprocess.js';
 import type { Kernels } from '../kernels/types.js';
 import { LOSSES, type LossId } from '../losses/index.js';
 import type { DenseSpec } from '../nn/dense.js';
@@ -33,14 +34,22 @@ import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './
 export const MODEL_FORMAT = 'backprop';
 export const MODEL_FORMAT_VERSION = '1';
 
+/**
+ * Most layers a model file may describe. Every layer's tensors are checked against the file before
+ * the network is built, so the weights cannot be larger than the file; this bound keeps the
+ * per-layer overhead of a file of many tiny layers small too.
+ */
+export const MAX_LAYERS = 1000;
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
 /** What the caller adds to a saved model besides the network itself. */
 export interface ModelInfoInput {
   /**
-   * How raw inputs were transformed before training, e.g. {kind: 'standardize', mean, std}; stored
-   * as given (opaque to this module) so that prediction can apply the same transform. Default null.
+   * How raw inputs were transformed before training, e.g. {kind: 'standardize', mean, std} (see
+   * data/preprocess.ts), so that prediction can apply the same transform. Checked on save and on
+   * load: a known kind with finite statistics, one per input. Default null.
    */
   preprocessing?: JsonObject | null;
   /** Names of the output classes, one per output (or two for a single sigmoid output). */
@@ -117,7 +126,9 @@ export interface LoadedCheckpoint extends LoadedModel {
 
 /** Serialises a network and its information into our model file (safetensors bytes). */
 export function modelToBytes(net: Network, info: ModelInfoInput = {}): Uint8Array {
-  return encodeSafetensors(layerTensors(net), modelMetadata(net, info));
+  const tensors = layerTensors(net);
+  refuseNonFinite(tensors);
+  return encodeSafetensors(tensors, modelMetadata(net, info));
 }
 
 /**
@@ -156,6 +167,7 @@ export function checkpointToBytes(net: Network, info: ModelInfoInput, state: Che
     }
     tensors[`optimizer.${key}`] = tensor(shape, data, net.dtype);
   }
+  refuseNonFinite(tensors);
   const metadata = modelMetadata(net, info);
   const checkpoint: { optimizer: OptimizerConfig; epoch: number; fitSeed: number; extra?: JsonObject } = {
     optimizer: config,
@@ -177,14 +189,14 @@ export function checkpointFromBytes(bytes: Uint8Array, name = 'checkpoint data',
   function fail(what: string): never {
     throw new FormatError(`${name}: the "checkpoint" metadata ${what}`);
   }
-  if (!Number.isInteger(c['epoch']) || (c['epoch'] as number) < 0) fail(`needs "epoch", an integer ≥ 0 (got ${JSON.stringify(c['epoch'])})`);
-  if (!Number.isInteger(c['fitSeed'])) fail(`needs "fitSeed", an integer (got ${JSON.stringify(c['fitSeed'])})`);
+  if (!Number.isSafeInteger(c['epoch']) || (c['epoch'] as number) < 0) fail(`needs "epoch", an integer ≥ 0 (got ${JSON.stringify(c['epoch'])})`);
+  if (!Number.isSafeInteger(c['fitSeed'])) fail(`needs "fitSeed", an integer (got ${JSON.stringify(c['fitSeed'])})`);
   if (c['extra'] !== undefined && !isJsonObject(c['extra'])) fail('has an "extra" that is not an object');
   const o = c['optimizer'];
   if (!isJsonObject(o)) fail('needs "optimizer", an object {id, t, learningRate, ...}');
   const config = o as unknown as OptimizerConfig;
   if (!(OPTIMIZERS as readonly unknown[]).includes(config.id)) fail(`has optimizer id ${JSON.stringify(config.id)}; valid: ${OPTIMIZERS.join(', ')}`);
-  if (!Number.isInteger(config.t) || config.t < 0) fail(`has optimizer step count t = ${JSON.stringify(config.t)}; expected an integer ≥ 0`);
+  if (!Number.isSafeInteger(config.t) || config.t < 0) fail(`has optimizer step count t = ${JSON.stringify(config.t)}; expected an integer ≥ 0`);
   for (const k of ['learningRate', 'momentum', 'beta1', 'beta2', 'epsilon'] as const) {
     const v = config[k];
     if ((k === 'learningRate' || v !== undefined) && (typeof v !== 'number' || !Number.isFinite(v))) {
@@ -219,6 +231,7 @@ export function checkpointFromBytes(bytes: Uint8Array, name = 'checkpoint data',
     if (t.dtype !== dtype || !sameShape(t.shape, shape)) {
       throw new FormatError(`${name}: tensor "${key}" is ${t.dtype} [${t.shape.join(', ')}], expected ${dtype} [${shape.join(', ')}] like ${param}`);
     }
+    refuseNonFiniteTensor(key, t, name);
     slots[slotKey] = t.data;
   }
   if (config.t > 0) {
@@ -283,6 +296,11 @@ function parameterOfSlot(key: string): string {
 function modelMetadata(net: Network, input: ModelInfoInput): Record<string, string> {
   const loss = net.cost.id;
   if (!(LOSSES as readonly string[]).includes(loss)) throw new OptionError(`cannot save a model trained with the custom cost "${loss}": model files name built-in costs only (${LOSSES.join(', ')})`);
+  // What loading would refuse is refused here, so that no unloadable file is ever written.
+  if (input.preprocessing) checkPreprocessing(input.preprocessing, net.inputs);
+  if (input.classNames !== undefined && !classNamesFit(input.classNames.length, net.outputs)) {
+    throw new OptionError(`${input.classNames.length} class names for ${net.outputs} outputs; expected one per output (two for a single output)`);
+  }
   const info: ModelInfo = {
     inputs: net.inputs,
     layers: net.specs,
@@ -324,6 +342,8 @@ function readModel(
   if (metadata['backprop'] === undefined) throw new FormatError(`${name}: the "backprop" metadata (architecture) is missing`);
   const info = parseInfo(parseJsonObject(metadata['backprop'], `${name}: the "backprop" metadata`), name);
 
+  checkLayerTensors(info, tensors, name);
+
   let network: Network;
   try {
     // 'zeros': the saved weights replace the initial ones anyway; no need to draw random numbers.
@@ -332,24 +352,63 @@ function readModel(
     if (e instanceof BackpropError) throw new FormatError(`${name}: cannot build the network the file describes: ${e.message}`);
     throw e;
   }
-
-  const dtype = info.dtype === 'float64' ? 'F64' : 'F32';
   network.layers.forEach((layer, i) => {
-    for (const [kind, shape, target] of [
-      ['weight', [layer.units, layer.inputs], layer.W],
-      ['bias', [layer.units], layer.b],
+    layer.W.set(tensors[`layers.${i}.weight`]!.data);
+    layer.b.set(tensors[`layers.${i}.bias`]!.data);
+  });
+  return { network, info };
+}
+
+/**
+ * Every layer's weight and bias must be in the file, of the model's dtype, shaped as the
+ * architecture says and finite. Checked before the network is built, so that metadata claiming a
+ * huge layer fails here, against tensors the file really holds, instead of allocating it.
+ */
+function checkLayerTensors(info: ModelInfo, tensors: Record<string, SafetensorsTensor>, name: string): void {
+  const dtype = info.dtype === 'float64' ? 'F64' : 'F32';
+  let inputs = info.inputs;
+  info.layers.forEach(({ units }, i) => {
+    for (const [kind, shape] of [
+      ['weight', [units, inputs]],
+      ['bias', [units]],
     ] as const) {
       const key = `layers.${i}.${kind}`;
       const t = tensors[key];
-      if (!t) throw new FormatError(`${name}: tensor "${key}" is missing (layer ${i + 1} of ${network.layers.length})`);
+      if (!t) throw new FormatError(`${name}: tensor "${key}" is missing (layer ${i + 1} of ${info.layers.length})`);
       if (t.dtype !== dtype) throw new FormatError(`${name}: tensor "${key}" is ${t.dtype} but the model's dtype ${info.dtype} needs ${dtype}`);
       if (!sameShape(t.shape, shape)) {
-        throw new FormatError(`${name}: tensor "${key}" has shape [${t.shape.join(', ')}] but layer ${i + 1} (${layer.inputs} inputs → ${layer.units} units) needs [${shape.join(', ')}]`);
+        throw new FormatError(`${name}: tensor "${key}" has shape [${t.shape.join(', ')}] but layer ${i + 1} (${inputs} inputs → ${units} units) needs [${shape.join(', ')}]`);
       }
-      target.set(t.data);
+      refuseNonFiniteTensor(key, t, name);
     }
+    inputs = units;
   });
-  return { network, info };
+}
+
+/** A FormatError naming the tensor and its first NaN or ±Infinity, if it holds one. */
+function refuseNonFiniteTensor(key: string, t: SafetensorsTensor, name: string): void {
+  const i = firstNonFinite(t.data);
+  if (i >= 0) throw new FormatError(`${name}: tensor "${key}" holds ${t.data[i]} at ${position(t.shape, i)}; every value must be finite`);
+}
+
+/** Saving refuses non-finite values: a file holding them would load as a model that predicts NaN. */
+function refuseNonFinite(tensors: Record<string, SafetensorsTensor>): void {
+  for (const [key, t] of Object.entries(tensors)) {
+    const i = firstNonFinite(t.data);
+    if (i >= 0) {
+      throw new DataError(`cannot save a model whose tensor "${key}" holds ${t.data[i]} at ${position(t.shape, i)}; every value must be finite (did training diverge?)`);
+    }
+  }
+}
+
+function firstNonFinite(data: Float32Array | Float64Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
+}
+
+/** "index 5 (row 1, column 2)" for a matrix, "index 5" for a vector. */
+function position(shape: readonly number[], i: number): string {
+  return shape.length === 2 ? `index ${i} (row ${Math.floor(i / shape[1]!)}, column ${i % shape[1]!})` : `index ${i}`;
 }
 
 /** Validates the `backprop` JSON field by field, so that a bad file says which field is wrong. */
@@ -357,9 +416,10 @@ function parseInfo(o: Record<string, unknown>, name: string): ModelInfo {
   function fail(what: string): never {
     throw new FormatError(`${name}: the "backprop" metadata ${what}`);
   }
-  const count = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
   if (!count(o['inputs'])) fail(`needs "inputs", an integer ≥ 1 (got ${JSON.stringify(o['inputs'])})`);
   if (!Array.isArray(o['layers']) || o['layers'].length === 0) fail('needs "layers", a non-empty array of layer specs');
+  if (o['layers'].length > MAX_LAYERS) fail(`has ${o['layers'].length} layers, more than the ${MAX_LAYERS} a model may have (MAX_LAYERS)`);
   const layers = (o['layers'] as unknown[]).map((l, i): DenseSpec => {
     if (!isJsonObject(l)) fail(`layer ${i + 1} is not an object {units, activation}`);
     const s = l as Record<string, unknown>;
@@ -376,10 +436,17 @@ function parseInfo(o: Record<string, unknown>, name: string): ModelInfo {
   });
   if (!(LOSSES as readonly unknown[]).includes(o['loss'])) fail(`has loss ${JSON.stringify(o['loss'])}; valid: ${LOSSES.join(', ')}`);
   if (o['dtype'] !== 'float32' && o['dtype'] !== 'float64') fail(`has dtype ${JSON.stringify(o['dtype'])}; valid: float32, float64`);
-  if (!Number.isInteger(o['seed'])) fail(`needs "seed", an integer (got ${JSON.stringify(o['seed'])})`);
+  if (!Number.isSafeInteger(o['seed'])) fail(`needs "seed", an integer (got ${JSON.stringify(o['seed'])})`);
   if (typeof o['createdAt'] !== 'string') fail('needs "createdAt", a string');
   const pre = o['preprocessing'] ?? null;
-  if (pre !== null && !isJsonObject(pre)) fail('has a "preprocessing" that is neither an object nor null');
+  if (pre !== null) {
+    try {
+      checkPreprocessing(pre, o['inputs'] as number);
+    } catch (e) {
+      if (e instanceof BackpropError) fail(`has a "preprocessing" that is not usable: ${e.message}`);
+      throw e;
+    }
+  }
   const info: ModelInfo = {
     inputs: o['inputs'] as number,
     layers,
@@ -390,8 +457,13 @@ function parseInfo(o: Record<string, unknown>, name: string): ModelInfo {
     createdAt: o['createdAt'] as string,
   };
   if (o['classNames'] !== undefined) {
-    if (!Array.isArray(o['classNames']) || !o['classNames'].every((c) => typeof c === 'string')) fail('has "classNames" that are not an array of strings');
-    info.classNames = [...(o['classNames'] as string[])];
+    const names = o['classNames'];
+    if (!Array.isArray(names) || !names.every((c) => typeof c === 'string')) fail('has "classNames" that are not an array of strings');
+    const outputs = layers.at(-1)!.units;
+    if (!classNamesFit(names.length, outputs)) {
+      fail(`has ${names.length} "classNames" for ${outputs} outputs; expected one per output (two for a single output)`);
+    }
+    info.classNames = [...(names as string[])];
   }
   if (o['task'] !== undefined) {
     if (typeof o['task'] !== 'string') fail('has a "task" that is not a string');
@@ -402,6 +474,11 @@ function parseInfo(o: Record<string, unknown>, name: string): ModelInfo {
     info.extra = o['extra'] as JsonObject;
   }
   return info;
+}
+
+/** One name per output, or two for a single sigmoid output (P(class 1)). */
+function classNamesFit(names: number, outputs: number): boolean {
+  return names === outputs || (outputs === 1 && names === 2);
 }
 
 function parseJsonObject(text: string, what: string): Record<string, unknown> {

@@ -3,9 +3,11 @@
  * new one, never a torn mix, even if the process dies or the disk fills up half-way.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, mkdir, open, readFile, readlink, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PathError } from '../errors.js';
 import type { Network } from '../network.js';
 import {
   checkpointFromBytes,
@@ -30,9 +32,14 @@ export type FileContent = Uint8Array | string | Iterable<Uint8Array> | AsyncIter
  * so that the rename itself survives a crash (where the platform allows opening a directory).
  * On any failure the temporary file is removed and an existing file at `path` is left untouched.
  * An existing target keeps its permission bits.
+ *
+ * Only a regular file is ever replaced: a device, FIFO, socket or directory at `path` is refused
+ * with a PathError naming `path`. A symbolic link is followed: the file it points to is replaced
+ * (under the same rule, in that file's directory) and the link stays. A link to nothing is refused.
  */
 export async function writeFileAtomic(path: string | URL, content: FileContent): Promise<void> {
-  const target = typeof path === 'string' ? path : fileURLToPath(path);
+  const given = typeof path === 'string' ? path : fileURLToPath(path);
+  const target = await writableTarget(given);
   const dir = dirname(target);
   // Hidden, unique per process and call; 'wx' below refuses to reuse an existing name.
   const temp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -53,9 +60,71 @@ export async function writeFileAtomic(path: string | URL, content: FileContent):
   } catch (e) {
     if (handle) await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
-    throw e;
+    throw systemError(e, given, 'write');
   }
   await syncDirectory(dir);
+}
+
+/** The regular file (existing or not) that writing `path` replaces; anything else is a PathError. */
+async function writableTarget(path: string): Promise<string> {
+  let entry: Stats;
+  try {
+    entry = await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return path;
+    throw systemError(e, path, 'write');
+  }
+  if (!entry.isSymbolicLink()) {
+    refuseUnlessFile(entry, path);
+    return path;
+  }
+  let pointed: Stats;
+  try {
+    pointed = await stat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new PathError(`cannot write ${path}: it is a symbolic link to a file that does not exist`);
+    throw systemError(e, path, 'write');
+  }
+  refuseUnlessFile(pointed, path, await readlink(path));
+  return realpath(path);
+}
+
+function refuseUnlessFile(entry: Stats, path: string, link?: string): void {
+  if (entry.isFile()) return;
+  const via = link === undefined ? '' : ` (a symbolic link to ${link})`;
+  throw new PathError(`cannot write ${path}${via}: it is ${kindOf(entry)}, not a regular file; only regular files are replaced`);
+}
+
+function kindOf(entry: Stats): string {
+  if (entry.isDirectory()) return 'a directory';
+  if (entry.isCharacterDevice()) return 'a character device';
+  if (entry.isBlockDevice()) return 'a block device';
+  if (entry.isFIFO()) return 'a FIFO (named pipe)';
+  if (entry.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system',
+  EDQUOT: 'disk quota exceeded',
+};
+
+/** What a system error code means, in words. */
+export function describeSystemError(code: string): string {
+  return SYSTEM_ERRORS[code] ?? code;
+}
+
+/** A failed system call on `path` as one line naming `path` (not a temporary file); other errors pass unchanged. */
+function systemError(e: unknown, path: string, verb: 'read' | 'write'): unknown {
+  const sys = e as NodeJS.ErrnoException;
+  if (typeof sys.code !== 'string' || typeof sys.syscall !== 'string') return e;
+  return new PathError(`cannot ${verb} ${path}: ${describeSystemError(sys.code)}`);
 }
 
 async function writeAll(handle: FileHandle, content: FileContent): Promise<void> {
@@ -130,11 +199,21 @@ export async function saveTfjsModel(dir: string | URL, net: Network, options: Tf
   return { modelJsonPath, weightsPath };
 }
 
+/**
+ * The bytes of a model or checkpoint file. Anything but a regular file is refused before it is
+ * opened: reading a FIFO would wait forever, a device such as /dev/zero would never end.
+ */
 async function readSource(source: string | URL | Uint8Array, fallback: string): Promise<{ bytes: Uint8Array; name: string }> {
   if (source instanceof Uint8Array) return { bytes: source, name: fallback };
   const path = typeof source === 'string' ? source : fileURLToPath(source);
-  const buf = await readFile(path);
-  return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), name: path };
+  try {
+    const entry = await stat(path);
+    if (!entry.isFile()) throw new PathError(`cannot read ${path}: it is ${kindOf(entry)}, not a regular file`);
+    const buf = await readFile(path);
+    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), name: path };
+  } catch (e) {
+    throw systemError(e, path, 'read');
+  }
 }
 
 /** Writes the ONNX export of `net` (see onnx.ts) atomically. */

@@ -86,6 +86,8 @@ describe('parseCsvDataset', () => {
       ['NaN', '1,2,a\n3,4,b\nNaN,5,c\n', 'f.csv: line 3, column index 0: "NaN" is not a finite number'],
       ['Infinity', 'x,y,label\n1,-Infinity,a\n', 'f.csv: line 2, column "y": "-Infinity" is not a finite number'],
       ['a number too large for a float', 'x,y,label\n1,1e999,a\n', 'f.csv: line 2, column "y": "1e999" is not a finite number'],
+      ['a number beyond float32 (1e39)', 'x,y,label\n1,2,a\n1e39,3,b\n', 'f.csv: line 3, column "x": 1e39 is outside the float32 range (±3.4028235e38)'],
+      ['a number beyond float32 (-1e308), on a later line', 'x,y,label\n1,2,a\n3,4,b\n5,-1e308,a\n', 'f.csv: line 4, column "y": -1e308 is outside the float32 range'],
       ['an empty label', 'x,y,label\n1,2,a\n3,4,\n', 'f.csv: line 3, column "label": empty label'],
     ];
     for (const [kind, text, message] of cases) {
@@ -94,6 +96,13 @@ describe('parseCsvDataset', () => {
         expect(() => parseCsvDataset(text, { name: 'f.csv' })).toThrow(message);
       });
     }
+
+    it('a regression target or a prediction input beyond float32', () => {
+      expect(() => parseCsvDataset('x,t\n1,2\n2,3.5e38\n', { name: 'f.csv', task: 'regression' })).toThrow('f.csv: line 3, column "t": 3.5e38 is outside the float32 range');
+      expect(() => parseCsvFeatures('1,2\n3,-4e38\n', { name: 'in.csv' })).toThrow('in.csv: line 2, column index 1: -4e38 is outside the float32 range');
+      // the largest float32 itself is fine
+      expect(parseCsvFeatures('3.4028234e38,1\n').x.data[0]).toBe(Math.fround(3.4028234e38));
+    });
 
     it('a non-numeric regression target', () => {
       expect(() => parseCsvDataset('x,t\n1,2\n2,high\n', { name: 'f.csv', task: 'regression' })).toThrow('f.csv: line 3, column "t": "high" is not a finite number');

@@ -56,6 +56,21 @@ describe('loadMnist', () => {
     }
   });
 
+  it('refuses test images of another size than the training images when loading, before any training', () => {
+    const dir = writeMnistDir(train, test);
+    writeFileSync(join(dir, MNIST_FILES.testImages), idxBytes([1, 1, 2], [5, 6]));
+    expect(() => loadMnist({ dir })).toThrow(FormatError);
+    expect(() => loadMnist({ dir })).toThrow(`${join(dir, MNIST_FILES.testImages)}: test images of 2 pixels, but the training images of ${join(dir, MNIST_FILES.trainImages)} have 4; both sets need the same image size`);
+  });
+
+  it('limit keeps the first samples of each set named', () => {
+    const dir = writeMnistDir(train, test, () => true);
+    const { train: tr, test: te } = loadMnist({ dir, limit: { train: 2 } });
+    expect(Array.from(labelsOf(tr))).toEqual([3, 9]);
+    expect(te.x.rows).toBe(1);
+    expect(loadMnist({ dir, limit: { train: 1, test: 1 } }).train.x.rows).toBe(1);
+  });
+
   it('rejects a label count that differs from the image count', () => {
     const dir = writeMnistDir(train, { images: test.images, labels: [1, 2] });
     expect(() => loadMnist({ dir })).toThrow(FormatError);

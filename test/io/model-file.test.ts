@@ -1,16 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { adam, FormatError, momentum, network, sgd, type Network, type Optimizer } from '../../src/index.js';
-import { checkpointFromBytes, checkpointToBytes, modelFromBytes, modelToBytes, type ModelInfoInput } from '../../src/io/model-file.js';
+import { adam, DataError, FormatError, momentum, network, sgd, ShapeError, type Network, type Optimizer } from '../../src/index.js';
+import { checkpointFromBytes, checkpointToBytes, MAX_LAYERS, modelFromBytes, modelToBytes, type ModelInfoInput } from '../../src/io/model-file.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 import { ARCHITECTURES, bits, makeNetwork, randomBatch, rewrite } from './helpers.js';
 
-const INFO: ModelInfoInput = {
-  preprocessing: { kind: 'standardize', mean: [0.5, -1.25], std: [2, 0.75] },
-  classNames: ['no', 'yes'],
-  task: 'classification',
-  createdAt: '2024-05-01T12:00:00.000Z',
-  extra: { epochs: 10, note: 'ünïcødé' },
-};
+/** Information of a classifier: a standardisation of each input, a name per class. */
+function infoFor(net: Network): ModelInfoInput {
+  return {
+    preprocessing: { kind: 'standardize', mean: Array.from({ length: net.inputs }, (_, j) => 0.5 - j), std: Array.from({ length: net.inputs }, (_, j) => 2 + j / 4) },
+    classNames: net.outputs === 1 ? ['no', 'yes'] : Array.from({ length: net.outputs }, (_, c) => `class ${c}`),
+    task: 'classification',
+    createdAt: '2024-05-01T12:00:00.000Z',
+    extra: { epochs: 10, note: 'ünïcødé' },
+  };
+}
 
 function expectFormatError(fn: () => unknown, pattern: RegExp): void {
   let error: unknown;
@@ -27,7 +30,7 @@ describe('model file round trip', () => {
   for (const arch of ARCHITECTURES) {
     it(`${arch.label}: same architecture, weights and predictions bit for bit`, () => {
       const net = makeNetwork(arch);
-      const { network: back, info } = modelFromBytes(modelToBytes(net, INFO), 'model.safetensors');
+      const { network: back, info } = modelFromBytes(modelToBytes(net, infoFor(net)), 'model.safetensors');
       expect(back.inputs).toBe(net.inputs);
       expect(back.specs).toEqual(net.specs);
       expect(back.cost.id).toBe(net.cost.id);
@@ -45,7 +48,7 @@ describe('model file round trip', () => {
         loss: net.cost.id,
         dtype: net.dtype,
         seed: net.seed,
-        ...INFO,
+        ...infoFor(net),
       });
     });
   }
@@ -64,7 +67,7 @@ describe('model file round trip', () => {
 
   it('is deterministic and defaults the optional information', () => {
     const net = makeNetwork(ARCHITECTURES[1]!);
-    expect(modelToBytes(net, INFO)).toEqual(modelToBytes(net, INFO));
+    expect(modelToBytes(net, infoFor(net))).toEqual(modelToBytes(net, infoFor(net)));
     const { info } = modelFromBytes(modelToBytes(net));
     expect(info.preprocessing).toBeNull();
     expect(info.classNames).toBeUndefined();
@@ -82,7 +85,7 @@ describe('model file round trip', () => {
 
 describe('model file errors', () => {
   const net = makeNetwork(ARCHITECTURES[1]!);
-  const good = modelToBytes(net, INFO);
+  const good = modelToBytes(net, infoFor(net));
 
   it('a foreign safetensors file is named as such', () => {
     const foreign = encodeSafetensors({ 'embed.weight': { dtype: 'F32', shape: [2, 2], data: new Float32Array(4) } }, { format: 'pt' });
@@ -171,7 +174,7 @@ describe('checkpoints resume training exactly', () => {
         ...options,
         optimizer: opt,
         onEpochEnd: ({ epoch }) => {
-          if (epoch === 1) checkpoint = checkpointToBytes(full, INFO, { optimizer: opt, epoch: epoch + 1, fitSeed, extra: { batchSize: 8 } });
+          if (epoch === 1) checkpoint = checkpointToBytes(full, infoFor(full), { optimizer: opt, epoch: epoch + 1, fitSeed, extra: { batchSize: 8 } });
         },
       });
       // resumed run
@@ -251,5 +254,81 @@ describe('checkpoints resume training exactly', () => {
     const opt = momentum();
     await other.fit([[1, 2]], [[0, 1, 0]], { optimizer: opt });
     expect(() => checkpointToBytes(make(), {}, { optimizer: opt, epoch: 1, fitSeed: 1 })).toThrow(/does not belong to a parameter of this network/);
+  });
+});
+
+describe('untrusted model files: checked before anything is built, nothing non-finite', () => {
+  const net = network([2, { units: 3, activation: 'relu' }, { units: 2, activation: 'softmax' }], { seed: 4, loss: 'cross-entropy', init: 'normal' });
+  const good = modelToBytes(net, infoFor(net));
+  const editInfo = (f: (o: Record<string, unknown>) => void) =>
+    rewrite(good, (_, m) => {
+      const o = JSON.parse(m['backprop']!) as Record<string, unknown>;
+      f(o);
+      m['backprop'] = JSON.stringify(o);
+    });
+
+  it.each([2 ** 31 - 1, 2 ** 53 - 1, 1e9, 1e8])('metadata claiming %d inputs or units in a file under 1 KB: a FormatError from the tensor shapes, nothing allocated', (huge) => {
+    for (const bytes of [
+      editInfo((o) => Object.assign(o, { inputs: huge, preprocessing: null })),
+      editInfo((o) => ((o['layers'] as { units: number }[])[0]!.units = huge)),
+    ]) {
+      expect(bytes.length).toBeLessThan(1024);
+      const before = process.memoryUsage().arrayBuffers;
+      expectFormatError(() => modelFromBytes(bytes, 'tiny.safetensors'), /^tiny\.safetensors: tensor "layers\.[01]\.(weight|bias)" has shape \[.*\] but layer [12] \(.* needs \[/);
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
+    }
+  });
+
+  it('more layers than MAX_LAYERS is refused by the count alone', () => {
+    const layers = Array.from({ length: MAX_LAYERS + 1 }, () => ({ units: 2, activation: 'relu' }));
+    expectFormatError(() => modelFromBytes(editInfo((o) => (o['layers'] = layers))), new RegExp(`has ${MAX_LAYERS + 1} layers, more than the ${MAX_LAYERS}`));
+  });
+
+  it.each([
+    [{ kind: 'standardize', mean: 1, std: 2 }, /"mean", an array of 2 numbers/],
+    [{ kind: 'scale', min: [0, 0], max: [1] }, /"max", an array of 2 numbers \(one per feature\), got 1 entries/],
+    [{ kind: 'standardize', mean: [0, 'x'], std: [1, 1] }, /"mean"\[1\] is "x"; expected a finite float32 number/],
+    [{ kind: 'scale', min: [0, 1e39], max: [1, 2] }, /"min"\[1\] is 1e\+39/],
+    [{ kind: 'whiten' }, /unknown preprocessing "whiten"/],
+    [{ mean: [0, 0] }, /unknown preprocessing undefined/],
+  ])('preprocessing %j is refused on load', (pre, message) => {
+    expectFormatError(() => modelFromBytes(editInfo((o) => (o['preprocessing'] = pre)), 'm.st'), message);
+    expectFormatError(() => modelFromBytes(editInfo((o) => (o['preprocessing'] = pre)), 'm.st'), /^m\.st: the "backprop" metadata has a "preprocessing" that is not usable/);
+  });
+
+  it('class names that do not fit the outputs are refused', () => {
+    expectFormatError(() => modelFromBytes(editInfo((o) => (o['classNames'] = ['a']))), /has 1 "classNames" for 2 outputs/);
+  });
+
+  it.each([NaN, Infinity, -Infinity])('a weight or bias of %d is refused, naming the tensor and the first bad index', (v) => {
+    const weight = rewrite(good, (t) => {
+      t['layers.1.weight']!.data[3] = v;
+      t['layers.1.weight']!.data[5] = v;
+    });
+    expectFormatError(() => modelFromBytes(weight, 'w.st'), new RegExp(`^w\\.st: tensor "layers\\.1\\.weight" holds ${v} at index 3 \\(row 1, column 0\\)`));
+    const bias = rewrite(good, (t) => (t['layers.0.bias']!.data[2] = v));
+    expectFormatError(() => modelFromBytes(bias, 'b.st'), new RegExp(`tensor "layers\\.0\\.bias" holds ${v} at index 2;`));
+  });
+
+  it('a checkpoint with non-finite optimizer state is refused', async () => {
+    const opt = adam();
+    const trained = network([2, { units: 2, activation: 'softmax' }], { seed: 1, loss: 'cross-entropy' });
+    await trained.fit([[0, 1], [1, 0]], [0, 1], { epochs: 1, optimizer: opt });
+    const ckpt = checkpointToBytes(trained, {}, { optimizer: opt, epoch: 1, fitSeed: 1 });
+    const bad = rewrite(ckpt, (t) => (t['optimizer.layers.0.weight.v']!.data[1] = NaN));
+    expectFormatError(() => checkpointFromBytes(bad, 'c.st'), /^c\.st: tensor "optimizer\.layers\.0\.weight\.v" holds NaN at index 1 \(row 0, column 1\)/);
+  });
+
+  it('saving refuses non-finite weights with a typed error naming the tensor and index', () => {
+    const broken = network([2, { units: 2, activation: 'sigmoid' }], { seed: 1 });
+    broken.layers[0]!.W[2] = NaN;
+    expect(() => modelToBytes(broken)).toThrow(DataError);
+    expect(() => modelToBytes(broken)).toThrow(/tensor "layers\.0\.weight" holds NaN at index 2 \(row 1, column 0\)/);
+    expect(() => checkpointToBytes(broken, {}, { optimizer: sgd(), epoch: 0, fitSeed: 1 })).toThrow(/tensor "layers\.0\.weight" holds NaN/);
+  });
+
+  it('saving refuses information that loading would refuse', () => {
+    expect(() => modelToBytes(net, { preprocessing: { kind: 'scale', min: [0], max: [1] } })).toThrow(ShapeError);
+    expect(() => modelToBytes(net, { classNames: ['a', 'b', 'c'] })).toThrow(/3 class names for 2 outputs/);
   });
 });

@@ -1,9 +1,11 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, chmod, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, chmod, writeFile, lstat, symlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adam, FormatError } from '../../src/index.js';
+import { adam, FormatError, PathError } from '../../src/index.js';
 import { modelToBytes, type JsonObject } from '../../src/io/model-file.js';
 import { loadCheckpoint, loadModel, saveCheckpoint, saveModel, saveOnnx, saveTfjsModel, writeFileAtomic } from '../../src/io/node-files.js';
 import { ARCHITECTURES, bits, makeNetwork, randomBatch } from './helpers.js';
@@ -67,18 +69,73 @@ describe('writeFileAtomic', () => {
     expect(await readdir(dir)).toEqual(['model.safetensors']);
   });
 
-  it('a failing rename (the target is a directory) removes the temp file', async () => {
+  it('a directory at the target is refused with a one-line error naming the path given, not the temp file', async () => {
     const target = join(dir, 'taken');
     await mkdir(target);
     await writeFile(join(target, 'inside.txt'), 'keep me');
-    await expect(writeFileAtomic(target, new Uint8Array([1]))).rejects.toThrow();
+    await expect(writeFileAtomic(target, new Uint8Array([1]))).rejects.toThrow(PathError);
+    await expect(writeFileAtomic(target, new Uint8Array([1]))).rejects.toThrow(`cannot write ${target}: it is a directory, not a regular file; only regular files are replaced`);
     expect((await readdir(dir)).sort()).toEqual(['taken']);
     expect(await readFile(join(target, 'inside.txt'), 'utf8')).toBe('keep me');
   });
 
-  it('fails cleanly when the directory does not exist', async () => {
-    await expect(writeFileAtomic(join(dir, 'missing', 'x.bin'), new Uint8Array([1]))).rejects.toThrow(/ENOENT/);
+  it('fails cleanly when the directory does not exist, naming the path given', async () => {
+    const path = join(dir, 'missing', 'x.bin');
+    await expect(writeFileAtomic(path, new Uint8Array([1]))).rejects.toThrow(new PathError(`cannot write ${path}: no such file or directory`));
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('refuses a character device (/dev/null), leaving it a device', async () => {
+    await expect(writeFileAtomic('/dev/null', 'x')).rejects.toThrow('cannot write /dev/null: it is a character device, not a regular file');
+    expect((await stat('/dev/null')).isCharacterDevice()).toBe(true);
+  });
+
+  it('refuses a FIFO without opening it (no hang), leaving it a FIFO', async () => {
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    await expect(writeFileAtomic(fifo, 'x')).rejects.toThrow(`cannot write ${fifo}: it is a FIFO (named pipe), not a regular file`);
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+    await expect(loadModel(fifo)).rejects.toThrow(`cannot read ${fifo}: it is a FIFO (named pipe), not a regular file`);
+  });
+
+  it('refuses a socket', async () => {
+    const path = join(dir, 'sock');
+    const server = createServer().listen(path);
+    await new Promise((ok) => server.once('listening', ok));
+    try {
+      await expect(writeFileAtomic(path, 'x')).rejects.toThrow(`cannot write ${path}: it is a socket`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a symbolic link is followed: the file it points to is replaced atomically and the link stays', async () => {
+    const real = join(dir, 'runs', 'run-5.safetensors');
+    await mkdir(join(dir, 'runs'));
+    await writeFile(real, OLD);
+    const link = join(dir, 'latest.safetensors');
+    await symlink(join('runs', 'run-5.safetensors'), link);
+    await writeFileAtomic(link, 'new');
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(real, 'utf8')).toBe('new');
+    expect((await readdir(join(dir, 'runs'))).sort()).toEqual(['run-5.safetensors']);
+  });
+
+  it('a symbolic link to a device, to standard output or to nothing is refused, naming the link', async () => {
+    const toNull = join(dir, 'null');
+    await symlink('/dev/null', toNull);
+    await expect(writeFileAtomic(toNull, 'x')).rejects.toThrow(`cannot write ${toNull} (a symbolic link to /dev/null): it is a character device`);
+    const toStdout = join(dir, 'stdout');
+    await symlink('/proc/self/fd/1', toStdout);
+    await expect(writeFileAtomic(toStdout, 'x')).rejects.toThrow(new RegExp(`^cannot write ${toStdout} \\(a symbolic link to .*\\): it is (a character device|a FIFO|a socket)`));
+    const dangling = join(dir, 'dangling');
+    await symlink(join(dir, 'nowhere'), dangling);
+    await expect(writeFileAtomic(dangling, 'x')).rejects.toThrow(`cannot write ${dangling}: it is a symbolic link to a file that does not exist`);
+    expect((await lstat(dangling)).isSymbolicLink()).toBe(true);
+  });
+
+  it('loading refuses a device instead of reading it forever', async () => {
+    await expect(loadModel('/dev/zero')).rejects.toThrow(new PathError('cannot read /dev/zero: it is a character device, not a regular file'));
   });
 });
 
