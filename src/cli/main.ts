@@ -83,10 +83,20 @@ export function buildProgram(io: Output): Command {
 
   program
     .command('export')
-    .description('write a model as ONNX or as a TensorFlow.js layers model')
+    .description('write a model as ONNX, as a TensorFlow.js layers model, or as a PyTorch training script')
     .requiredOption('--model <file>', 'model file')
-    .addOption(new Option('--format <format>', 'onnx or tfjs').choices(['onnx', 'tfjs']).makeOptionMandatory())
-    .requiredOption('--out <path>', 'output file (onnx) or directory (tfjs)')
+    .addOption(new Option('--format <format>', 'onnx, tfjs or pytorch').choices(['onnx', 'tfjs', 'pytorch']).makeOptionMandatory())
+    .requiredOption('--out <path>', 'output file (onnx) or directory (tfjs, pytorch)')
+    .option('--data <name|file.csv>', `pytorch: the training data (default: the model's): ${DATASETS.join(', ')}, or a CSV file`)
+    .option('--data-dir <dir>', 'pytorch: directory of the IDX files (mnist, fashion-mnist)')
+    .option('--label <column>', 'pytorch, CSV: label column, by name or 0-based index (default: the last column)')
+    .addOption(new Option('--task <task>', 'pytorch, CSV: classification or regression').argParser(choice(TASKS)))
+    .addOption(new Option('--limit <n>', 'pytorch: train on the first n samples only').argParser(positiveInt))
+    .addOption(new Option('--optimizer <name>', "pytorch: optimizer (default: the model's training record, else adam)").choices(OPTIMIZERS))
+    .addOption(new Option('--lr <rate>', 'pytorch: learning rate η').argParser(positiveNumber))
+    .addOption(new Option('--momentum <mu>', 'pytorch: momentum μ').argParser(fraction))
+    .addOption(new Option('--epochs <n>', 'pytorch: epochs (default 10)').argParser(positiveInt))
+    .addOption(new Option('--batch-size <n>', 'pytorch: global batch (default 32)').argParser(positiveInt))
     .action(async (flags) => void (await exportCommand(flags, io)));
 
   program
