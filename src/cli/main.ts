@@ -11,6 +11,8 @@ import { BACKENDS } from '../kernels/index.js';
 import { choice, fraction, layerList, nonNegativeInt, positiveInt, positiveNumber, threadCount } from './args.js';
 import { evaluate } from './evaluate.js';
 import { explainCommand } from './explain.js';
+import { importCommand } from './import.js';
+import { IMPORT_FORMATS } from '../io/import.js';
 import { exportCommand } from './export.js';
 import { consoleOutput, type Output } from './output.js';
 import { playground } from './playground.js';
@@ -98,6 +100,17 @@ export function buildProgram(io: Output): Command {
     .addOption(new Option('--epochs <n>', 'pytorch: epochs (default 10)').argParser(positiveInt))
     .addOption(new Option('--batch-size <n>', 'pytorch: global batch (default 32)').argParser(positiveInt))
     .action(async (flags) => void (await exportCommand(flags, io)));
+
+  program
+    .command('import')
+    .description("read another library's dense network (PyTorch state dict, TF.js/Keras layers model, ONNX) as a backprop model file")
+    .addOption(new Option('--from <format>', 'pytorch (a state dict as safetensors), keras or tfjs (model.json), onnx').choices(IMPORT_FORMATS).makeOptionMandatory())
+    .requiredOption('--in <file>', 'the file: .safetensors, model.json or .onnx')
+    .requiredOption('--out <file>', 'model file to write (safetensors)')
+    .addOption(new Option('--activation <name>', 'pytorch: hidden activation (the state dict holds weights only)').choices(ACTIVATIONS.filter((a) => a !== 'softmax')))
+    .addOption(new Option('--output-activation <name>', 'pytorch: output activation (default: from the loss)').choices(ACTIVATIONS))
+    .addOption(new Option('--loss <name>', 'cost (pytorch: required; others: cross-entropy after softmax, else mse)').choices(LOSSES))
+    .action(async (flags) => void (await importCommand(flags, io)));
 
   program
     .command('playground')

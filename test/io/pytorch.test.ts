@@ -17,12 +17,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { readCsvDataset } from '../../src/data/csv.js';
 import { loadDigits } from '../../src/data/digits.js';
+import { applyPreprocessing, fitPreprocessing } from '../../src/data/preprocess.js';
+import { importModel } from '../../src/io/import-files.js';
 import { subset, type Dataset } from '../../src/data/dataset.js';
-import { modelFromBytes, modelToBytes } from '../../src/io/model-file.js';
+import { modelFromBytes, modelToBytes, type JsonObject } from '../../src/io/model-file.js';
 import { dataToBytes, pytorchModelOf } from '../../src/io/pytorch-files.js';
-import { toPytorch, TORCHRUN, type TrainingRecord } from '../../src/io/pytorch.js';
-import { adam, network, Random, sgd, type Network, type NetworkSpec, type NetworkOptions, type Optimizer } from '../../src/index.js';
+import { toPytorch, TORCHRUN, type PytorchExportOptions, type TrainingRecord } from '../../src/io/pytorch.js';
+import { adam, momentum, network, Random, sgd, type Network, type NetworkSpec, type NetworkOptions, type Optimizer } from '../../src/index.js';
 import { range } from '../../src/train/batch.js';
 
 /** Debian's python3-torch installs for /usr/bin/python3 only (the python3 on PATH may be another). */
@@ -70,12 +74,12 @@ function digitsTrain(n: number): Dataset {
 }
 
 /** Writes the export of `net` for `training` into a fresh directory with the data; returns the directory. */
-function exportTo(net: Network, ds: Dataset, training: TrainingRecord): string {
+function exportTo(net: Network, ds: Dataset, training: TrainingRecord, more: { preprocessing?: JsonObject; options?: PytorchExportOptions } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'backprop-torch-'));
-  const bytes = modelToBytes(net, { classNames: ds.classNames, task: ds.task });
+  const bytes = modelToBytes(net, { classNames: ds.classNames, task: ds.task, preprocessing: more.preprocessing ?? null });
   writeFileSync(join(dir, 'model.safetensors'), bytes);
-  writeFileSync(join(dir, 'data.safetensors'), dataToBytes(ds));
-  const { files } = toPytorch(pytorchModelOf(bytes, 'model.safetensors').model, { training });
+  if (!more.options?.data) writeFileSync(join(dir, 'data.safetensors'), dataToBytes(ds));
+  const { files } = toPytorch(pytorchModelOf(bytes, 'model.safetensors').model, { training, ...more.options });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
@@ -132,6 +136,74 @@ describe.runIf(HAVE_TORCH)('train.py in PyTorch', () => {
       expect(maxDifference(ours, weightsOf(join(dir, 'other.safetensors')))).toBeGreaterThan(100 * EPOCH_TOLERANCE);
     });
   }
+
+  it('reads a CSV as backprop does (label column by name, string classes, the stored standardization): one epoch equal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backprop-torch-csv-'));
+    const csv = join(dir, 'flowers.csv');
+    const rng = new Random(3);
+    const kinds = ['virginica', 'setosa', 'versicolor'];
+    const rows = Array.from({ length: 96 }, (_, i) => {
+      const k = i % 3;
+      const f = [10 + 3 * k + rng.normal(), 200 - 40 * k + 9 * rng.normal(), 0.5 * k + 0.1 * rng.normal(), rng.normal()];
+      return [f[0]!.toFixed(3), f[1]!.toFixed(2), kinds[k], f[2]!.toFixed(4), f[3]!.toFixed(3)].join(',');
+    });
+    writeFileSync(csv, ['length,weight,kind,width,noise', ...rows].join('\n') + '\n');
+    const ds = readCsvDataset(csv, { label: 'kind' });
+    const preprocessing = fitPreprocessing('standardize', ds.x);
+    const training: TrainingRecord = { optimizer: { id: 'momentum', learningRate: 0.05, momentum: 0.9 }, batchSize: 8, epochs: 1 };
+    const net = network([4, { units: 6, activation: 'tanh' }, { units: 3, activation: 'softmax' }], { loss: 'cross-entropy', seed: 4 });
+    const exported = exportTo(net, ds, training, { preprocessing: preprocessing as unknown as JsonObject, options: { data: { kind: 'csv', path: csv, label: 'kind' } } });
+    const order = new Random(6).shuffle(range(ds.x.rows));
+    writeFileSync(join(exported, 'order.json'), JSON.stringify([Array.from(order)]));
+    const torchRun = run(PYTHON, ['train.py', '--order', 'order.json'], { cwd: exported, env: ENV });
+    const shuffled = subset({ ...ds, x: applyPreprocessing(preprocessing, ds.x) }, order);
+    await net.fit(shuffled.x, shuffled.y, { epochs: 1, batchSize: 8, optimizer: momentum({ learningRate: 0.05, momentum: 0.9 }), shuffle: false });
+    await torchRun;
+    const ours = net.layers.flatMap((l) => [Float32Array.from(l.W), Float32Array.from(l.b)]);
+    const difference = maxDifference(ours, weightsOf(join(exported, 'trained.safetensors')));
+    console.log(`CSV, momentum: max |backprop − PyTorch| = ${difference.toExponential(2)}`);
+    expect(difference).toBeLessThan(EPOCH_TOLERANCE);
+    expect(maxDifference(ours, weightsOf(join(exported, 'model.safetensors')))).toBeGreaterThan(100 * EPOCH_TOLERANCE);
+  });
+
+  it('the CLI round trip: export → python3 train.py → eval, and the state dict imported back predicts the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backprop-torch-cli-'));
+    const cli = async (...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(['node', 'backprop', ...args], { result: (l) => out.push(l), info: (l) => err.push(l) });
+      return { code, out, err };
+    };
+    const model = join(dir, 'circles.safetensors');
+    expect((await cli('train', '--data', 'circles', '--layers', '8', '--activation', 'tanh', '--epochs', '2', '--out', model)).code).toBe(0);
+    const exported = join(dir, 'torch');
+    const e = await cli('export', '--model', model, '--format', 'pytorch', '--out', exported, '--optimizer', 'sgd', '--lr', '0.1', '--epochs', '3', '--batch-size', '16');
+    expect(e.code).toBe(0);
+    expect(e.out[0]).toBe(`wrote ${['model.safetensors', 'data.safetensors', 'train.py', 'README.md'].map((f) => join(exported, f)).join(', ')}`);
+    const { stdout } = await run(PYTHON, ['train.py', '--state-dict', 'state.safetensors'], { cwd: exported, env: ENV });
+    expect(stdout.split('\n').filter((l) => l.startsWith('epoch '))).toHaveLength(3);
+    expect(stdout).toContain('training 200 samples on 1 process (cpu), batch 16 (16 per process), SGD');
+
+    const trained = join(exported, 'trained.safetensors');
+    const r = await cli('eval', '--model', trained, '--data', 'circles', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out[0]!).samples).toBe(200);
+    const trainedModel = modelFromBytes(new Uint8Array(readFileSync(trained)), trained);
+    const original = modelFromBytes(new Uint8Array(readFileSync(model)), model);
+    expect(trainedModel.info).toEqual(original.info); // the same metadata: preprocessing, classes, seed, createdAt
+
+    const imported = join(dir, 'imported.safetensors');
+    const i = await cli('import', '--from', 'pytorch', '--in', join(exported, 'state.safetensors'), '--out', imported, '--activation', 'tanh', '--loss', 'cross-entropy');
+    expect(i.code).toBe(0);
+    const { network: back } = await importModel({ from: 'pytorch', in: join(exported, 'state.safetensors'), activation: 'tanh', loss: 'cross-entropy' });
+    const points = { data: Float32Array.from({ length: 40 }, (_, k) => Math.sin(k) * 1.3), rows: 20, cols: 2 };
+    const a = trainedModel.network.predict(points).data;
+    const b = back.predict(points).data;
+    let worst = 0;
+    a.forEach((v, k) => (worst = Math.max(worst, Math.abs(v - b[k]!))));
+    expect(worst).toBeLessThan(1e-6);
+    expect(maxDifference(weightsOf(trained), weightsOf(model))).toBeGreaterThan(100 * EPOCH_TOLERANCE);
+  });
 
   it(`torchrun --nproc_per_node 2 (gloo): both ranks identical and equal to one process on the same global batches`, async () => {
     const c = CASES[1]!;
