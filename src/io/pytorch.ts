@@ -650,7 +650,7 @@ def load_network(model_path, device):
     metadata, tensors = read_safetensors(model_path)
     if metadata.get("format") != "backprop":
         sys.exit(f"{model_path}: not a backprop model file (no __metadata__.format \"backprop\")")
-    net = network()
+    net = network().to(dtype=DTYPE)  # before the copy: float64 weights must not pass through float32
     with torch.no_grad():
         for i, linear in enumerate(linears(net)):
             for kind in ("weight", "bias"):
@@ -659,7 +659,7 @@ def load_network(model_path, device):
                 if saved is None or tuple(saved.shape) != tuple(ours.shape):
                     sys.exit(f"{model_path}: layers.{i}.{kind} should be {list(ours.shape)}; this train.py was written for another model")
                 ours.copy_(saved)
-    return net.to(device=device, dtype=DTYPE), metadata
+    return net.to(device), metadata
 
 
 def batch_cost(net, out, y):
@@ -669,6 +669,19 @@ def batch_cost(net, out, y):
         W = linears(net)[int(i)].weight
         c = c + l1 * W.abs().sum() + l2 * (W * W).sum()
     return c
+
+
+def clip(grads):
+    """g ← g·CLIP_NORM/‖g‖ when the global norm ‖g‖ exceeds CLIP_NORM, then each entry into ±CLIP_VALUE.
+    By hand rather than torch.nn.utils.clip_grad_norm_, which divides by ‖g‖ + 1e-6."""
+    if CLIP_NORM is not None:
+        norm = torch.sqrt(sum((g * g).sum() for g in grads))
+        if norm > CLIP_NORM:
+            for g in grads:
+                g.mul_(CLIP_NORM / norm)
+    if CLIP_VALUE is not None:
+        for g in grads:
+            g.clamp_(-CLIP_VALUE, CLIP_VALUE)
 
 
 def correct(out, y):
@@ -740,10 +753,7 @@ def main():
             out = model(xb)
             cost = batch_cost(net, out, yb)
             cost.backward()
-            if CLIP_NORM is not None:
-                torch.nn.utils.clip_grad_norm_(net.parameters(), CLIP_NORM)
-            if CLIP_VALUE is not None:
-                torch.nn.utils.clip_grad_value_(net.parameters(), CLIP_VALUE)
+            clip([p.grad for p in net.parameters()])
             if SGD_WEIGHT_DECAY:
                 with torch.no_grad():
                     for group in opt.param_groups[:1]:  # the weights' group, not the biases'
