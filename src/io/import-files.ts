@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { FormatError, oneOf } from '../errors.js';
-import type { Network } from '../nn/network.js';
+import type { Network } from '../network.js';
 import { fromOnnx, fromPytorch, fromTfjs, IMPORT_FORMATS, type ImportFormat, type ImportOptions } from './import.js';
 import { modelToBytes, type ModelInfoInput } from './model-file.js';
 import { writeFileAtomic } from './node-files.js';

@@ -18,7 +18,7 @@
 import { ACTIVATIONS, type ActivationId } from '../activations/index.js';
 import { FormatError, OptionError, ShapeError } from '../errors.js';
 import { LOSSES, type LossId } from '../losses/index.js';
-import { Network } from '../nn/network.js';
+import { Network } from '../network.js';
 import type { DType } from '../tensor/matrix.js';
 import { onnxModelType } from './onnx.js';
 import { decodeSafetensors } from './safetensors.js';

@@ -48,7 +48,7 @@ export type TrainingSchedule =
   | { kind: 'step'; every: number; factor: number; warmupEpochs?: number }
   | { kind: 'exponential'; factor: number; warmupEpochs?: number }
   | { kind: 'cosine'; minLearningRate?: number; warmupEpochs?: number }
-  | { kind: 'plateau'; patience: number; factor: number; monitor?: string };
+  | { kind: 'plateau'; patience: number; factor: number; monitor?: string; minDelta?: number; minLearningRate?: number; warmupEpochs?: number };
 
 /** The `training` object of the model metadata: how the model was (or is to be) trained. */
 export interface TrainingRecord {
@@ -58,6 +58,8 @@ export interface TrainingRecord {
   schedule?: TrainingSchedule;
   clipNorm?: number;
   clipValue?: number;
+  /** Hold out the last fraction of the training samples for validation (backprop's validationSplit). */
+  validationSplit?: number;
 }
 
 /** What the generator reads of a model file's `backprop` metadata. */
@@ -120,7 +122,7 @@ const ACTIVATION_MODULES: Record<string, (layer: PytorchLayer) => string | null>
   'leaky-relu': (l) => `nn.LeakyReLU(${py(l.alpha ?? 0.01)})`,
   linear: () => null,
   softmax: () => 'nn.Softmax(dim=1)',
-  elu: () => 'nn.ELU(alpha=1.0)',
+  elu: (l) => `nn.ELU(alpha=${py(l.alpha ?? 1)})`,
   // exact erf form: torch's default approximate='none'
   gelu: () => 'nn.GELU()',
   softplus: () => 'nn.Softplus()',
@@ -208,6 +210,7 @@ function trainingOf(model: PytorchModel, given: Partial<TrainingRecord> = {}): T
   for (const [k, v] of [['batchSize', t.batchSize], ['epochs', t.epochs]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new OptionError(`training ${k} must be an integer ≥ 1, got ${String(v)}`);
   }
+  if (t.schedule?.kind === 'plateau' && t.schedule.warmupEpochs) throw new OptionError('a plateau schedule with warmupEpochs has no PyTorch counterpart here (ReduceLROnPlateau after a warm-up); drop the warm-up');
   if (t.schedule && t.schedule.kind !== 'plateau' && !(t.schedule.kind in SCHEDULES)) {
     throw new OptionError(`schedule kind ${JSON.stringify((t.schedule as { kind: unknown }).kind)} has no PyTorch counterpart here; valid: ${[...Object.keys(SCHEDULES), 'plateau'].join(', ')}`);
   }
@@ -298,8 +301,9 @@ EPOCHS = ${py(t.epochs)}
 BATCH_SIZE = ${py(t.batchSize)}  # the global batch: split evenly over the processes
 SEED = ${py(model.seed)}  # the model's seed: DistributedSampler shuffles with SEED + epoch
 DTYPE = torch.${model.dtype}
-CLIP_NORM = ${py(t.clipNorm ?? null)}  # clip the gradient's global L2 norm to this (None: no clipping)
+VALIDATION_SPLIT = ${py(t.validationSplit ?? null)}  # hold out the last fraction of the samples for validation (None: none)
 CLIP_VALUE = ${py(t.clipValue ?? null)}  # clip each gradient entry to [-CLIP_VALUE, CLIP_VALUE] (None: no clipping)
+CLIP_NORM = ${py(t.clipNorm ?? null)}  # then clip the gradient's global L2 norm to this (None: no clipping)
 `;
 }
 
@@ -390,18 +394,25 @@ function scheduleCode(t: TrainingRecord): string {
 def schedule(opt):
     """No learning-rate schedule: η stays as given."""
     return None
+
+
+PLATEAU_MONITOR = None
 `;
   }
   if (s.kind === 'plateau') {
-    const maximize = s.monitor === 'valAccuracy' || s.monitor === 'accuracy';
+    const monitor = s.monitor ?? 'valLoss';
+    const maximize = /accuracy/i.test(monitor);
+    // Keras and backprop reduce when `patience` epochs in a row did not improve; torch when more than `patience` did.
     return String.raw`
 
 def schedule(opt):
-    """backprop's plateau schedule: η ← η·factor after ${s.patience} epochs without improvement of the ${maximize ? 'accuracy' : 'loss'}."""
-    return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode=${py(maximize ? 'max' : 'min')}, factor=${py(s.factor)}, patience=${py(s.patience)})
+    """backprop's plateau schedule: η ← η·${py(s.factor)} once ${monitor} has not improved by more than ${py(s.minDelta ?? 0)} for ${s.patience} epochs."""
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode=${py(maximize ? 'max' : 'min')}, factor=${py(s.factor)}, patience=${s.patience - 1}, threshold=${py(s.minDelta ?? 0)}, threshold_mode="abs", min_lr=${py(s.minLearningRate ?? 0)}
+    )
 
 
-PLATEAU_MONITOR = ${py(maximize ? 'accuracy' : 'loss')}
+PLATEAU_MONITOR = ${py(monitor)}
 `;
   }
   const warmup = s.warmupEpochs ?? 0;
@@ -421,6 +432,9 @@ def rate_factor(epoch):
 
 def schedule(opt):
     return torch.optim.lr_scheduler.LambdaLR(opt, rate_factor)
+
+
+PLATEAU_MONITOR = None
 `;
 }
 
@@ -672,16 +686,16 @@ def batch_cost(net, out, y):
 
 
 def clip(grads):
-    """g ← g·CLIP_NORM/‖g‖ when the global norm ‖g‖ exceeds CLIP_NORM, then each entry into ±CLIP_VALUE.
-    By hand rather than torch.nn.utils.clip_grad_norm_, which divides by ‖g‖ + 1e-6."""
+    """Each entry into ±CLIP_VALUE, then g ← g·CLIP_NORM/‖g‖ when the global norm ‖g‖ exceeds CLIP_NORM,
+    as backprop clips. By hand: torch.nn.utils.clip_grad_norm_ divides by ‖g‖ + 1e-6."""
+    if CLIP_VALUE is not None:
+        for g in grads:
+            g.clamp_(-CLIP_VALUE, CLIP_VALUE)
     if CLIP_NORM is not None:
         norm = torch.sqrt(sum((g * g).sum() for g in grads))
         if norm > CLIP_NORM:
             for g in grads:
                 g.mul_(CLIP_NORM / norm)
-    if CLIP_VALUE is not None:
-        for g in grads:
-            g.clamp_(-CLIP_VALUE, CLIP_VALUE)
 
 
 def correct(out, y):
@@ -696,7 +710,7 @@ def evaluate(net, x, y, device):
     net.eval()
     with torch.no_grad():
         out = net(x.to(device, DTYPE))
-        result = float(COST(out, y.to(device, DTYPE))), correct(out, y.to(device)) / len(x)
+        result = float(batch_cost(net, out, y.to(device, DTYPE))), correct(out, y.to(device)) / len(x)
     net.train()
     return result
 
@@ -709,6 +723,7 @@ def main():
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="global batch, split over the processes")
     p.add_argument("--lr", type=float, help="learning rate η (default: the recorded one)")
     p.add_argument("--limit", type=int, default=LIMIT, help="train on the first LIMIT samples only")
+    p.add_argument("--validation-split", type=float, default=VALIDATION_SPLIT, help="hold out the last fraction of the samples")
     p.add_argument("--out", default=OUT, help="backprop model file to write ({rank} in the name: every process writes its own)")
     p.add_argument("--state-dict", help="also save the PyTorch state dict as safetensors")
     p.add_argument("--order", help="JSON file of one sample permutation per epoch, to take the batches of another run")
@@ -722,6 +737,11 @@ def main():
     outputs = linears(net)[-1].out_features
     data = load_data(args.data, info, outputs, args.limit)
     x, y = data["train"]
+    if args.validation_split:
+        cut = len(x) - int(len(x) * args.validation_split)  # the last samples, before any shuffling
+        x, y, data["validation"] = x[:cut], y[:cut], (x[cut:], y[cut:])
+    if PLATEAU_MONITOR and PLATEAU_MONITOR.startswith("val") and "validation" not in data:
+        sys.exit(f"the plateau schedule watches {PLATEAU_MONITOR}: give --validation-split FRACTION")
 
     dataset = TensorDataset(x.to(DTYPE), y.to(DTYPE))
     share = dict(num_replicas=world, rank=rank)
@@ -763,13 +783,16 @@ def main():
             totals += torch.tensor([float(cost) * len(xb), correct(out.detach(), yb), len(xb)], dtype=torch.float64)
         if world > 1:
             dist.all_reduce(totals)
-        loss, accuracy = float(totals[0] / totals[2]), float(totals[1] / totals[2])
+        logs = {"loss": float(totals[0] / totals[2]), "accuracy": float(totals[1] / totals[2])}
+        if "validation" in data:
+            logs["valLoss"], logs["valAccuracy"] = evaluate(net, *data["validation"], device)
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step(loss if PLATEAU_MONITOR == "loss" else accuracy)
+            scheduler.step(logs[PLATEAU_MONITOR])
         elif scheduler is not None:
             scheduler.step()
         if rank == 0:
-            print(f"epoch {epoch + 1}/{args.epochs}  loss {loss:.4f}  accuracy {accuracy:.4f}  {time.time() - started:.1f}s", flush=True)
+            shown = "  ".join(f"{re.sub('([A-Z])', lambda m: ' ' + m[1].lower(), k)} {v:.4f}" for k, v in logs.items())
+            print(f"epoch {epoch + 1}/{args.epochs}  {shown}  {time.time() - started:.1f}s", flush=True)
 
     if rank == 0 and "test" in data:
         loss, accuracy = evaluate(net, *data["test"], device)

@@ -44,11 +44,11 @@ function erf(x: number): number {
   return (2 / Math.sqrt(Math.PI)) * sum;
 }
 
-const F: Record<string, (z: number) => number> = {
+const F: Record<string, (z: number, alpha?: number) => number> = {
   linear: (z) => z,
   tanh: Math.tanh,
   sigmoid: (z) => 1 / (1 + Math.exp(-z)),
-  elu: (z) => (z > 0 ? z : Math.exp(z) - 1),
+  elu: (z, alpha = 1) => (z > 0 ? z : alpha * (Math.exp(z) - 1)),
   gelu: (z) => (z / 2) * (1 + erf(z / Math.SQRT2)),
   softplus: (z) => Math.log1p(Math.exp(z)),
   silu: (z) => z / (1 + Math.exp(-z)),
@@ -72,7 +72,7 @@ function cost(layers: Layer[], loss: string, x: number[][], y: number[][]): numb
     for (const l of layers) {
       z = Array.from({ length: l.units }, (_, u) => l.b[u]! + a.reduce((s, v, j) => s + l.W[u * l.inputs + j]! * v, 0));
       const act = l.spec.activation!;
-      a = act === 'softmax' ? softmax(z) : z.map(F[act]!);
+      a = act === 'softmax' ? softmax(z) : z.map((v) => F[act]!(v, l.spec.alpha));
     }
     const t = y[k]!;
     if (loss === 'mse') total += a.reduce((s, v, i) => s + (v - t[i]!) ** 2, 0) / a.length;
@@ -127,14 +127,19 @@ function reference(layers: Layer[], loss: string, t: TrainingRecord, x: number[]
   const o = t.optimizer;
   const params = layers.flatMap((l) => [l.W, l.b]);
   const slots = params.map((p) => ({ m: new Float64Array(p.length), v: new Float64Array(p.length) }));
+  const s = t.schedule;
+  // plateau (monitor 'loss', the epoch's cost before its one step): η ← η·factor once `patience` epochs in a row did not beat the best by more than minDelta
+  const plateau = { rate: 1, best: Infinity, wait: 0 };
   for (let e = 0; e < t.epochs; e++) {
-    const eta = o.learningRate * rateFactor(t, e);
+    const eta = o.learningRate * (s?.kind === 'plateau' ? plateau.rate : rateFactor(t, e));
+    const before = cost(layers, loss, x, y);
     const g = gradients(layers, loss, x, y);
+    // each entry into ±clipValue, then the global norm down to clipNorm
+    if (t.clipValue !== undefined) for (const gi of g) gi.forEach((v, i) => (gi[i] = Math.max(-t.clipValue!, Math.min(t.clipValue!, v))));
     if (t.clipNorm !== undefined) {
       const norm = Math.sqrt(g.reduce((s, gi) => s + gi.reduce((q, v) => q + v * v, 0), 0));
       if (norm > t.clipNorm) for (const gi of g) gi.forEach((v, i) => (gi[i] = (v * t.clipNorm!) / norm));
     }
-    if (t.clipValue !== undefined) for (const gi of g) gi.forEach((v, i) => (gi[i] = Math.max(-t.clipValue!, Math.min(t.clipValue!, v))));
     params.forEach((theta, p) => {
       const isWeight = p % 2 === 0;
       // decoupled weight decay, weights only: θ ← θ − η·λ·θ
@@ -159,6 +164,15 @@ function reference(layers: Layer[], loss: string, t: TrainingRecord, x: number[]
         }
       });
     });
+    if (s?.kind === 'plateau') {
+      if (before < plateau.best - (s.minDelta ?? 0)) {
+        plateau.best = before;
+        plateau.wait = 0;
+      } else if (++plateau.wait >= s.patience) {
+        plateau.rate = Math.max((s.minLearningRate ?? 0) / o.learningRate, plateau.rate * s.factor);
+        plateau.wait = 0;
+      }
+    }
   }
 }
 
@@ -189,7 +203,7 @@ const CASES: Case[] = [
     layers: [{ units: 4, activation: 'elu', l1: 0.01 }, { units: 3, activation: 'softplus' }, { units: 2, activation: 'softmax' }],
     loss: 'cross-entropy',
     training: { optimizer: { id: 'momentum', learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 }, batchSize: 6, epochs: 3, clipValue: 0.05, schedule: { kind: 'exponential', factor: 0.9 } },
-    code: ['nn.ELU(alpha=1.0)', 'nn.Softplus()', 'torch.optim.SGD(groups, lr=0.1, momentum=0.9, nesterov=True)', 'SGD_WEIGHT_DECAY = 0.1', 'COST = nn.CrossEntropyLoss()'],
+    code: ['nn.ELU(alpha=1)', 'nn.Softplus()', 'torch.optim.SGD(groups, lr=0.1, momentum=0.9, nesterov=True)', 'SGD_WEIGHT_DECAY = 0.1', 'COST = nn.CrossEntropyLoss()'],
   },
   {
     label: 'swish (silu), AdamW (decoupled weight decay on the weights only), cosine schedule',
@@ -198,6 +212,14 @@ const CASES: Case[] = [
     loss: 'binary-cross-entropy',
     training: { optimizer: { id: 'adam', learningRate: 0.01, weightDecay: 0.1 }, batchSize: 6, epochs: 3, schedule: { kind: 'cosine', minLearningRate: 0.001 } },
     code: ['nn.SiLU()', 'torch.optim.AdamW(groups, lr=0.01, betas=(0.9, 0.999), eps=1e-8)', '"weight_decay": 0.1', 'COST = nn.BCEWithLogitsLoss()'],
+  },
+  {
+    label: 'plateau schedule on the training loss (patience 2, a minDelta no later epoch beats; the second reduction stops at the floor)',
+    inputs: 3,
+    layers: [{ units: 4, activation: 'elu', alpha: 0.5 }, { units: 2, activation: 'linear' }],
+    loss: 'mse',
+    training: { optimizer: { id: 'sgd', learningRate: 0.2 }, batchSize: 6, epochs: 7, schedule: { kind: 'plateau', monitor: 'loss', patience: 2, factor: 0.5, minDelta: 0.05, minLearningRate: 0.06 } },
+    code: ['nn.ELU(alpha=0.5)', 'ReduceLROnPlateau(\n        opt, mode="min", factor=0.5, patience=1, threshold=0.05, threshold_mode="abs", min_lr=0.06\n    )', 'PLATEAU_MONITOR = "loss"'],
   },
   {
     label: 'plain SGD with decoupled weight decay',

@@ -27,7 +27,7 @@ import { modelFromBytes, modelToBytes, type JsonObject } from '../../src/io/mode
 import { dataToBytes, pytorchModelOf } from '../../src/io/pytorch-files.js';
 import { toPytorch, TORCHRUN, type PytorchExportOptions, type TrainingRecord } from '../../src/io/pytorch.js';
 import { adam, momentum, network, Random, sgd, type Network, type NetworkSpec, type NetworkOptions, type Optimizer } from '../../src/index.js';
-import { range } from '../../src/train/batch.js';
+import { range } from '../../src/train/data.js';
 
 /** Debian's python3-torch installs for /usr/bin/python3 only (the python3 on PATH may be another). */
 const PYTHON = '/usr/bin/python3';
