@@ -1,3 +1,4 @@
 /** Exports to other runtimes' formats (browser-safe; ONNX needs protobufjs). */
 export { toOnnx, ONNX_OPSET, ONNX_IR_VERSION, type OnnxExportOptions } from './io/onnx.js';
 export { toTfjs, TFJS_WEIGHTS_FILE, type TfjsExport, type TfjsExportOptions, type TfjsModelJson } from './io/tfjs.js';
+export { toPytorch, TORCHRUN, PYTORCH_FILES, type PytorchExport, type PytorchExportOptions, type PytorchModel, type PytorchData, type TrainingRecord } from './io/pytorch.js';

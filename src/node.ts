@@ -35,3 +35,6 @@ export {
   saveTfjsModel,
   type FileContent,
 } from './io/node-files.js';
+export { importModel, type ImportModelOptions } from './io/import-files.js';
+export { IMPORT_FORMATS, fromPytorch, fromTfjs, fromOnnx, type ImportFormat, type ImportOptions } from './io/import.js';
+export { savePytorchExport, dataToBytes, type PytorchDirectoryOptions } from './io/pytorch-files.js';

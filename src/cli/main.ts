@@ -12,6 +12,8 @@ import { describeSystemError } from '../io/node-files.js';
 import { choice, fraction, layerList, nonNegativeInt, positiveInt, positiveNumber, threadCount } from './args.js';
 import { evaluate } from './evaluate.js';
 import { explainCommand } from './explain.js';
+import { importCommand } from './import.js';
+import { IMPORT_FORMATS } from '../io/import.js';
 import { exportCommand } from './export.js';
 import { consoleOutput, type Output } from './output.js';
 import { playgroundCommand } from './playground.js';
@@ -85,11 +87,32 @@ export function buildProgram(io: Output, exit: (status: number) => void = () => 
 
   program
     .command('export')
-    .description('write a model as ONNX or as a TensorFlow.js layers model')
+    .description('write a model as ONNX, as a TensorFlow.js layers model, or as a PyTorch training script')
     .requiredOption('--model <file>', 'model file')
-    .addOption(new Option('--format <format>', 'onnx or tfjs').choices(['onnx', 'tfjs']).makeOptionMandatory())
-    .requiredOption('--out <path>', 'output file (onnx) or directory (tfjs)')
+    .addOption(new Option('--format <format>', 'onnx, tfjs or pytorch').choices(['onnx', 'tfjs', 'pytorch']).makeOptionMandatory())
+    .requiredOption('--out <path>', 'output file (onnx) or directory (tfjs, pytorch)')
+    .option('--data <name|file.csv>', `pytorch: the training data (default: the model's): ${DATASETS.join(', ')}, or a CSV file`)
+    .option('--data-dir <dir>', 'pytorch: directory of the IDX files (mnist, fashion-mnist)')
+    .option('--label <column>', 'pytorch, CSV: label column, by name or 0-based index (default: the last column)')
+    .addOption(new Option('--task <task>', 'pytorch, CSV: classification or regression').argParser(choice(TASKS)))
+    .addOption(new Option('--limit <n>', 'pytorch: train on the first n samples only').argParser(positiveInt))
+    .addOption(new Option('--optimizer <name>', "pytorch: optimizer (default: the model's training record, else adam)").choices(OPTIMIZERS))
+    .addOption(new Option('--lr <rate>', 'pytorch: learning rate η').argParser(positiveNumber))
+    .addOption(new Option('--momentum <mu>', 'pytorch: momentum μ').argParser(fraction))
+    .addOption(new Option('--epochs <n>', 'pytorch: epochs (default 10)').argParser(positiveInt))
+    .addOption(new Option('--batch-size <n>', 'pytorch: global batch (default 32)').argParser(positiveInt))
     .action(async (flags) => exit(await exportCommand(flags, io)));
+
+  program
+    .command('import')
+    .description("read another library's dense network (PyTorch state dict, TF.js/Keras layers model, ONNX) as a backprop model file")
+    .addOption(new Option('--from <format>', 'pytorch (a state dict as safetensors), keras or tfjs (model.json), onnx').choices(IMPORT_FORMATS).makeOptionMandatory())
+    .requiredOption('--in <file>', 'the file: .safetensors, model.json or .onnx')
+    .requiredOption('--out <file>', 'model file to write (safetensors)')
+    .addOption(new Option('--activation <name>', 'pytorch: hidden activation (the state dict holds weights only)').choices(ACTIVATIONS.filter((a) => a !== 'softmax')))
+    .addOption(new Option('--output-activation <name>', 'pytorch: output activation (default: from the loss)').choices(ACTIVATIONS))
+    .addOption(new Option('--loss <name>', 'cost (pytorch: required; others: cross-entropy after softmax, else mse)').choices(LOSSES))
+    .action(async (flags) => exit(await importCommand(flags, io)));
 
   program
     .command('playground')

@@ -139,8 +139,8 @@ const ONNX_SCHEMA = {
 
 let modelType: protobuf.Type | undefined;
 
-/** The ModelProto type, built once on first use. */
-function onnxModelType(): protobuf.Type {
+/** The ModelProto type, built once on first use (import.ts decodes with it too). */
+export function onnxModelType(): protobuf.Type {
   modelType ??= protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
   return modelType;
 }
