@@ -531,6 +531,46 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('trains with the toolkit (L2, dropout, an η schedule) epoch by epoch exactly as one fit call in Node', async () => {
+    const hash = 'opt=sgd&lr=0.3&l2=0.01&dropout=0.2&schedule=exponential&epoch=12';
+    const page = await open(hash);
+    await page.waitForFunction(() => window.__backprop.epoch === 12 && !window.__backprop.busy, null, { timeout: 15_000 });
+    expect(await page.locator('[data-testid=l2]').inputValue()).toBe('0.01');
+    expect(await page.locator('[data-testid=dropout]').inputValue()).toBe('0.2');
+    expect(await page.locator('[data-testid=schedule]').inputValue()).toBe('exponential');
+    const p = await api(page);
+    const all = toyDataset('circles', { samples: 200, noise: 0.05, seed: 1 });
+    const { train } = trainValidationSplit(all, 0.5, 1);
+    const net = network([2, { units: 4, activation: 'tanh', dropout: 0.2 }, { units: 2, activation: 'tanh', dropout: 0.2 }, { units: 1, activation: 'sigmoid' }], { loss: 'mse', init: 'auto', seed: 1, l2: 0.01 });
+    const h = await net.fit(train.x, train.y.toArray().map((r) => r[1]!), { epochs: 12, batchSize: 10, optimizer: 'sgd', learningRate: 0.3, seed: 1, schedule: { kind: 'exponential', factor: 0.99 } });
+    net.layers.forEach((l, i) => expectClose(p.weights[i]!.W, l.W, `W(${i + 1}) after 12 epochs with L2, dropout and the schedule`));
+    // the chart tells the η of each epoch: 0.3·0.99^11 in the last
+    const chart = (await page.locator('[data-testid=loss-chart]').boundingBox())!;
+    await page.mouse.move(chart.x + chart.width - 8, chart.y + chart.height / 2);
+    await expect.poll(() => page.locator('[data-testid=chart-readout]').textContent()).toContain(`η ${Number((h.epochs[11]!.learningRate).toPrecision(4))}`);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('early stopping pauses the run where fit stops in Node, and says why', async () => {
+    const page = await open('patience=10&stop=0');
+    await page.selectOption('#speed', '25');
+    await page.click('[data-testid=play]');
+    await page.waitForFunction(() => !window.__backprop.playing && !window.__backprop.busy && window.__backprop.epoch > 0, null, { timeout: 30_000 });
+    const all = toyDataset('circles', { samples: 200, noise: 0.05, seed: 1 });
+    const { train, validation } = trainValidationSplit(all, 0.5, 1);
+    const net = network([2, { units: 4, activation: 'tanh' }, { units: 2, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], { loss: 'mse', init: 'auto', seed: 1 });
+    const h = await net.fit(train.x, train.y.toArray().map((r) => r[1]!), {
+      epochs: 3000, batchSize: 10, optimizer: 'adam', learningRate: 0.01, seed: 1,
+      earlyStopping: { monitor: 'valLoss', patience: 10, restoreBest: false }, validationData: [validation.x, validation.y.toArray().map((r) => r[1]!)],
+    });
+    expect(h.stoppedEpoch).toBeDefined();
+    expect((await api(page)).epoch).toBe(h.stoppedEpoch! + 1);
+    expect(await page.locator('[data-testid=status]').textContent()).toBe(`Early stopping: the test loss has not improved for 10 epochs (best at epoch ${h.bestEpoch! + 1}).`);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('a typed weight changes the network, and explain()\'s numbers with it', async () => {
     const page = await open('preset=seed-chain', { width: 1280, height: 800 });
     await explained(page);

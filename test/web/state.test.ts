@@ -47,6 +47,11 @@ describe('playground state in the URL hash', () => {
       discretize: true,
       exercise: true,
       hide: ['data', 'lr'],
+      l1: 0.001,
+      l2: 0.03,
+      dropout: 0.2,
+      schedule: 'plateau',
+      patience: 25,
     };
     // three classes among the points: three outputs, so the weights of 4 → 8 → 3 → 2 → 3
     expect(fromHash(`#${toHash(s)}`)).toEqual(s);
@@ -54,7 +59,7 @@ describe('playground state in the URL hash', () => {
   });
 
   it('ignores values it cannot use', () => {
-    const s = fromHash('#data=mnist&layers=4,0,2&lr=-1&batch=2.5&act=gelu&features=zz&seed=x&test=1');
+    const s = fromHash('#data=mnist&layers=4,0,2&lr=-1&batch=2.5&act=mish&features=zz&seed=x&test=1');
     expect(s).toEqual(defaultState());
   });
 });

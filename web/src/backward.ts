@@ -270,6 +270,11 @@ function sigmaPrimeRow(l: LayerExplanation): HTMLElement {
     relu: 'σ\'(z) = 1 where z > 0, else 0',
     'leaky-relu': 'σ\'(z) = 1 where z > 0, else α (the leak, 0.01)',
     linear: 'σ\'(z) = 1',
+    elu: 'σ\'(z) = 1 where z > 0, else α·eᶻ = a + α (α = 1)',
+    gelu: 'σ\'(z) = Φ(z) + z·φ(z) (Φ, φ: the normal distribution and its density)',
+    softplus: 'σ\'(z) = 1/(1 + e⁻ᶻ), the logistic sigmoid of z',
+    silu: 'σ\'(z) = s(z)·(1 + z·(1 − s(z))), s the logistic sigmoid',
+    swish: 'σ\'(z) = s(z)·(1 + z·(1 − s(z))), s the logistic sigmoid',
   };
   const uses = l.activation === 'sigmoid' || l.activation === 'tanh';
   wrap.append(

@@ -412,7 +412,8 @@ export class NetworkView {
       const label = document.createElement('div');
       label.className = 'layer-label';
       const last = l === columns.length - 1;
-      label.textContent = l === 0 ? 'input' : last ? (options.heatmaps ? `output (${layout.activations[l - 1]})` : 'output') : options.heatmaps ? `layer ${l}` : `${l}`;
+      label.textContent = l === 0 ? 'input' : last ? 'output' : options.heatmaps ? `layer ${l}` : `${l}`;
+      if (last) label.title = `${layout.activations[l - 1]} output`;
       const [lx] = pos(l, 0);
       label.style.left = `${lx + S / 2}px`;
       this.root.append(label);
@@ -536,6 +537,7 @@ export function sub(n: number): string {
 
 export interface ChartHit {
   epoch: number;
+  learningRate: number;
   trainLoss: number;
   testLoss: number | null;
   trainAccuracy: number | null;
@@ -666,7 +668,7 @@ export function drawLossCharts(lossCanvas: HTMLCanvasElement, accCanvas: HTMLCan
     : null;
   const k = i ?? j;
   const p = k === null ? undefined : points[k];
-  return p ? { epoch: p.epoch, trainLoss: p.trainLoss, testLoss: p.testLoss, trainAccuracy: p.trainAccuracy, testAccuracy: p.testAccuracy } : null;
+  return p ? { epoch: p.epoch, learningRate: p.learningRate, trainLoss: p.trainLoss, testLoss: p.testLoss, trainAccuracy: p.trainAccuracy, testAccuracy: p.testAccuracy } : null;
 }
 
 /** One colour per layer for the gradient flow (first layer darkest). */

@@ -171,6 +171,7 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
     return;
   }
   if (snap && m.epoch !== snap.epoch) editNote = '';
+  if (m.stopped) showStatus(m.stopped);
   snap = m;
   history.push(...m.history);
   if (history.length > 4000) history = history.filter((_, i) => i % 2 === 0 || i === history.length - 1);
@@ -188,6 +189,13 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
 };
 worker.onerror = (e) => showError(`training worker failed: ${e.message}`);
 
+/** A note about the run that is not an error (early stopping). */
+function showStatus(message: string | null): void {
+  const e = $('status');
+  e.hidden = message === null;
+  e.textContent = message ?? '';
+}
+
 function showError(message: string | null): void {
   const e = $('error');
   e.hidden = message === null;
@@ -195,7 +203,7 @@ function showError(message: string | null): void {
 }
 
 function liveSettings(): LiveSettings {
-  return { optimizer: state.optimizer, learningRate: state.learningRate, batchSize: state.batchSize };
+  return { optimizer: state.optimizer, learningRate: state.learningRate, batchSize: state.batchSize, schedule: state.schedule, patience: state.patience, l1: state.l1, l2: state.l2 };
 }
 
 /**
@@ -255,6 +263,7 @@ function reset(toEpoch = 0): void {
 
 function setPlaying(on: boolean, tell = true): void {
   playing = on;
+  if (on) showStatus(null);
   const b = $<HTMLButtonElement>('play');
   b.textContent = on ? 'Pause' : 'Play';
   b.setAttribute('aria-pressed', String(on));
@@ -319,6 +328,13 @@ function history_replace(h: string): void {
 
 // ---------------------------------------------------------------- controls
 const lrChoices = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+const penaltyChoices = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1];
+
+/** A select of numbers holding `value` (added when it is not one of the choices, e.g. from a link). */
+function fillNumbers(select: HTMLSelectElement, choices: readonly number[], value: number, label = (v: number): string => String(v)): void {
+  const all = [...new Set([...choices, value])].sort((a, b) => a - b);
+  select.replaceChildren(...all.map((v) => new Option(label(v), String(v), false, v === value)));
+}
 
 function syncControls(): void {
   $<HTMLSelectElement>('preset').value = state.preset;
@@ -341,9 +357,12 @@ function syncControls(): void {
   $<HTMLSelectElement>('cost').value = state.cost;
   $<HTMLSelectElement>('cost').disabled = data.task === 'regression';
   $<HTMLSelectElement>('optimizer').value = state.optimizer;
-  const lr = $<HTMLSelectElement>('lr');
-  const choices = [...new Set([...lrChoices, state.learningRate])].sort((a, b) => a - b);
-  lr.replaceChildren(...choices.map((v) => new Option(String(v), String(v), false, v === state.learningRate)));
+  fillNumbers($<HTMLSelectElement>('lr'), lrChoices, state.learningRate);
+  fillNumbers($<HTMLSelectElement>('l1'), penaltyChoices, state.l1, (v) => (v === 0 ? 'none' : String(v)));
+  fillNumbers($<HTMLSelectElement>('l2'), penaltyChoices, state.l2, (v) => (v === 0 ? 'none' : String(v)));
+  $<HTMLSelectElement>('dropout').value = String(state.dropout);
+  $<HTMLSelectElement>('schedule').value = state.schedule;
+  $<HTMLInputElement>('patience').value = String(state.patience);
   $<HTMLInputElement>('batch').value = String(state.batchSize);
   $<HTMLInputElement>('stop-at').value = String(state.stopAt);
   $<HTMLSelectElement>('backend').value = state.backend;
@@ -482,6 +501,11 @@ function bind(): void {
   choose('cost', (s, v) => (s.cost = v as State['cost']));
   choose('optimizer', (s, v) => (s.optimizer = v as State['optimizer']), true);
   choose('lr', (s, v) => (s.learningRate = Number(v)), true);
+  choose('schedule', (s, v) => (s.schedule = v as State['schedule']), true);
+  choose('l1', (s, v) => (s.l1 = Number(v)), true);
+  choose('l2', (s, v) => (s.l2 = Number(v)), true);
+  choose('dropout', (s, v) => (s.dropout = Number(v)));
+  int('patience', 0, 100_000, (s, v) => (s.patience = v), true);
   choose('backend', (s, v) => (s.backend = v as State['backend']));
   $('add-layer').addEventListener('click', () => change((s) => s.hidden.push(s.hidden[s.hidden.length - 1] ?? 4)));
   $('remove-layer').addEventListener('click', () => change((s) => s.hidden.pop()));
@@ -614,22 +638,13 @@ function bind(): void {
   $('editor-close').addEventListener('click', () => ($('editor').hidden = true));
   // tabs
   const tabs = [$('tab-backward'), $('tab-flow'), $('tab-chain')];
-  let chainMounted = false;
-  const openTab = (t: HTMLElement): void => {
-    for (const other of tabs) {
-      const on = other === t;
-      other.setAttribute('aria-selected', String(on));
-      other.tabIndex = on ? 0 : -1;
-      $(other.getAttribute('aria-controls')!).hidden = !on;
-    }
-    if (t.id === 'tab-chain' && !chainMounted) {
-      mountChain($('view-chain'), (c) => ask({ kind: 'chain', chain: c }));
-      chainMounted = true;
-    }
-    if (t.id === 'tab-flow') scheduleRender();
+  // a tab opened by the user comes into view (beside the plane)
+  const showTab = (t: HTMLElement): void => {
+    openTab(t);
+    $('views').scrollIntoView({ block: 'nearest', behavior: 'instant' });
   };
   tabs.forEach((t, i) => {
-    t.addEventListener('click', () => openTab(t));
+    t.addEventListener('click', () => showTab(t));
     t.addEventListener('keydown', (e) => {
       if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
       const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length]!;
@@ -673,6 +688,22 @@ function bind(): void {
     reset(state.epoch);
     selectFromState();
   });
+}
+
+let chainMounted = false;
+/** Shows one tab of the explanations (the ARIA tab pattern: the others hidden and out of the tab order). */
+function openTab(t: HTMLElement): void {
+  for (const other of [$('tab-backward'), $('tab-flow'), $('tab-chain')]) {
+    const on = other === t;
+    other.setAttribute('aria-selected', String(on));
+    other.tabIndex = on ? 0 : -1;
+    $(other.getAttribute('aria-controls')!).hidden = !on;
+  }
+  if (t.id === 'tab-chain' && !chainMounted) {
+    mountChain($('view-chain'), (c) => ask({ kind: 'chain', chain: c }));
+    chainMounted = true;
+  }
+  if (t.id === 'tab-flow') scheduleRender();
 }
 
 function localStorageGet(key: string): string | null {
@@ -790,7 +821,7 @@ function select(sel: { set: 'train' | 'test'; index: number }, scroll = true): v
   state.sample = `${sel.set}:${sel.index}`;
   writeHash();
   if (playing) setPlaying(false);
-  $('tab-backward').click();
+  openTab($('tab-backward'));
   $('selection').textContent = `Selected ${describe(sel)}. Its backward step is shown${matchMedia('(max-width: 700px)').matches ? ' below the plane' : ' beside the plane'}.`;
   void refreshBackward(false, true);
   scheduleRender();
@@ -900,7 +931,8 @@ function render(): void {
   $('chart-readout').textContent = hit
     ? `epoch ${hit.epoch}: train loss ${fmt(hit.trainLoss)}${hit.testLoss !== null ? `, test loss ${fmt(hit.testLoss)}` : ''}` +
       (hit.trainAccuracy !== null ? `, train accuracy ${(hit.trainAccuracy * 100).toFixed(1)}%` : '') +
-      (hit.testAccuracy !== null ? `, test accuracy ${(hit.testAccuracy * 100).toFixed(1)}%` : '')
+      (hit.testAccuracy !== null ? `, test accuracy ${(hit.testAccuracy * 100).toFixed(1)}%` : '') +
+      `, η ${fmt(hit.learningRate)}`
     : 'Hover the charts for the exact values.';
   if (!$('view-flow').hidden) drawFlowChart($<HTMLCanvasElement>('flow-chart'), $('flow-table'), flowHistory);
   const set = (id: string, v: number | null, digits = 4): void => {

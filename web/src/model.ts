@@ -6,6 +6,7 @@
 import type { ActivationId } from '../../src/activations/index.js';
 import type { LossId } from '../../src/losses/index.js';
 import type { DenseSpec } from '../../src/nn/dense.js';
+import type { EarlyStopping, Schedule } from '../../src/train/schedule.js';
 import { featureLabel, type RunData } from './data.js';
 import type { State } from './state.js';
 
@@ -17,6 +18,9 @@ export interface PageLayer extends DenseSpec {
 export interface ModelConfig {
   inputs: number;
   layers: PageLayer[];
+  /** the network-wide penalties on the weights */
+  l1: number;
+  l2: number;
   loss: LossId;
   init: State['init'];
   seed: number;
@@ -34,7 +38,9 @@ export function modelConfig(s: State, data: Pick<RunData, 'task' | 'outputs'>): 
   const out = outputOf(s, data);
   return {
     inputs: s.features.length,
-    layers: [...s.hidden.map((units): PageLayer => ({ units, activation: s.activation })), { units: data.outputs, activation: out.activation }],
+    layers: [...s.hidden.map((units): PageLayer => ({ units, activation: s.activation, ...(s.dropout > 0 ? { dropout: s.dropout } : {}) })), { units: data.outputs, activation: out.activation }],
+    l1: s.l1,
+    l2: s.l2,
     loss: out.loss,
     init: s.init,
     seed: s.seed,
@@ -62,9 +68,40 @@ const FEATURE_CODE: Record<string, string> = {
  */
 const num = (v: number): number => Number(v.toPrecision(9));
 
+/** The page's schedules with their fixed parameters (the worker trains with the same). */
+export function scheduleOf(name: State['schedule'], hasTest: boolean): Schedule | null {
+  switch (name) {
+    case 'step':
+      return { kind: 'step', every: 50, factor: 0.5 };
+    case 'exponential':
+      return { kind: 'exponential', factor: 0.99 };
+    case 'plateau':
+      return { kind: 'plateau', patience: 20, factor: 0.5, monitor: hasTest ? 'valLoss' : 'loss' };
+    case 'none':
+      return null;
+  }
+}
+
+/** Early stopping on the test loss (the training loss without a test set); the page keeps the last weights. */
+export function earlyStoppingOf(patience: number, hasTest: boolean): EarlyStopping | null {
+  return patience > 0 ? { monitor: hasTest ? 'valLoss' : 'loss', patience, restoreBest: false } : null;
+}
+
+/** The fit options beyond the basic ones, as code (`yValidation`: the test targets as the network sees them). */
+function fitExtras(s: State, hasTest: boolean, yValidation: string): string {
+  const schedule = scheduleOf(s.schedule, hasTest);
+  const stopping = earlyStoppingOf(s.patience, hasTest);
+  const json = (o: object): string => JSON.stringify(o).replace(/"(\w+)":/g, '$1: ').replace(/"/g, "'").replace(/,/g, ', ');
+  const watched = (schedule?.kind === 'plateau' && schedule.monitor === 'valLoss') || stopping?.monitor === 'valLoss';
+  return `${schedule ? `, schedule: ${json(schedule)}` : ''}${stopping ? `, earlyStopping: ${json(stopping)}` : ''}${watched ? `, validationData: [validation.x, ${yValidation}]` : ''}`;
+}
+
 export function codeOf(s: State, data: RunData, epochs: number, weights: readonly { W: ArrayLike<number>; b: ArrayLike<number> }[] | null = null): string {
   const c = modelConfig(s, data);
-  const layers = c.layers.map((l) => `{ units: ${l.units}, activation: '${l.activation}' }`).join(', ');
+  const layers = c.layers.map((l) => `{ units: ${l.units}, activation: '${l.activation}'${l.dropout ? `, dropout: ${l.dropout}` : ''} }`).join(', ');
+  const penalties = `${c.l1 ? `, l1: ${c.l1}` : ''}${c.l2 ? `, l2: ${c.l2}` : ''}`;
+  const single = data.task === 'classification' && data.outputs === 1;
+  const extra = fitExtras(s, data.test.length > 0, single ? 'validation.y.toArray().map((row) => row[1])' : 'validation.y');
   const plainXY = s.features.length === 2 && s.features[0] === 'x1' && s.features[1] === 'x2';
   const lines: string[] = [];
   if (s.dataset === 'wave') {
@@ -95,7 +132,7 @@ export function codeOf(s: State, data: RunData, epochs: number, weights: readonl
   }
   if (data.task === 'classification' && data.outputs === 1) lines.push('const y = train.y.toArray().map((row) => row[1]); // one sigmoid output: the class');
   else lines.push('const y = train.y;');
-  lines.push(`const net = network([${c.inputs}, ${layers}], { loss: '${c.loss}', init: '${c.init}', seed: ${c.seed} });`);
+  lines.push(`const net = network([${c.inputs}, ${layers}], { loss: '${c.loss}', init: '${c.init}', seed: ${c.seed}${penalties} });`);
   if (weights) {
     // the page's weights are not what fit gives from the seed (typed in, an applied update, a
     // setting changed mid-run): the code sets them, and further training continues from them
@@ -105,13 +142,14 @@ export function codeOf(s: State, data: RunData, epochs: number, weights: readonl
       lines.push(`net.layers[${i}].b.set(${JSON.stringify(Array.from(w.b, num))});`);
     });
     lines.push(
-      `// train on from here: await net.fit(x, y, { epochs: ${epochs + 100}, initialEpoch: ${epochs}, batchSize: ${s.batchSize}, optimizer: '${s.optimizer}', learningRate: ${s.learningRate}, seed: ${s.seed} });`,
+      `// train on from here: await net.fit(x, y, { epochs: ${epochs + 100}, initialEpoch: ${epochs}, batchSize: ${s.batchSize}, optimizer: '${s.optimizer}', learningRate: ${s.learningRate}, seed: ${s.seed}${extra} });`,
     );
   } else {
     lines.push(
-      `await net.fit(x, y, { epochs: ${Math.max(1, epochs)}, batchSize: ${s.batchSize}, optimizer: '${s.optimizer}', learningRate: ${s.learningRate}, seed: ${s.seed} });`,
+      `await net.fit(x, y, { epochs: ${Math.max(1, epochs)}, batchSize: ${s.batchSize}, optimizer: '${s.optimizer}', learningRate: ${s.learningRate}, seed: ${s.seed}${extra} });`,
     );
   }
+  if (extra.includes('validationData')) lines.splice(lines.findIndex((l) => l.startsWith('const { train }')), 1, `const { train, validation } = trainValidationSplit(all, ${s.testRatio}, ${s.seed}); // the test set watches the run`);
   const imports = s.dataset === 'custom' ? ['Matrix', 'network', 'oneHot', 'trainValidationSplit'] : s.dataset === 'wave' ? ['Matrix', 'network', 'Random', 'trainValidationSplit'] : ['network', 'toyDataset', 'trainValidationSplit'];
   return [`import { ${imports.join(', ')} } from 'backprop';`, '', ...lines].join('\n');
 }

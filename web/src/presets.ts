@@ -16,7 +16,7 @@ export interface Preset {
 export const PRESETS: readonly Preset[] = [
   {
     id: 'seed-chain',
-    title: 'the 4-layer chain (one neuron per layer)',
+    title: 'seed: 4-layer chain',
     about:
       'x → a(1) → a(2) → a(3): four layers with one neuron each, three weights and three biases, sigmoid, C = (a(3) − y)². ' +
       'One sample, x = 1, y = 0 — the backward view walks ∂C/∂a(3) = 2(a(3) − y), σ\'(z) and ∂C/∂w(l) = a(l−1)·δ(l) with these numbers.',
@@ -41,7 +41,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     id: 'seed-relu-sigmoid',
-    title: 'ReLU → sigmoid with a 3×3 hidden matrix',
+    title: 'seed: ReLU → sigmoid, 3×3',
     about:
       'Z₁ = W₁X + B₁, A₁ = ReLU(Z₁), Z₂ = W₂A₁ + B₂, A₂ = sigmoid(Z₂), C = (1/n_L)Σ(A₂ − Y)², with the seed\'s W_hidden (3×3). ' +
       'Inputs x₁, x₂, x₁x₂ of the point (0.8, 0.5), so X = (0.8, 0.5, 0.4) and Y = 1; the second hidden neuron has Z₁ < 0, so its ReLU\' is 0.',
@@ -68,7 +68,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     id: 'deep-sigmoid',
-    title: 'deep sigmoid network (vanishing gradient)',
+    title: 'deep sigmoid (vanishing δ)',
     about:
       'Six hidden layers of sigmoid neurons: σ\' is at most 0.25, so δ shrinks layer by layer on the way back and the first layers hardly learn. ' +
       'Compare the gradient flow chart with the ReLU twin.',
@@ -76,7 +76,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     id: 'deep-relu',
-    title: 'its ReLU twin',
+    title: 'deep ReLU twin',
     about: 'The same six hidden layers with ReLU (He initialisation): ReLU\' is 1 where a neuron is active, so δ keeps its size on the way back.',
     state: { dataset: 'circles', hidden: [6, 6, 6, 6, 6, 6], activation: 'relu', init: 'he', optimizer: 'sgd', learningRate: 0.3, batchSize: 10, stopAt: 300 },
   },

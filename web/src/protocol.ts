@@ -1,12 +1,21 @@
 /** Messages between the page and the training worker. */
 import type { LayerWeights, ModelConfig } from './model.js';
-import type { BackendName, OptimizerName } from './state.js';
+import type { BackendName, OptimizerName, ScheduleName } from './state.js';
 
-/** The settings that apply to a running network without a reset (as TF Playground's η does). */
+/**
+ * The settings that apply to a running network without a reset (as TF Playground's η does): the
+ * epoch and the weights go on.
+ */
 export interface LiveSettings {
   optimizer: OptimizerName;
   learningRate: number;
   batchSize: number;
+  schedule: ScheduleName;
+  /** early stopping's patience (0: off) */
+  patience: number;
+  /** the penalties (the worker rebuilds the network around the same weights) */
+  l1: number;
+  l2: number;
 }
 
 export interface TrainSetup extends LiveSettings {
@@ -82,6 +91,8 @@ export type ToWorker =
 
 export interface EpochPoint {
   epoch: number;
+  /** η of the epoch (after the schedule) */
+  learningRate: number;
   trainLoss: number;
   testLoss: number | null;
   /** classification only */
@@ -110,6 +121,8 @@ export interface Snapshot {
   history: EpochPoint[];
   /** the gradients' sizes at this snapshot's epoch */
   flow: FlowPoint;
+  /** why training paused by itself (early stopping), if it did */
+  stopped: string | null;
   weights: LayerWeights[];
   /** a(l) of every unit of every layer on the grid: neurons[l][unit] has GRID² values */
   neurons: Float32Array[][];

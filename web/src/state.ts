@@ -18,14 +18,17 @@ export const FEATURE_LABELS: Record<Feature, string> = {
   sinx2: 'sin(πx₂)',
 };
 
-export const HIDDEN_ACTIVATIONS = ['tanh', 'sigmoid', 'relu', 'leaky-relu', 'linear'] as const;
+export const HIDDEN_ACTIVATIONS = ['tanh', 'sigmoid', 'relu', 'leaky-relu', 'elu', 'gelu', 'softplus', 'silu', 'linear'] as const;
 export type HiddenActivation = (typeof HIDDEN_ACTIVATIONS)[number];
 export const INITS = ['auto', 'normal', 'glorot', 'he', 'zeros'] as const;
 export type Init = (typeof INITS)[number];
 /** 'auto': MSE for two classes and regression, softmax with cross-entropy for more classes. */
 export const COSTS = ['auto', 'mse', 'cross-entropy'] as const;
 export type Cost = (typeof COSTS)[number];
-export const OPTIMIZER_IDS = ['sgd', 'momentum', 'adam'] as const;
+export const OPTIMIZER_IDS = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
+/** The learning-rate schedules the page offers (the library's, with fixed parameters: see worker.ts). */
+export const SCHEDULE_IDS = ['none', 'step', 'exponential', 'plateau'] as const;
+export type ScheduleName = (typeof SCHEDULE_IDS)[number];
 export type OptimizerName = (typeof OPTIMIZER_IDS)[number];
 /** The library's kernel backends: 'auto' is WebAssembly SIMD where the browser has it, else JavaScript. */
 export const BACKENDS = ['auto', 'wasm', 'js'] as const;
@@ -39,7 +42,7 @@ export interface UserPoint {
 }
 
 /** Groups of controls a teacher's link can hide (`hide=`), as TensorFlow Playground's `hide` does. */
-export const HIDEABLE = ['data', 'features', 'layers', 'activation', 'init', 'cost', 'optimizer', 'lr', 'batch', 'backend', 'test', 'downloads', 'chain', 'gradients', 'intro'] as const;
+export const HIDEABLE = ['data', 'features', 'layers', 'activation', 'init', 'cost', 'optimizer', 'lr', 'batch', 'backend', 'test', 'downloads', 'chain', 'gradients', 'intro', 'regularization', 'schedule', 'stop'] as const;
 export type Hideable = (typeof HIDEABLE)[number];
 
 /** Weights and biases of one layer, row-major W [out, in], as plain numbers (a link, a preset). */
@@ -90,6 +93,14 @@ export interface State {
   exercise: boolean;
   /** control groups hidden by a teacher's link */
   hide: Hideable[];
+  /** penalties l1·Σ|W| and l2·ΣW² on every layer's weights (the library's network options) */
+  l1: number;
+  l2: number;
+  /** dropout rate of every hidden layer while training */
+  dropout: number;
+  schedule: ScheduleName;
+  /** early stopping: pause when the test loss has not improved for this many epochs (0: off) */
+  patience: number;
 }
 
 export const MAX_UNITS = 64;
@@ -121,6 +132,11 @@ export function defaultState(): State {
     discretize: false,
     exercise: false,
     hide: [],
+    l1: 0,
+    l2: 0,
+    dropout: 0,
+    schedule: 'none',
+    patience: 0,
   };
 }
 
@@ -224,6 +240,11 @@ export function toHash(s: State, base: State = defaultState()): string {
   put('discretize', s.discretize ? '1' : '0', '0');
   put('exercise', s.exercise ? '1' : '0', '0');
   put('hide', s.hide.join(','), '');
+  put('l1', num(s.l1), num(d.l1));
+  put('l2', num(s.l2), num(d.l2));
+  put('dropout', num(s.dropout), num(d.dropout));
+  put('schedule', s.schedule, d.schedule);
+  put('patience', String(s.patience), String(d.patience));
   const preset = p.get('preset');
   if (preset === null) return p.toString();
   p.delete('preset');
@@ -303,5 +324,10 @@ export function fromHash(hash: string, base: State = defaultState()): State {
   s.discretize = p.get('discretize') === '1';
   s.exercise = p.get('exercise') === '1';
   s.hide = (p.get('hide') ?? '').split(',').filter((h): h is Hideable => (HIDEABLE as readonly string[]).includes(h));
+  s.l1 = number('l1', s.l1, 0, 1);
+  s.l2 = number('l2', s.l2, 0, 1);
+  s.dropout = number('dropout', s.dropout, 0, 0.9);
+  s.schedule = pick('schedule', SCHEDULE_IDS, s.schedule);
+  s.patience = number('patience', s.patience, 0, 100_000, true);
   return s;
 }

@@ -17,7 +17,9 @@ import { createKernels, jsKernels, type Kernels, type WasmKernels } from '../../
 import { network, type Network } from '../../src/network.js';
 import { optimizer as makeOptimizer, type Optimizer } from '../../src/optimizers/index.js';
 import { Matrix } from '../../src/tensor/matrix.js';
+import type { TrainingState } from '../../src/train/fit.js';
 import { pageMessage } from './messages.js';
+import { earlyStoppingOf, scheduleOf } from './model.js';
 import { buildNetwork, networkWithWeights } from './network.js';
 import type { ChainRequest, EpochPoint, FlowPoint, FromWorker, KernelInfo, LiveSettings, Request, Snapshot, ToWorker, TrainSetup } from './protocol.js';
 import type { BackendName } from './state.js';
@@ -34,6 +36,12 @@ interface Run {
   grid: Matrix;
   gridY: Matrix;
   epoch: number;
+  /** what fit needs to go on exactly (schedule, early stopping), from the last epoch */
+  state: TrainingState | undefined;
+  /** η of the last epoch (after the schedule) */
+  rate: number;
+  /** why training paused by itself (early stopping), until the next snapshot */
+  stopped: string | null;
   history: EpochPoint[];
   last: { trainLoss: number; testLoss: number | null; trainAccuracy: number; testAccuracy: number | null };
 }
@@ -67,6 +75,7 @@ function point(r: Run): EpochPoint {
   const classify = r.setup.model.layers[r.setup.model.layers.length - 1]!.activation !== 'linear';
   return {
     epoch: r.epoch,
+    learningRate: r.rate,
     trainLoss: r.last.trainLoss,
     testLoss: r.last.testLoss,
     trainAccuracy: classify ? r.last.trainAccuracy : null,
@@ -146,6 +155,9 @@ function start(id: number, setup: TrainSetup, k: Kernels): void {
     grid: matrix(setup.grid, net.inputs),
     gridY: Matrix.zeros(setup.grid.length, outputs),
     epoch: 0,
+    state: undefined,
+    rate: setup.learningRate,
+    stopped: null,
     history: [],
     last: { trainLoss: NaN, testLoss: null, trainAccuracy: NaN, testAccuracy: null },
   };
@@ -167,9 +179,28 @@ function setWeights(r: Run, weights: readonly { W: ArrayLike<number>; b: ArrayLi
 
 /** η, batch size and optimizer of the running network: the epoch and the weights go on. */
 function applyLive(r: Run, s: LiveSettings): void {
-  // a new optimizer starts with no state (momentum, Adam's moments); the same one keeps its state
-  if (s.optimizer !== r.setup.optimizer) r.opt = makeOptimizer(s.optimizer, { learningRate: s.learningRate });
-  else r.opt.learningRate = s.learningRate;
+  const old = r.setup;
+  if (s.l1 !== old.l1 || s.l2 !== old.l2) {
+    // a layer's penalties are fixed when it is built: the same weights go into a network with the
+    // new ones (and a fresh optimizer, whose state belonged to the old network's parameters)
+    const model = { ...old.model, l1: s.l1, l2: s.l2 };
+    const net = buildNetwork(model, kernels ?? jsKernels);
+    net.layers.forEach((l, i) => {
+      l.W.set(r.net.layers[i]!.W);
+      l.b.set(r.net.layers[i]!.b);
+    });
+    r.net = net;
+    r.opt = makeOptimizer(s.optimizer, { learningRate: s.learningRate });
+    r.setup = { ...old, model };
+  } else if (s.optimizer !== old.optimizer) {
+    // a new optimizer starts with no state (momentum, Adam's moments); the same one keeps its state
+    r.opt = makeOptimizer(s.optimizer, { learningRate: s.learningRate });
+  } else r.opt.learningRate = s.learningRate;
+  if (r.state) {
+    // η is the schedule's η₀ (and where a plateau schedule starts again); a changed schedule or
+    // patience starts its own watch afresh
+    r.state = { baseLearningRate: s.learningRate };
+  }
   r.setup = { ...r.setup, ...s };
 }
 
@@ -185,18 +216,46 @@ function snapshot(r: Run): void {
     }),
   );
   const weights = r.net.layers.map((l) => ({ W: Float32Array.from(l.W), b: Float32Array.from(l.b) }));
-  const msg: Snapshot = { type: 'snapshot', id: r.id, epoch: r.epoch, playing: playing || pending > 0, ...r.last, history: r.history, flow: flow(r), weights, neurons, kernels: kernelInfo! };
+  const msg: Snapshot = { type: 'snapshot', id: r.id, epoch: r.epoch, playing: playing || pending > 0, ...r.last, history: r.history, flow: flow(r), stopped: r.stopped, weights, neurons, kernels: kernelInfo! };
   r.history = [];
+  r.stopped = null;
   lastPostedPlaying = msg.playing;
   post(msg, transfer);
 }
 
+/**
+ * One epoch of `fit`, handing it back its state (schedule position, plateau and early-stopping
+ * watches) so that epoch after epoch is the same run as one `fit` call over all of them.
+ */
 async function trainEpoch(r: Run): Promise<void> {
   const s = r.setup;
-  await r.net.fit(r.X, r.Y, { epochs: r.epoch + 1, initialEpoch: r.epoch, batchSize: s.batchSize, optimizer: r.opt, seed: s.seed });
+  const hasTest = r.Xt !== null && r.Yt !== null;
+  const schedule = scheduleOf(s.schedule, hasTest);
+  const earlyStopping = earlyStoppingOf(s.patience, hasTest);
+  const watched = (schedule?.kind === 'plateau' && schedule.monitor === 'valLoss') || earlyStopping?.monitor === 'valLoss';
+  const h = await r.net.fit(r.X, r.Y, {
+    epochs: r.epoch + 1,
+    initialEpoch: r.epoch,
+    batchSize: s.batchSize,
+    optimizer: r.opt,
+    learningRate: s.learningRate,
+    seed: s.seed,
+    ...(schedule ? { schedule } : {}),
+    ...(earlyStopping ? { earlyStopping } : {}),
+    ...(watched ? { validationData: [r.Xt!, r.Yt!] as const } : {}),
+    ...(r.state ? { state: r.state } : {}),
+  });
+  r.state = schedule || earlyStopping ? h.state : undefined;
+  r.rate = h.epochs[0]?.learningRate ?? r.opt.learningRate;
   r.epoch++;
   r.last = measure(r);
   r.history.push(point(r));
+  if (h.stoppedEpoch !== undefined) {
+    const w = h.state.earlyStopping!;
+    r.stopped = `Early stopping: the ${hasTest ? 'test' : 'training'} loss has not improved for ${s.patience} epochs (best at epoch ${w.bestEpoch + 1}).`;
+    playing = false;
+    pending = 0;
+  }
 }
 
 const FRAME_MS = 16;
@@ -216,6 +275,7 @@ async function loop(): Promise<void> {
           await trainEpoch(r);
           done++;
           if (pending > 0) pending--;
+          if (r.stopped) break;
           if (playing && stopAt > 0 && r.epoch >= stopAt) {
             playing = false;
             break;
