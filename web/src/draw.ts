@@ -617,6 +617,9 @@ function lineChart(canvas: HTMLCanvasElement, epochs: readonly number[], series:
   ctx.fillText(o.format(0), LEFT - 4, h - BOTTOM + 4);
   ctx.textBaseline = 'top';
   ctx.textAlign = 'left';
+  // the title on a white patch, readable over the lines
+  ctx.fillStyle = 'rgba(255,255,255,0.85)';
+  ctx.fillRect(LEFT + 3, top - 1, ctx.measureText(o.title).width + 6, 14);
   ctx.fillStyle = INK;
   ctx.fillText(o.title, LEFT + 6, top);
   ctx.fillStyle = MUTED;

@@ -341,6 +341,7 @@ function syncControls(): void {
   const about = presetById(state.preset)?.about;
   $('lesson-about').hidden = !about;
   $('lesson-about').textContent = about ? `Lesson: ${about}` : '';
+
   $<HTMLSelectElement>('dataset').value = state.dataset;
   $<HTMLInputElement>('samples').value = String(state.samples);
   $<HTMLInputElement>('noise').value = String(state.noise);
@@ -370,6 +371,8 @@ function syncControls(): void {
   $<HTMLInputElement>('exercise').checked = state.exercise;
   // a teacher's link hides control groups
   document.querySelectorAll<HTMLElement>('[data-hide]').forEach((e) => (e.hidden = (state.hide as string[]).includes(e.dataset['hide']!)));
+  // a lesson says what to look at itself; the general introduction makes room for it
+  if (about || introClosed) $('intro').hidden = true;
   // features
   const feats = $('features');
   feats.replaceChildren(
@@ -533,13 +536,14 @@ function bind(): void {
   });
   $('intro-close').addEventListener('click', () => {
     $('intro').hidden = true;
+    introClosed = true;
     try {
       localStorage.setItem('backprop-intro', 'hidden');
     } catch {
       // (storage unavailable: it shows again next time)
     }
   });
-  if (localStorageGet('backprop-intro') === 'hidden') $('intro').hidden = true;
+  introClosed = localStorageGet('backprop-intro') === 'hidden';
   $('clear-points').addEventListener('click', () => change((s) => (s.points = [])));
   $('load-csv').addEventListener('click', () => {
     try {
@@ -691,6 +695,8 @@ function bind(): void {
 }
 
 let chainMounted = false;
+/** the visitor closed the introduction (remembered in localStorage) */
+let introClosed = false;
 /** Shows one tab of the explanations (the ARIA tab pattern: the others hidden and out of the tab order). */
 function openTab(t: HTMLElement): void {
   for (const other of [$('tab-backward'), $('tab-flow'), $('tab-chain')]) {
@@ -835,7 +841,7 @@ function selectFromState(): void {
 }
 
 const panel = new BackwardPanel($('bw-steps'), $('bw-net'), $('bw-title'), $<HTMLButtonElement>('bw-prev'), $<HTMLButtonElement>('bw-next'));
-panel.clear('Click a point on the plane to explain one backpropagation step for it.');
+panel.clear('The steps of the selected point appear here.');
 let lastBackward = 0;
 /** the snapshot the current explanation was made for */
 let explainedFor: Snapshot | null = null;
