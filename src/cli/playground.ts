@@ -3,7 +3,8 @@
  * localhost and prints its address. The site is static, so this is a small file server: GET and
  * HEAD only, no directory listings, nothing outside the site's directory. Every response carries
  * the cross-origin isolation headers (COOP/COEP), so that the page has SharedArrayBuffer and the
- * WebAssembly kernels train with threads.
+ * WebAssembly kernels train with threads. Text, scripts and wasm go out compressed (brotli or gzip,
+ * as the browser accepts), since the page's scripts carry the library and its WebAssembly.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { OptionError } from '../errors.js';
 import type { Output } from './output.js';
 
@@ -56,6 +58,29 @@ export const ISOLATION_HEADERS = {
   'cross-origin-embedder-policy': 'require-corp',
 } as const;
 
+/** Types worth compressing: everything but images that are compressed already. */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.svg', '.wasm', '.map', '.txt']);
+
+/**
+ * The encoding to send `body` in, from the request's Accept-Encoding (brotli first: smaller), with
+ * the compressed bytes cached per file and modification time (the site does not change while served).
+ */
+const compressed = new Map<string, { mtime: number; br?: Buffer; gzip?: Buffer }>();
+function encode(file: string, mtime: number, body: Buffer, accept: string): { encoding: 'br' | 'gzip' | null; bytes: Buffer } {
+  if (!COMPRESSIBLE.has(extname(file).toLowerCase()) || body.length < 512) return { encoding: null, bytes: body };
+  const accepts = (name: string): boolean => accept.split(',').some((part) => {
+    const [token, ...params] = part.trim().split(';');
+    return token?.trim().toLowerCase() === name && !params.some((p) => /^\s*q=0(\.0*)?\s*$/.test(p));
+  });
+  const encoding = accepts('br') ? 'br' : accepts('gzip') ? 'gzip' : null;
+  if (!encoding) return { encoding: null, bytes: body };
+  let entry = compressed.get(file);
+  if (!entry || entry.mtime !== mtime) compressed.set(file, (entry = { mtime }));
+  const bytes = (entry[encoding] ??=
+    encoding === 'br' ? brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 9, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }) : gzipSync(body, { level: 9 }));
+  return { encoding, bytes };
+}
+
 function handler(root: string): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void (async () => {
@@ -76,16 +101,22 @@ function handler(root: string): (req: IncomingMessage, res: ServerResponse) => v
         return;
       }
       try {
-        if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
-        const body = await readFile(file);
+        let info = await stat(file);
+        if (info.isDirectory()) {
+          file = join(file, 'index.html');
+          info = await stat(file);
+        }
+        const { encoding, bytes } = encode(file, info.mtimeMs, await readFile(file), String(req.headers['accept-encoding'] ?? ''));
         res.writeHead(200, {
           'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-          'content-length': body.length,
+          'content-length': bytes.length,
           'cache-control': 'no-cache',
           'x-content-type-options': 'nosniff',
+          vary: 'accept-encoding',
+          ...(encoding ? { 'content-encoding': encoding } : {}),
           ...ISOLATION_HEADERS,
         });
-        res.end(req.method === 'HEAD' ? undefined : body);
+        res.end(req.method === 'HEAD' ? undefined : bytes);
       } catch {
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
       }

@@ -3,7 +3,7 @@
  * Vite into a temporary directory, served on a random localhost port, and driven like a visitor.
  * Numbers the page shows are compared with the library run here in Node.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -28,10 +28,12 @@ interface PageApi {
   trainLoss: number | null;
   testLoss: number | null;
   config: { inputs: number; layers: DenseSpec[]; loss: 'mse' | 'cross-entropy' | 'binary-cross-entropy'; init: string; seed: number };
-  state: { dataset: string; hidden: number[]; activation: string; learningRate: number; seed: number; samples: number; noise: number; testRatio: number; batchSize: number; optimizer: string };
+  state: { dataset: string; hidden: number[]; activation: string; learningRate: number; seed: number; samples: number; noise: number; testRatio: number; batchSize: number; optimizer: string; points: { x1: number; x2: number; label: number }[] };
   weights: { W: number[]; b: number[] }[];
   sample: { set: 'train' | 'test'; index: number; x: number[]; y: number[] } | null;
   learningRate: number;
+  explained: boolean;
+  flow: { epoch: number; delta: number[]; dW: number[] }[];
   kernels: { requested: string; backend: string; threads: number; shared: boolean; crossOriginIsolated: boolean; note: string | null } | null;
 }
 
@@ -48,6 +50,23 @@ declare global {
 }
 
 const api = (page: Page): Promise<PageApi> => page.evaluate(() => JSON.parse(JSON.stringify(window.__backprop)) as PageApi);
+
+/** Waits until the backward view shows explain() of the weights the page holds (it is asked of the worker). */
+async function explained(page: Page): Promise<void> {
+  await page.waitForFunction(() => window.__backprop.sample !== null && window.__backprop.explained && !window.__backprop.busy);
+}
+
+/** Every quantity the backward view shows, by name (data-q), with its exact values (data-v). */
+async function shownQuantities(page: Page): Promise<Map<string, number[]>> {
+  const shown = await page.$$eval('[data-testid=bw-steps] [data-q]', (els) =>
+    els.map((el) => {
+      const cells = el.querySelectorAll('td');
+      const values = cells.length ? Array.from(cells, (td) => Number((td as HTMLElement).dataset['v'])) : [Number((el as HTMLElement).dataset['v'])];
+      return [(el as HTMLElement).dataset['q']!, values] as const;
+    }),
+  );
+  return new Map(shown);
+}
 
 /** A network of the page's configuration holding the page's weights, built here with the library. */
 function libraryNetwork(p: PageApi): Network {
@@ -67,6 +86,51 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, wha
     const tol = 1e-6 + 1e-5 * Math.abs(e);
     if (!(Math.abs(a - e) <= tol)) expect.fail(`${what}[${i}]: page shows ${a}, explain() gives ${e}`);
   }
+}
+
+/**
+ * Runs in the page: every visible text node's colour against the background it sits on (the first
+ * opaque background of its ancestors), WCAG 2 contrast ratio ≥ 4.5 (≥ 3 for large text: 24 px, or
+ * 18.66 px bold). Disabled controls are exempt, as WCAG exempts inactive components. Canvas text is
+ * not in the DOM: its colours are the same CSS colours, checked in the stylesheet's variables.
+ */
+function contrastFailures(): string[] {
+  const parse = (c: string): [number, number, number, number] => {
+    const m = c.match(/[\d.]+/g)!.map(Number);
+    return [m[0]!, m[1]!, m[2]!, m[3] ?? 1];
+  };
+  const lum = ([r, g, b]: number[]): number => {
+    const f = (v: number): number => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+  };
+  const background = (el: Element | null): [number, number, number] => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c[3] >= 0.99) return [c[0], c[1], c[2]];
+    }
+    return [255, 255, 255];
+  };
+  const out: string[] = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement!;
+    if (!n.textContent?.trim() || !el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
+    if (el.closest('[disabled], :disabled, .netview, canvas, option, [aria-hidden=true]')) continue;
+    const st = getComputedStyle(el);
+    const fg = parse(st.color);
+    const bg = background(el);
+    // a translucent text colour over its background
+    const blend = [0, 1, 2].map((i) => fg[i]! * fg[3] + bg[i]! * (1 - fg[3]));
+    const [a, b] = [lum(blend), lum(bg)];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(st.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(st.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) out.push(`${ratio.toFixed(2)}:1 "${n.textContent.trim().slice(0, 40)}" (${st.color} on rgb(${bg.join(',')}))`);
+  }
+  return out;
 }
 
 describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
@@ -124,22 +188,26 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  it('trains circles to a test loss below 0.1 within 200 epochs (screenshot mid-training)', async () => {
+  it('trains circles to a test loss below 0.1, and pauses by itself at the stop epoch (screenshot mid-training)', async () => {
     const page = await open();
-    await page.selectOption('#speed', '1');
+    expect(await page.locator('#speed').inputValue()).toBe('1');
+    expect(await page.locator('[data-testid=stop-at]').inputValue()).toBe('150');
     await page.click('[data-testid=play]');
     await page.waitForFunction(() => window.__backprop.epoch >= 15, null, { timeout: 20_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'playground-mid-training.png'), fullPage: true });
-    await page.selectOption('#speed', '5');
-    await page.waitForFunction(() => (window.__backprop.testLoss ?? 1) < 0.1 || window.__backprop.epoch > 200, null, { timeout: 30_000 });
+    await page.selectOption('#speed', '25');
+    await page.waitForFunction(() => !window.__backprop.playing && !window.__backprop.busy, null, { timeout: 30_000 });
     const p = await api(page);
-    expect(p.epoch).toBeLessThanOrEqual(200);
+    expect(p.epoch).toBe(150);
     expect(p.testLoss).toBeLessThan(0.1);
     // the DOM says the same
-    await page.click('[data-testid=play]'); // pause
-    await page.waitForFunction(() => !window.__backprop.playing);
     const shown = Number(await page.locator('[data-testid=test-loss]').getAttribute('data-value'));
     expect(shown).toBeLessThan(0.1);
+    expect(await page.locator('[data-testid=play]').textContent()).toBe('Play');
+    // Play again goes on past the stop epoch
+    await page.click('[data-testid=play]');
+    await page.waitForFunction(() => window.__backprop.epoch > 152);
+    await page.click('[data-testid=play]');
     await page.close();
     expect(consoleErrors).toEqual([]);
   });
@@ -194,19 +262,13 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     const target = await page.evaluate(() => window.__backprop.screenPoint('test', 5));
     expect(target).not.toBeNull();
     await page.mouse.click(target!.x, target!.y);
-    await page.waitForFunction(() => window.__backprop.sample !== null);
+    await explained(page);
     const p = await api(page);
     expect(p.sample!.set).toBe('test');
     const e: Explanation = libraryNetwork(p).explain([p.sample!.x], [p.sample!.y], { learningRate: p.learningRate });
 
     // every quantity on the page, by name
-    const shown = await page.$$eval('[data-testid=bw-steps] [data-q]', (els) =>
-      els.map((el) => {
-        const cells = el.querySelectorAll('td');
-        const values = cells.length ? Array.from(cells, (td) => Number((td as HTMLElement).dataset['v'])) : [Number((el as HTMLElement).dataset['v'])];
-        return { q: (el as HTMLElement).dataset['q']!, values };
-      }),
-    );
+    const shown = [...(await shownQuantities(page))].map(([q, values]) => ({ q, values }));
     const L = e.layers.length;
     const expected = (q: string): ArrayLike<number> => {
       if (q === 'loss') return [e.loss];
@@ -221,7 +283,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     for (const { q, values } of shown) expectClose(values, expected(q), q);
     const names = new Set(shown.map((s) => s.q));
     for (let l = 1; l <= L; l++) {
-      for (const n of ['z', 'a', 'delta', 'dW', 'db', 'WNext', 'bNext']) expect(names, `${l}.${n} shown`).toContain(`${l}.${n}`);
+      for (const n of ['z', 'a', 'sigmaPrime', 'delta', 'dW', 'db', 'WNext', 'bNext']) expect(names, `${l}.${n} shown`).toContain(`${l}.${n}`);
       if (l > 1) expect(names).toContain(`${l}.dAPrev`);
     }
     expect(names).toContain(`${L}.dA`);
@@ -242,7 +304,13 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     expect(titles[total - 1]).toContain('update');
     expect(await page.locator('[data-testid=bw-next]').isDisabled()).toBe(true);
 
-    // "apply update" puts W − η·∂C/∂W into the network
+    // the matrices sit in square brackets, not between determinant bars
+    const brackets = await page.$eval('[data-testid=bw-steps] .mat table', (t) => ({ before: getComputedStyle(t, '::before').borderTopWidth, after: getComputedStyle(t, '::after').borderBottomWidth }));
+    expect(parseFloat(brackets.before)).toBeGreaterThan(0);
+    expect(parseFloat(brackets.after)).toBeGreaterThan(0);
+
+    // "apply update" puts W − η·∂C/∂W into the network; the label says so, and the link and
+    // "copy as code" keep the updated weights
     await page.click('[data-testid=bw-apply]');
     await page.waitForFunction((w0) => JSON.stringify(window.__backprop.weights[0]!.W) !== w0, JSON.stringify(p.weights[0]!.W));
     const after = await api(page);
@@ -250,6 +318,18 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
       expectClose(after.weights[i]!.W, l.WNext!.data, `W(${i + 1}) after the update`);
       expectClose(after.weights[i]!.b, l.bNext!.data, `b(${i + 1}) after the update`);
     });
+    await explained(page);
+    expect(await page.locator('[data-testid=bw-sample]').textContent()).toContain('weights of epoch 30 after 1 applied update');
+    await page.click('[data-testid=copy-code]');
+    const code = (await page.locator('[data-testid=code]').textContent()) ?? '';
+    expect(code).toContain(`net.layers[0].W.set(${JSON.stringify(after.weights[0]!.W.map((v) => Number(v.toPrecision(9))))});`);
+    await page.waitForFunction(() => location.hash.includes('&w='));
+    const link = page.url();
+    const again = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await again.goto(link);
+    await again.waitForFunction(() => window.__backprop?.ready === true && window.__backprop.epoch === 30);
+    expect((await api(again)).weights).toEqual(after.weights);
+    await again.close();
     await page.close();
     expect(consoleErrors).toEqual([]);
   });
@@ -283,6 +363,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     // "copy as code" prints these calls
     await page.click('[data-testid=copy-code]');
     const code = (await page.locator('[data-testid=code]').textContent()) ?? '';
+    expect(code).not.toContain('.W.set(');
     expect(code).toContain("toyDataset('xor', { samples: 160, noise: 0.1, seed: 7 })");
     expect(code).toContain('trainValidationSplit(all, 0.25, 7)');
     expect(code).toContain("epochs: 40, batchSize: 8, optimizer: 'momentum', learningRate: 0.03, seed: 7");
@@ -359,10 +440,352 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     const before = await dW1.getAttribute('data-v');
     await page.locator('[data-testid=chain-w2]').press('ArrowLeft');
     await page.locator('[data-testid=chain-w2]').press('ArrowLeft');
-    expect(await dW1.getAttribute('data-v')).not.toBe(before);
+    await expect.poll(() => dW1.getAttribute('data-v')).not.toBe(before);
     await page.screenshot({ path: join(ARTIFACTS, 'playground-phone.png'), fullPage: true });
     await page.close();
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('at 1280×800 shows a clicked point\'s backward step beside the plane, and says what was selected (keyboard too)', async () => {
+    const page = await open('', { width: 1280, height: 800 });
+    const target = await page.evaluate(() => window.__backprop.screenPoint('train', 3));
+    await page.mouse.click(target!.x, target!.y);
+    await explained(page);
+    const inView = async (selector: string): Promise<{ top: number; bottom: number; left: number; right: number }> => {
+      const box = (await page.locator(selector).boundingBox())!;
+      return { top: box.y, bottom: box.y + box.height, left: box.x, right: box.x + box.width };
+    };
+    const plane = await inView('[data-testid=plane]');
+    const step = await inView('[data-testid=bw-steps] .bw-step:not([hidden]) .eq >> nth=0');
+    const title = await inView('[data-testid=bw-title]');
+    for (const [what, b] of [['plane', plane], ['first equation of the step', step], ['step title', title]] as const) {
+      expect(b.top, `${what} top`).toBeGreaterThanOrEqual(0);
+      expect(b.bottom, `${what} bottom`).toBeLessThanOrEqual(800);
+      expect(b.right, `${what} right`).toBeLessThanOrEqual(1280);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'desktop-backward.png') });
+    // selection is announced (aria-live) and works from the keyboard on the focused plane
+    expect(await page.locator('[data-testid=selection]').getAttribute('aria-live')).toBe('polite');
+    expect(await page.locator('[data-testid=selection]').textContent()).toContain('Selected train sample #3');
+    await page.locator('[data-testid=plane]').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.locator('[data-testid=selection]').textContent()).toContain('Selected train sample #4');
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('at phone width keeps Play reachable (sticky) and the plane first, with touch targets of 44 px', async () => {
+    const page = await open('', { width: 390, height: 844 });
+    const planeTop = (await page.locator('[data-testid=plane]').boundingBox())!.y;
+    const netTop = (await page.locator('[data-testid=network]').boundingBox())!.y;
+    expect(planeTop).toBeLessThan(netTop);
+    expect(planeTop).toBeLessThan(844);
+    await page.screenshot({ path: join(ARTIFACTS, 'phone-first-screen.png') });
+    const target = await page.evaluate(() => window.__backprop.screenPoint('train', 3));
+    await page.mouse.click(target!.x, target!.y);
+    await explained(page);
+    await page.locator('[data-testid=bw-next]').scrollIntoViewIfNeeded();
+    const play = (await page.locator('[data-testid=play]').boundingBox())!;
+    expect(play.y).toBeGreaterThanOrEqual(0);
+    expect(play.y + play.height).toBeLessThanOrEqual(844);
+    await page.screenshot({ path: join(ARTIFACTS, 'phone-backward.png') });
+    const small = await page.$$eval('button, select, input[type=number], input[type=text]', (els) =>
+      els
+        .filter((e) => (e as HTMLElement).offsetParent !== null && !(e as HTMLElement).closest('.netview'))
+        .map((e) => ({ what: (e as HTMLElement).outerHTML.slice(0, 80), w: e.getBoundingClientRect().width, h: e.getBoundingClientRect().height }))
+        .filter((r) => r.h < 43.5 || r.w < 43.5),
+    );
+    expect(small).toEqual([]);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('changes η mid-run without a reset: the epoch and the weights go on, and the next epoch uses the new η', async () => {
+    const page = await open('opt=sgd&lr=0.1');
+    await page.click('[data-testid=play]');
+    await page.waitForFunction(() => window.__backprop.epoch >= 5);
+    await page.click('[data-testid=play]');
+    await page.waitForFunction(() => !window.__backprop.busy && !window.__backprop.playing);
+    const before = await api(page);
+    await page.selectOption('[data-testid=lr]', '0.3');
+    await page.waitForFunction(() => window.__backprop.learningRate === 0.3);
+    let p = await api(page);
+    expect(p.epoch).toBe(before.epoch);
+    expect(p.weights).toEqual(before.weights);
+    expect(await page.locator('[data-testid=epoch]').textContent()).toBe(String(before.epoch));
+    // one more epoch: what fit gives from those weights with η = 0.3 (SGD has no state to carry)
+    await page.click('[data-testid=step]');
+    await page.waitForFunction((e) => window.__backprop.epoch === e + 1 && !window.__backprop.busy, before.epoch);
+    p = await api(page);
+    const all = toyDataset('circles', { samples: 200, noise: 0.05, seed: 1 });
+    const { train } = trainValidationSplit(all, 0.5, 1);
+    const net = libraryNetwork(before);
+    await net.fit(train.x, train.y.toArray().map((r) => r[1]!), { epochs: before.epoch + 1, initialEpoch: before.epoch, batchSize: 10, optimizer: 'sgd', learningRate: 0.3, seed: 1 });
+    net.layers.forEach((l, i) => expectClose(p.weights[i]!.W, l.W, `W(${i + 1}) after the epoch with η = 0.3`));
+    // …and playing on continues from there
+    await page.click('[data-testid=play]');
+    await page.waitForFunction((e) => window.__backprop.epoch > e + 2, before.epoch);
+    await page.click('[data-testid=play]');
+    expect((await api(page)).epoch).toBeGreaterThan(before.epoch);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('trains with the toolkit (L2, dropout, an η schedule) epoch by epoch exactly as one fit call in Node', async () => {
+    const hash = 'opt=sgd&lr=0.3&l2=0.01&dropout=0.2&schedule=exponential&epoch=12';
+    const page = await open(hash);
+    await page.waitForFunction(() => window.__backprop.epoch === 12 && !window.__backprop.busy, null, { timeout: 15_000 });
+    expect(await page.locator('[data-testid=l2]').inputValue()).toBe('0.01');
+    expect(await page.locator('[data-testid=dropout]').inputValue()).toBe('0.2');
+    expect(await page.locator('[data-testid=schedule]').inputValue()).toBe('exponential');
+    const p = await api(page);
+    const all = toyDataset('circles', { samples: 200, noise: 0.05, seed: 1 });
+    const { train } = trainValidationSplit(all, 0.5, 1);
+    const net = network([2, { units: 4, activation: 'tanh', dropout: 0.2 }, { units: 2, activation: 'tanh', dropout: 0.2 }, { units: 1, activation: 'sigmoid' }], { loss: 'mse', init: 'auto', seed: 1, l2: 0.01 });
+    const h = await net.fit(train.x, train.y.toArray().map((r) => r[1]!), { epochs: 12, batchSize: 10, optimizer: 'sgd', learningRate: 0.3, seed: 1, schedule: { kind: 'exponential', factor: 0.99 } });
+    net.layers.forEach((l, i) => expectClose(p.weights[i]!.W, l.W, `W(${i + 1}) after 12 epochs with L2, dropout and the schedule`));
+    // the chart tells the η of each epoch: 0.3·0.99^11 in the last
+    const chart = (await page.locator('[data-testid=loss-chart]').boundingBox())!;
+    await page.mouse.move(chart.x + chart.width - 8, chart.y + chart.height / 2);
+    await expect.poll(() => page.locator('[data-testid=chart-readout]').textContent()).toContain(`η ${Number((h.epochs[11]!.learningRate).toPrecision(4))}`);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('early stopping pauses the run where fit stops in Node, and says why', async () => {
+    const page = await open('patience=10&stop=0');
+    await page.selectOption('#speed', '25');
+    await page.click('[data-testid=play]');
+    await page.waitForFunction(() => !window.__backprop.playing && !window.__backprop.busy && window.__backprop.epoch > 0, null, { timeout: 30_000 });
+    const all = toyDataset('circles', { samples: 200, noise: 0.05, seed: 1 });
+    const { train, validation } = trainValidationSplit(all, 0.5, 1);
+    const net = network([2, { units: 4, activation: 'tanh' }, { units: 2, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], { loss: 'mse', init: 'auto', seed: 1 });
+    const h = await net.fit(train.x, train.y.toArray().map((r) => r[1]!), {
+      epochs: 3000, batchSize: 10, optimizer: 'adam', learningRate: 0.01, seed: 1,
+      earlyStopping: { monitor: 'valLoss', patience: 10, restoreBest: false }, validationData: [validation.x, validation.y.toArray().map((r) => r[1]!)],
+    });
+    expect(h.stoppedEpoch).toBeDefined();
+    expect((await api(page)).epoch).toBe(h.stoppedEpoch! + 1);
+    expect(await page.locator('[data-testid=status]').textContent()).toBe(`Early stopping: the test loss has not improved for 10 epochs (best at epoch ${h.bestEpoch! + 1}).`);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('a typed weight changes the network, and explain()\'s numbers with it', async () => {
+    const page = await open('preset=seed-chain', { width: 1280, height: 800 });
+    await explained(page);
+    let shown = await shownQuantities(page);
+    expect(shown.get('1.z')![0]).toBeCloseTo(1.5, 6); // w(1)·x + b(1) = 1.5·1 + 0
+    // click the weight's line (its wide hit line) and type w(1) = 2
+    await page.locator('[data-hit="1:0:0"]').click({ force: true });
+    await page.fill('[data-testid=edit-w-1]', '2');
+    await page.click('[data-testid=editor-apply]');
+    await page.waitForFunction(() => window.__backprop.weights[0]!.W[0] === 2);
+    await explained(page);
+    await page.waitForFunction(() => document.querySelector('[data-testid=bw-steps] [data-q="1.z"] td')?.getAttribute('data-v') === '2');
+    shown = await shownQuantities(page);
+    // by hand: z(1) = 2·1 + 0 = 2, a(1) = σ(2), and the rest as explain() gives it for the new weights
+    expect(shown.get('1.a')![0]).toBeCloseTo(1 / (1 + Math.exp(-2)), 6);
+    const p = await api(page);
+    const e = libraryNetwork(p).explain([p.sample!.x], [p.sample!.y]);
+    expectClose(shown.get('loss')!, [e.loss], 'C after typing w(1) = 2');
+    expectClose(shown.get('1.dW')!, e.layers[0]!.dW.data, '∂C/∂W(1) after typing w(1) = 2');
+    expect(await page.locator('[data-testid=bw-sample]').textContent()).toContain('with your typed weights');
+    // a neuron (a button) opens its bias and weights for the keyboard too
+    await page.locator('[data-testid=network] button.neuron[data-neuron="2:0"]').click();
+    await page.fill('[data-testid=edit-b]', '0.25');
+    await page.press('[data-testid=edit-b]', 'Enter');
+    await page.waitForFunction(() => window.__backprop.weights[1]!.b[0] === 0.25);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  // The seeds' numbers, computed independently in plain Python (test/web/seed-presets.py), never read from the page.
+  const SEED_CHAIN: Record<string, number[]> = {
+    loss: [0.19022986223658467],
+    '1.z': [1.5], '1.a': [0.8175744761936437], '1.sigmaPrime': [0.14914645207033286], '1.delta': [-0.011778009721631249], '1.dW': [-0.011778009721631249], '1.db': [-0.011778009721631249],
+    '2.z': [-1.1351489523872873], '2.a': [0.24321213215650136], '2.sigmaPrime': [0.18405999092838987], '2.delta': [0.03948471303922504], '2.dW': [0.032281693580700745], '2.dAPrev': [-0.07896942607845008],
+    '3.z': [-0.2567878678434986], '3.a': [0.4361534847236517], '3.dA': [0.8723069694473033], '3.sigmaPrime': [0.245923622487067], '3.delta': [0.2145208898471961], '3.dW': [0.052174083011846534], '3.dAPrev': [0.2145208898471961],
+  };
+  const SEED_RELU_SIGMOID: Record<string, number[]> = {
+    loss: [0.1374511778264689],
+    '1.z': [0.538232, -0.20510000000000006, 1.1997], '1.a': [0.538232, 0, 1.1997], '1.sigmaPrime': [1, 0, 1], '1.delta': [-0.08649196643671553, 0, -0.051895179862029316],
+    '1.dW': [-0.06919357314937243, -0.043245983218357764, -0.03459678657468621, 0, 0, 0, -0.04151614388962346, -0.025947589931014658, -0.02075807194481173],
+    '1.db': [-0.08649196643671553, 0, -0.051895179862029316],
+    '2.z': [0.5290260000000001], '2.a': [0.6292559132953448], '2.dA': [-0.7414881734093104], '2.sigmaPrime': [0.2332929088781863], '2.delta': [-0.17298393287343106],
+    '2.dW': [-0.09310548815833256, 0, -0.20752882426825522], '2.db': [-0.17298393287343106], '2.dAPrev': [-0.08649196643671553, 0.06919357314937243, -0.051895179862029316],
+  };
+
+  for (const [preset, expected] of [['seed-chain', SEED_CHAIN], ['seed-relu-sigmoid', SEED_RELU_SIGMOID]] as const) {
+    it(`the preset ${preset} reproduces the seed's hand-computed values`, async () => {
+      const page = await open(`preset=${preset}`, { width: 1280, height: 800 });
+      await explained(page);
+      expect(await page.locator('[data-testid=lesson-about]').isVisible()).toBe(true);
+      const shown = await shownQuantities(page);
+      for (const [q, values] of Object.entries(expected)) {
+        const got = shown.get(q);
+        expect(got, `${q} shown`).toBeDefined();
+        // float32 in the network: 6 significant digits
+        got!.forEach((v, i) => expect(Math.abs(v - values[i]!), `${q}[${i}]: page ${v}, by hand ${values[i]}`).toBeLessThanOrEqual(2e-6 + 2e-6 * Math.abs(values[i]!)));
+      }
+      await page.screenshot({ path: join(ARTIFACTS, `desktop-preset-${preset}.png`) });
+      await page.close();
+      expect(consoleErrors).toEqual([]);
+    });
+  }
+
+  it('exercise mode accepts the right factor and names the wrong one', async () => {
+    const page = await open('preset=seed-chain&exercise=1', { width: 1280, height: 800 });
+    await explained(page);
+    await page.click('[data-testid=bw-next]'); // step 2: ∂C/∂a(3)
+    const step = page.locator('[data-testid=bw-steps] .bw-step:not([hidden])');
+    expect(await step.locator('.bw-body').isHidden()).toBe(true);
+    const ask = async (id: string, typed: string): Promise<string> => {
+      await page.fill(`[data-testid="quiz-${id}"]`, typed);
+      await page.click(`[data-testid="quiz-check-${id}"]`);
+      return (await page.locator(`[data-testid="quiz-feedback-${id}"]`).textContent()) ?? '';
+    };
+    // a(3) − y = 0.43615 (by hand): the factor 2 of the square is missing
+    expect(await ask('3.dA', '0.43615')).toContain("you used a(L) − y: the cost's derivative is 2(a − y)/n_L");
+    expect(await step.locator('.bw-body').isHidden()).toBe(true);
+    expect(await ask('3.dA', '0.8723')).toContain('✓ right');
+    expect(await step.locator('.bw-body').isVisible()).toBe(true);
+    await page.click('[data-testid=bw-next]'); // step 3: δ(3), with σ'(z(3))
+    // σ(z) = a(3) = 0.43615 instead of its derivative
+    expect(await ask('3.sigmaPrime', '0.4362')).toContain('that is σ(z) = a itself');
+    expect(await ask('3.sigmaPrime', '0.2459')).toContain('✓ right');
+    // δ without σ'(z): ∂C/∂a(3) = 0.8723
+    expect(await ask('3.delta', '0.8723')).toContain("you left out σ'(z)");
+    expect(await ask('3.delta', '0.21452')).toContain('✓ right');
+    await page.click('[data-testid=bw-next]'); // step 4: ∂C/∂W(3) = δ(3)·a(2)
+    expect(await ask('3.dW', '0.2145')).toContain('you left out a');
+    expect(await ask('3.dW', '0.05217')).toContain('✓ right');
+    await page.click('[data-testid=bw-next]'); // step 5: ∂C/∂a(2) = w(3)·δ(3)
+    expect(await ask('3.dAPrev', '0.8723')).toContain('instead of δ(3)');
+    expect(await ask('3.dAPrev', '0.21452')).toContain('✓ right');
+    await page.screenshot({ path: join(ARTIFACTS, 'desktop-exercise.png') });
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('the gradient flow shows a smaller first-layer gradient in the deep sigmoid preset than in its ReLU twin', async () => {
+    const firstLayer = async (preset: string): Promise<{ dW: number; delta: number; last: number }> => {
+      const page = await open(`preset=${preset}`, { width: 1280, height: 800 });
+      for (let i = 0; i < 3; i++) {
+        await page.click('[data-testid=step]');
+        await page.waitForFunction((e) => window.__backprop.epoch === e && !window.__backprop.busy, i + 1);
+      }
+      await page.click('[data-testid=tab-flow]');
+      await page.waitForSelector('[data-testid=flow-table] td[data-layer="1"][data-q=dW]');
+      const cell = async (layer: number, q: string): Promise<number> => Number(await page.locator(`[data-testid=flow-table] td[data-layer="${layer}"][data-q=${q}]`).getAttribute('data-v'));
+      const p = await api(page);
+      expect(p.flow.map((f) => f.epoch)).toEqual([0, 1, 2, 3]);
+      const result = { dW: await cell(1, 'dW'), delta: await cell(1, 'delta'), last: await cell(7, 'dW') };
+      await page.screenshot({ path: join(ARTIFACTS, `desktop-flow-${preset}.png`) });
+      await page.close();
+      return result;
+    };
+    const sigmoid = await firstLayer('deep-sigmoid');
+    const relu = await firstLayer('deep-relu');
+    // the sigmoid's δ shrinks by σ' ≤ 0.25 per layer on the way back: layer 1 gets far less than its output layer
+    expect(sigmoid.dW).toBeLessThan(sigmoid.last / 10);
+    expect(sigmoid.dW).toBeLessThan(relu.dW / 10);
+    expect(sigmoid.delta).toBeLessThan(relu.delta / 10);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('passes WCAG AA contrast for the text of every view, at both sizes', async () => {
+    const views: [string, { width: number; height: number }, string | null][] = [
+      ['', { width: 1280, height: 800 }, null],
+      ['preset=seed-relu-sigmoid&exercise=1', { width: 1280, height: 800 }, null],
+      ['data=blobs&classes=4', { width: 1280, height: 800 }, 'tab-flow'],
+      ['data=wave', { width: 390, height: 844 }, 'tab-chain'],
+      ['preset=seed-chain', { width: 390, height: 844 }, null],
+    ];
+    for (const [hash, viewport, tab] of views) {
+      const page = await open(hash, viewport);
+      if (tab) await page.click(`[data-testid=${tab}]`);
+      await page.waitForTimeout(200);
+      if (hash === '') {
+        // the check finds what it must: the old colour of negative numbers, #c86a00 on white (3.8:1)
+        await page.evaluate(() => {
+          const probe = document.createElement('p');
+          probe.id = 'probe';
+          probe.style.cssText = 'color: #c86a00; background: #fff';
+          probe.textContent = 'probe −0.25';
+          document.body.prepend(probe);
+        });
+        expect((await page.evaluate(contrastFailures)).join('\n')).toMatch(/^3\.8\d:1 "probe −0\.25"/);
+        await page.evaluate(() => document.getElementById('probe')!.remove());
+      }
+      const failures = await page.evaluate(contrastFailures);
+      expect(failures, `${hash || 'default'} at ${viewport.width}`).toEqual([]);
+      await page.close();
+    }
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('teacher links: a lesson with chosen controls hidden', async () => {
+    const page = await open('preset=seed-chain&hide=data,layers,optimizer,downloads&exercise=1', { width: 1280, height: 800 });
+    expect(await page.locator('[data-testid=dataset]').isVisible()).toBe(false);
+    expect(await page.locator('[data-testid=add-layer]').isVisible()).toBe(false);
+    expect(await page.locator('[data-testid=optimizer]').isVisible()).toBe(false);
+    expect(await page.locator('[data-testid=copy-link]').isVisible()).toBe(false);
+    expect(await page.locator('[data-testid=lr]').isVisible()).toBe(true);
+    expect(await page.locator('[data-testid=exercise]').isChecked()).toBe(true);
+    expect((await api(page)).config.layers.map((l) => l.units)).toEqual([1, 1, 1]);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('shows legends, exact values on the loss chart, a neuron\'s map on the plane, and regression points', async () => {
+    const page = await open('data=wave&epoch=20', { width: 1280, height: 800 });
+    await page.waitForFunction(() => window.__backprop.epoch === 20 && !window.__backprop.busy, null, { timeout: 15_000 });
+    expect(await page.locator('[data-testid=legend]').textContent()).toContain('target and prediction');
+    const chart = (await page.locator('[data-testid=loss-chart]').boundingBox())!;
+    await page.mouse.move(chart.x + chart.width - 8, chart.y + chart.height / 2);
+    await expect.poll(() => page.locator('[data-testid=chart-readout]').textContent()).toMatch(/^epoch 20: train loss [\d.e-]+, test loss [\d.e-]+/);
+    await page.locator('[data-testid=network] [data-neuron="1:0"]').hover();
+    await expect.poll(() => page.locator('[data-testid=legend]').textContent()).toContain('neuron 1 of layer 1');
+    await page.screenshot({ path: join(ARTIFACTS, 'desktop-regression-hover.png') });
+    await page.close();
+    const blobs = await open('data=blobs&classes=4&discretize=1', { width: 1280, height: 800 });
+    expect(await blobs.locator('[data-testid=legend]').textContent()).toContain('class 3');
+    expect(await blobs.locator('[data-testid=discretize]').isChecked()).toBe(true);
+    await blobs.screenshot({ path: join(ARTIFACTS, 'desktop-blobs-discretized.png') });
+    await blobs.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('reports a junk first line and refuses CSV points outside the plane', async () => {
+    const page = await open('data=custom', { width: 1280, height: 800 });
+    await page.fill('#csv', 'junk line\n0.5,0.5,1\n-0.5,-0.5,0');
+    await page.click('[data-testid=load-csv]');
+    await expect.poll(() => page.locator('[data-testid=csv-note]').textContent()).toContain('line 1 ("junk line") was skipped as a header');
+    await page.waitForFunction(() => window.__backprop.state.points.length === 2);
+    await page.fill('#csv', '0.5,0.5,1\n3,0,0');
+    await page.click('[data-testid=load-csv]');
+    expect(await page.locator('[data-testid=error]').textContent()).toContain('line 2: the point (3, 0) is outside the plane');
+    expect((await api(page)).state.points.length).toBe(2);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("the main page loads no WebAssembly: only the training worker's script carries it", async () => {
+    const site = await buildSite();
+    try {
+      const html = await readFile(join(site.dir, 'index.html'), 'utf8');
+      const scripts = [...html.matchAll(/(?:src|href)="\.\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+      expect(scripts.length).toBeGreaterThan(0);
+      // base64 of the wasm magic number "\0asm" starts with AGFzbQ
+      for (const s of scripts) expect((await readFile(join(site.dir, s), 'utf8')).includes('AGFzbQ'), s).toBe(false);
+      const assets = await readdir(join(site.dir, 'assets'));
+      const workers = assets.filter((a) => a.startsWith('worker'));
+      expect(workers.length).toBe(1);
+      expect((await readFile(join(site.dir, 'assets', workers[0]!), 'utf8')).includes('AGFzbQ')).toBe(true);
+    } finally {
+      await site.cleanup();
+    }
   });
 });
 

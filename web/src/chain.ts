@@ -2,12 +2,14 @@
  * The Chain view: the derivation's first example, a chain of layers with one neuron each
  * (x → a(1) → … → a(L) → C), with sliders for every weight and bias, the input and the target.
  * Every partial derivative shown is read from the library's `explain()` on that 1-1-…-1 network
- * (float64, MSE); the cost curve evaluates the same network as one weight moves.
+ * (float64, MSE); the cost curve evaluates the same network as one weight moves. Both are computed
+ * in the worker (the `explainChain` callback), where the library is.
  */
 import type { ActivationId } from '../../src/activations/index.js';
-import { network, type Network } from '../../src/network.js';
+import { Matrix } from '../../src/tensor/matrix.js';
 import type { Explanation } from '../../src/train/explain.js';
 import { fmt } from './backward.js';
+import type { ChainRequest } from './protocol.js';
 
 export interface ChainState {
   depth: number;
@@ -24,20 +26,20 @@ export function defaultChain(): ChainState {
   return { depth: 3, activation: 'sigmoid', x: 1, y: 0, w: [1.5, -2, 1, 0.5, 1, 1], b: [0, 0.5, -0.5, 0, 0, 0], vary: 1 };
 }
 
-function chainNetwork(s: ChainState): Network {
-  const net = network([1, ...Array.from({ length: s.depth }, () => ({ units: 1, activation: s.activation }))], { loss: 'mse', dtype: 'float64', init: 'zeros', seed: 0 });
-  net.layers.forEach((l, i) => {
-    l.W[0] = s.w[i]!;
-    l.b[0] = s.b[i]!;
-  });
-  return net;
-}
-
-export function explainChain(s: ChainState): Explanation {
-  return chainNetwork(s).explain([[s.x]], [[s.y]]);
-}
-
 const RANGE = 4;
+
+export type ChainExplainer = (c: ChainRequest) => Promise<{ explanation: Explanation; curve: [number, number][] }>;
+
+/** The explanation as it crosses from the worker (plain objects): Matrix again. */
+function revive(e: Explanation): Explanation {
+  const m = (x: Matrix | null): Matrix | null => (x ? new Matrix(x.rows, x.cols, x.data) : null);
+  return {
+    ...e,
+    x: m(e.x)!,
+    y: m(e.y)!,
+    layers: e.layers.map((l) => ({ ...l, W: m(l.W)!, b: m(l.b)!, aPrev: m(l.aPrev)!, z: m(l.z)!, a: m(l.a)!, sigmaPrime: m(l.sigmaPrime), dA: m(l.dA)!, delta: m(l.delta)!, dW: m(l.dW)!, db: m(l.db)!, dAPrev: m(l.dAPrev) })),
+  };
+}
 
 function slider(label: string, value: number, min: number, max: number, onInput: (v: number) => void, testid: string): HTMLElement {
   const wrap = document.createElement('label');
@@ -63,7 +65,7 @@ function slider(label: string, value: number, min: number, max: number, onInput:
 }
 
 /** Builds the chain view into `root` and keeps it live. */
-export function mountChain(root: HTMLElement): void {
+export function mountChain(root: HTMLElement, explainChain: ChainExplainer): void {
   const s = defaultChain();
   root.replaceChildren();
   const controls = document.createElement('div');
@@ -125,8 +127,19 @@ export function mountChain(root: HTMLElement): void {
   const fp = (v: number): string => (v < 0 ? `(${fmt(v)})` : fmt(v));
   const val = (v: number, q: string): string => `<span class="scalar${v < 0 ? ' neg' : ''}" data-q="${q}" data-v="${v}">${fmt(v)}</span>`;
 
+  /** the latest request wins: slider moves come faster than answers */
+  let asked = 0;
+  let last: { e: Explanation; curve: [number, number][] } | null = null;
   const update = (): void => {
-    const e = explainChain(s);
+    const mine = ++asked;
+    const req: ChainRequest = { activation: s.activation, x: s.x, y: s.y, w: s.w.slice(0, s.depth), b: s.b.slice(0, s.depth), vary: s.vary, range: RANGE };
+    void explainChain(req).then((r) => {
+      if (mine !== asked) return;
+      last = { e: revive(r.explanation), curve: r.curve };
+      show(last.e, last.curve);
+    });
+  };
+  const show = (e: Explanation, curve: [number, number][]): void => {
     const L = s.depth;
     // diagram: x → z(1), a(1) → … → C
     const parts = [`<span class="chain-node">x = a(0)<br>${val(e.x.get(0, 0), 'x')}</span>`];
@@ -167,22 +180,16 @@ export function mountChain(root: HTMLElement): void {
       `<tr class="chain-product"><th>∂C/∂w(1)</th><td>= ${names.join(' · ')}<br>= ${values.map((v) => (v.startsWith('-') ? `(${v})` : v)).join(' × ')}</td><td>${val(e.layers[0]!.dW.get(0, 0), 'chain.dW1')}</td></tr>`,
     );
     table.innerHTML = `<table><caption>Every partial derivative of the chain (from the library's explain())</caption>${rows.join('')}</table>`;
-    drawCurve(e);
+    root.dataset['ready'] = 'true';
+    drawCurve(e, curve);
   };
 
-  const drawCurve = (e: Explanation): void => {
+  const drawCurve = (e: Explanation, samples: [number, number][]): void => {
     const k = s.vary;
     const here = s.w[k - 1]!;
     const slope = e.layers[k - 1]!.dW.get(0, 0);
     curveTitle.textContent = `Cost C as w(${k}) moves (the others fixed); the line is the tangent with slope ∂C/∂w(${k}) = ${fmt(slope)} at w(${k}) = ${fmt(here)}.`;
     curve.setAttribute('aria-label', curveTitle.textContent);
-    const samples: [number, number][] = [];
-    const t: ChainState = { ...s, w: [...s.w] };
-    for (let i = 0; i <= 160; i++) {
-      const w = -RANGE + (i / 160) * 2 * RANGE;
-      t.w[k - 1] = w;
-      samples.push([w, explainChain(t).loss]);
-    }
     const dpr = window.devicePixelRatio || 1;
     const W = curve.clientWidth || 320;
     const H = curve.clientHeight || 160;
@@ -225,5 +232,5 @@ export function mountChain(root: HTMLElement): void {
 
   rebuildControls();
   update();
-  new ResizeObserver(() => drawCurve(explainChain(s))).observe(curve);
+  new ResizeObserver(() => last && drawCurve(last.e, last.curve)).observe(curve);
 }

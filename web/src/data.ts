@@ -5,6 +5,7 @@
 import { checkDataset, type Dataset } from '../../src/data/dataset.js';
 import { oneHot, trainValidationSplit } from '../../src/data/preprocess.js';
 import { toyDataset } from '../../src/data/toy.js';
+import { Random } from '../../src/random.js';
 import { Matrix } from '../../src/tensor/matrix.js';
 import { FEATURE_LABELS, type Feature, type State, type UserPoint } from './state.js';
 
@@ -110,9 +111,28 @@ function samplesOf(ds: Dataset): Sample[] {
   return out;
 }
 
+/**
+ * The second regression set (the library's 'plane' is linear): a wave over the plane,
+ * y = sin(πx₁)·cos(πx₂/2) + noise, on uniform points of [−1, 1]², from the library's seeded generator.
+ */
+export function waveDataset(samples: number, noise: number, seed: number): Dataset {
+  const random = new Random(seed);
+  const x = new Float32Array(samples * 2);
+  const y = new Float32Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const a = 2 * random.uniform() - 1;
+    const b = 2 * random.uniform() - 1;
+    x[2 * i] = a;
+    x[2 * i + 1] = b;
+    y[i] = Math.sin(Math.PI * a) * Math.cos((Math.PI * b) / 2) + noise * random.normal();
+  }
+  return checkDataset({ name: 'wave', x: new Matrix(samples, 2, x), y: new Matrix(samples, 1, y), task: 'regression', featureNames: ['x1', 'x2'] });
+}
+
 /** The library call that makes the (unsplit) data set of a state; shared with "copy as code". */
 export function datasetOf(s: State): Dataset | null {
   if (s.dataset === 'custom') return s.points.length > 0 ? customDataset(s.points) : null;
+  if (s.dataset === 'wave') return waveDataset(s.samples, s.noise, s.seed);
   return toyDataset(s.dataset, {
     samples: s.samples,
     noise: s.noise,
@@ -135,24 +155,33 @@ export function makeData(s: State): RunData {
 }
 
 /**
- * Parses pasted CSV: one point per line, `x1,x2,class` (a header line and blank lines are skipped;
- * ';' or tabs work as separators too). Throws with the line number on a bad line.
+ * Parses pasted CSV: one point per line, `x1,x2,class` (';' or tabs work as separators too; blank
+ * lines and '#' comments are skipped). A first line that is not numbers is skipped as a header and
+ * reported in `skipped`, so that a junk line is never dropped silently. Throws with the line number
+ * on a bad line, and on a point outside the plane (it could not be seen or clicked).
  */
-export function parsePointsCsv(text: string): UserPoint[] {
+export function parsePointsCsv(text: string): { points: UserPoint[]; skipped: string | null } {
   const points: UserPoint[] = [];
+  let skipped: string | null = null;
   text.split(/\r?\n/).forEach((line, i) => {
     const t = line.trim();
     if (t === '' || t.startsWith('#')) return;
     const cells = t.split(/[,;\t]/).map((c) => c.trim());
-    const values = cells.map(Number);
+    const values = cells.map((c) => (c === '' ? NaN : Number(c)));
     if (values.some((v) => !Number.isFinite(v))) {
-      if (i === 0 || points.length === 0) return; // a header
+      if (points.length === 0 && skipped === null) {
+        skipped = `line ${i + 1} ("${t.length > 40 ? `${t.slice(0, 40)}…` : t}") was skipped as a header`;
+        return;
+      }
       throw new Error(`line ${i + 1}: expected three numbers x1,x2,class, got "${t}"`);
     }
     if (values.length !== 3) throw new Error(`line ${i + 1}: expected three numbers x1,x2,class, got ${values.length}`);
     const [x1, x2, label] = values as [number, number, number];
+    if (Math.abs(x1) > DOMAIN || Math.abs(x2) > DOMAIN) {
+      throw new Error(`line ${i + 1}: the point (${x1}, ${x2}) is outside the plane, which shows x₁ and x₂ from −${DOMAIN} to ${DOMAIN}`);
+    }
     if (!Number.isInteger(label) || label < 0 || label > 7) throw new Error(`line ${i + 1}: the class must be an integer 0..7, got ${label}`);
     points.push({ x1, x2, label });
   });
-  return points;
+  return { points, skipped };
 }

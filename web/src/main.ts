@@ -1,17 +1,18 @@
 /**
- * The page: controls ⇄ state ⇄ URL hash, the training worker, and the views.
+ * The page: controls ⇄ state ⇄ URL hash, the training worker, and the views. The page builds no
+ * network itself: training, explain() and the downloads run in the worker (so the library's
+ * WebAssembly is loaded once, there).
  */
-import { modelToBytes } from '../../src/io/model-file.js';
-import { toOnnx } from '../../src/io/onnx.js';
-import { TFJS_WEIGHTS_FILE, toTfjs } from '../../src/io/tfjs.js';
+import { Matrix } from '../../src/tensor/matrix.js';
 import type { Explanation } from '../../src/train/explain.js';
 import { BackwardPanel, fmt } from './backward.js';
 import { mountChain } from './chain.js';
 import { DOMAIN, featureLabel, featureRows, featureValue, gridPoints, makeData, parsePointsCsv, targetRows, type RunData, type Sample } from './data.js';
-import { CLASS_COLORS, css, drawAxes, drawLossChart, drawPoints, fromPixel, NetworkView, outputColor, paintGrid, toPixel } from './draw.js';
-import { codeOf, modelConfig, networkWithWeights, outputOf, type ModelConfig } from './model.js';
-import type { EpochPoint, FromWorker, KernelInfo, Snapshot, ToWorker } from './protocol.js';
-import { FEATURES, fromHash, MAX_LAYERS, MAX_UNITS, toHash, type State } from './state.js';
+import { CLASS_COLORS, css, drawFlowChart, drawLossCharts, drawPlane, fromPixel, legendHtml, NetworkView, toPixel, type ChartHit } from './draw.js';
+import { codeOf, modelConfig, outputOf, type LayerWeights, type ModelConfig } from './model.js';
+import { PRESETS, presetById, presetState, presetWeights, stateFromHash } from './presets.js';
+import type { EpochPoint, FlowPoint, FromWorker, KernelInfo, LiveSettings, Request, Snapshot, ToWorker } from './protocol.js';
+import { datasetDefaults, defaultState, FEATURES, MAX_LAYERS, MAX_UNITS, toHash, type PlainWeights, type State } from './state.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -20,24 +21,71 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 };
 
 // ---------------------------------------------------------------- state
-let state: State = fromHash(location.hash);
+let state: State = stateFromHash(location.hash);
 let data: RunData = makeData(state);
 let config: ModelConfig = modelConfig(state, data);
 let setupId = 0;
 let snap: Snapshot | null = null;
 let history: EpochPoint[] = [];
+let flowHistory: FlowPoint[] = [];
 let playing = false;
 let selected: { set: 'train' | 'test'; index: number } | null = null;
 let drawClass = 0;
 let explanation: Explanation | null = null;
 /** the epoch a restored link is training to (0: none) */
 let restoring = 0;
+/**
+ * The run is no longer what `fit` gives from its start (an applied update, a typed weight, η or
+ * the optimizer changed mid-run): links and "copy as code" then carry the weights themselves.
+ */
+let edited = false;
+/** what was done to the weights since the last epoch, for the backward view's label */
+let editNote = '';
+/** the neuron whose map the plane shows while hovered ([layer, unit]), or null */
+let hovered: [number, number] | null = null;
 
 const grid = gridPoints();
 let inputMaps: Float32Array[] = [];
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker): void => worker.postMessage(m);
+
+/** Requests to the worker (explain, exports, chain), answered in order of their number. */
+let nextReq = 1;
+const waiting = new Map<number, { ok: (v: unknown) => void; fail: (e: Error) => void }>();
+function ask<T>(request: Request): Promise<T> {
+  const req = nextReq++;
+  return new Promise<T>((ok, fail) => {
+    waiting.set(req, { ok: ok as (v: unknown) => void, fail });
+    send({ type: 'request', req, request });
+  });
+}
+
+/** Matrices cross from the worker as plain {rows, cols, data}: made Matrix again for the views. */
+function revive(e: Explanation): Explanation {
+  const m = (x: Matrix | null | undefined): Matrix | null => (x ? new Matrix(x.rows, x.cols, x.data) : null);
+  return {
+    ...e,
+    x: m(e.x)!,
+    y: m(e.y)!,
+    layers: e.layers.map((l) => ({
+      ...l,
+      W: m(l.W)!,
+      b: m(l.b)!,
+      aPrev: m(l.aPrev)!,
+      z: m(l.z)!,
+      a: m(l.a)!,
+      sigmaPrime: m(l.sigmaPrime),
+      dA: m(l.dA)!,
+      delta: m(l.delta)!,
+      dW: m(l.dW)!,
+      db: m(l.db)!,
+      dAPrev: m(l.dAPrev),
+      ...(l.WNext ? { WNext: m(l.WNext)! } : {}),
+      ...(l.bNext ? { bNext: m(l.bNext)! } : {}),
+    })),
+  };
+}
 
 // ---------------------------------------------------------------- page API for tests and the curious
 interface PageApi {
@@ -57,6 +105,10 @@ interface PageApi {
   kernels: KernelInfo | null;
   /** C of the backward view's sample, as explain() gave it */
   explanationLoss: number | null;
+  /** the backward view's explanation is up to date with the weights shown */
+  explained: boolean;
+  /** the gradient flow measured so far */
+  flow: FlowPoint[];
   /** client coordinates of a data point on the plane (to click it) */
   screenPoint(set: 'train' | 'test', index: number): { x: number; y: number } | null;
 }
@@ -85,6 +137,8 @@ function publish(): void {
     learningRate: state.learningRate,
     kernels: snap ? { ...snap.kernels } : null,
     explanationLoss: explanation?.loss ?? null,
+    explained: explainedFor === snap,
+    flow: structuredClone(flowHistory),
     screenPoint(set, index) {
       const p = (set === 'train' ? data.train : data.test)[index];
       if (!p) return null;
@@ -103,15 +157,26 @@ function sampleOf(sel: { set: 'train' | 'test'; index: number }): Sample | undef
 // ---------------------------------------------------------------- worker
 worker.onmessage = (ev: MessageEvent<FromWorker>) => {
   const m = ev.data;
+  if (m.type === 'reply') {
+    const w = waiting.get(m.req);
+    waiting.delete(m.req);
+    if (m.ok) w?.ok(m.value);
+    else w?.fail(new Error(m.message));
+    return;
+  }
   if (m.id !== setupId) return;
   if (m.type === 'error') {
     showError(m.message);
     setPlaying(false, false);
     return;
   }
+  if (snap && m.epoch !== snap.epoch) editNote = '';
+  if (m.stopped) showStatus(m.stopped);
   snap = m;
   history.push(...m.history);
   if (history.length > 4000) history = history.filter((_, i) => i % 2 === 0 || i === history.length - 1);
+  if (flowHistory.at(-1)?.epoch !== m.flow.epoch) flowHistory.push(m.flow);
+  if (flowHistory.length > 2000) flowHistory = flowHistory.filter((_, i) => i % 2 === 0 || i === flowHistory.length - 1);
   if (!m.playing && playing) setPlaying(false, false);
   if (!m.playing && m.epoch >= restoring) {
     // (while a restored link trains to its epoch, the hash keeps that epoch)
@@ -120,9 +185,16 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
     writeHash();
   }
   scheduleRender();
-  refreshBackward(m.playing);
+  void refreshBackward(m.playing);
 };
 worker.onerror = (e) => showError(`training worker failed: ${e.message}`);
+
+/** A note about the run that is not an error (early stopping). */
+function showStatus(message: string | null): void {
+  const e = $('status');
+  e.hidden = message === null;
+  e.textContent = message ?? '';
+}
 
 function showError(message: string | null): void {
   const e = $('error');
@@ -130,7 +202,14 @@ function showError(message: string | null): void {
   e.textContent = message ? `⚠ ${message}` : '';
 }
 
-/** Rebuilds data, network and worker run from the state; trains to state.epoch (a restored link). */
+function liveSettings(): LiveSettings {
+  return { optimizer: state.optimizer, learningRate: state.learningRate, batchSize: state.batchSize, schedule: state.schedule, patience: state.patience, l1: state.l1, l2: state.l2 };
+}
+
+/**
+ * Rebuilds data, network and worker run from the state. A state with weights starts from them at
+ * state.epoch (a preset, a link of an edited run); without, a link's epoch is trained to again.
+ */
 function reset(toEpoch = 0): void {
   showError(null);
   try {
@@ -140,21 +219,28 @@ function reset(toEpoch = 0): void {
     showError(e instanceof Error ? e.message : String(e));
     return;
   }
+  const sizes = [config.inputs, ...config.layers.map((l) => l.units)];
+  const fits = (ws: PlainWeights[] | null): ws is PlainWeights[] =>
+    ws !== null && ws.length === sizes.length - 1 && ws.every((w, i) => w.W.length === sizes[i + 1]! * sizes[i]! && w.b.length === sizes[i + 1]!);
+  if (!fits(state.weights)) state.weights = null;
   setPlaying(false, false);
   setupId++;
   snap = null;
   history = [];
+  flowHistory = [];
   explanation = null;
+  explainedFor = null;
+  edited = false;
+  editNote = '';
   if (selected && !sampleOf(selected)) selected = null;
   inputMaps = state.features.map((f) => Float32Array.from(grid, (p) => featureValue(f, p.x1, p.x2)));
+  const start = state.weights ? { weights: state.weights.map((w) => ({ W: Float32Array.from(w.W), b: Float32Array.from(w.b) })), epoch: toEpoch } : null;
   send({
     type: 'setup',
     id: setupId,
     setup: {
       model: config,
-      optimizer: state.optimizer,
-      learningRate: state.learningRate,
-      batchSize: state.batchSize,
+      ...liveSettings(),
       seed: state.seed,
       xTrain: featureRows(data.train, state.features),
       yTrain: targetRows(data.train, data),
@@ -162,11 +248,12 @@ function reset(toEpoch = 0): void {
       yTest: targetRows(data.test, data),
       grid: featureRows(grid, state.features),
       backend: state.backend,
+      start,
     },
   });
   state.epoch = toEpoch;
-  restoring = toEpoch;
-  if (toEpoch > 0) send({ type: 'step', epochs: toEpoch });
+  restoring = start ? 0 : toEpoch;
+  if (!start && toEpoch > 0) send({ type: 'step', epochs: toEpoch });
   writeHash();
   syncControls();
   rebuildNetworkView();
@@ -176,24 +263,62 @@ function reset(toEpoch = 0): void {
 
 function setPlaying(on: boolean, tell = true): void {
   playing = on;
+  if (on) showStatus(null);
   const b = $<HTMLButtonElement>('play');
   b.textContent = on ? 'Pause' : 'Play';
   b.setAttribute('aria-pressed', String(on));
-  if (tell) send(on ? { type: 'play', epochsPerFrame: Number($<HTMLSelectElement>('speed').value) } : { type: 'pause' });
+  if (tell) {
+    const epoch = snap?.epoch ?? 0;
+    // past the stop epoch, Play goes on until paused
+    const stopAt = state.stopAt > epoch ? state.stopAt : 0;
+    send(on ? { type: 'play', epochsPerFrame: Number($<HTMLSelectElement>('speed').value), stopAt } : { type: 'pause' });
+  }
   publish();
 }
 
-/** A state change from a control: the run starts over with the new settings. */
+/** A change of what the run is (data, shape, activation, …): it starts over with the new settings. */
 function change(mutate: (s: State) => void): void {
   mutate(state);
+  state.weights = state.preset ? presetWeightsIfSameShape() : null;
   reset(0);
+}
+
+/** The preset's typed-in weights while the network keeps the preset's shape. */
+function presetWeightsIfSameShape(): PlainWeights[] | null {
+  const base = presetState(state.preset);
+  if (!base || base.hidden.join() !== state.hidden.join() || base.features.join() !== state.features.join()) return null;
+  return presetWeights(state.preset);
+}
+
+/** A change that applies to the running network (η, batch size, optimizer): the epoch goes on. */
+function changeLive(mutate: (s: State) => void): void {
+  mutate(state);
+  if ((snap?.epoch ?? 0) > 0) edited = true;
+  send({ type: 'live', settings: liveSettings() });
+  if (playing) setPlaying(true);
+  writeHash();
+  syncControls();
+  void refreshBackward(false, true);
+}
+
+/** The weights a link or "copy as code" must carry: null when `fit` from the state gives them. */
+function weightsToKeep(): PlainWeights[] | null {
+  if (!snap || (!edited && !state.weights)) return null;
+  if (!edited && snap.epoch === 0) return state.weights;
+  return snap.weights.map((w) => ({ W: Array.from(w.W), b: Array.from(w.b) }));
+}
+
+function hashOf(): string {
+  const keep = weightsToKeep();
+  const s: State = { ...state, weights: keep, epoch: snap?.epoch ?? state.epoch };
+  return toHash(s, (state.preset && presetState(state.preset)) || defaultState());
 }
 
 let hashTimer = 0;
 function writeHash(): void {
   clearTimeout(hashTimer);
   hashTimer = window.setTimeout(() => {
-    const h = toHash(state);
+    const h = hashOf();
     if (location.hash.replace(/^#/, '') !== h) history_replace(h);
   }, 50);
 }
@@ -203,8 +328,20 @@ function history_replace(h: string): void {
 
 // ---------------------------------------------------------------- controls
 const lrChoices = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+const penaltyChoices = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1];
+
+/** A select of numbers holding `value` (added when it is not one of the choices, e.g. from a link). */
+function fillNumbers(select: HTMLSelectElement, choices: readonly number[], value: number, label = (v: number): string => String(v)): void {
+  const all = [...new Set([...choices, value])].sort((a, b) => a - b);
+  select.replaceChildren(...all.map((v) => new Option(label(v), String(v), false, v === value)));
+}
 
 function syncControls(): void {
+  $<HTMLSelectElement>('preset').value = state.preset;
+  const about = presetById(state.preset)?.about;
+  $('lesson-about').hidden = !about;
+  $('lesson-about').textContent = about ? `Lesson: ${about}` : '';
+
   $<HTMLSelectElement>('dataset').value = state.dataset;
   $<HTMLInputElement>('samples').value = String(state.samples);
   $<HTMLInputElement>('noise').value = String(state.noise);
@@ -221,11 +358,21 @@ function syncControls(): void {
   $<HTMLSelectElement>('cost').value = state.cost;
   $<HTMLSelectElement>('cost').disabled = data.task === 'regression';
   $<HTMLSelectElement>('optimizer').value = state.optimizer;
-  const lr = $<HTMLSelectElement>('lr');
-  const choices = [...new Set([...lrChoices, state.learningRate])].sort((a, b) => a - b);
-  lr.replaceChildren(...choices.map((v) => new Option(String(v), String(v), false, v === state.learningRate)));
+  fillNumbers($<HTMLSelectElement>('lr'), lrChoices, state.learningRate);
+  fillNumbers($<HTMLSelectElement>('l1'), penaltyChoices, state.l1, (v) => (v === 0 ? 'none' : String(v)));
+  fillNumbers($<HTMLSelectElement>('l2'), penaltyChoices, state.l2, (v) => (v === 0 ? 'none' : String(v)));
+  $<HTMLSelectElement>('dropout').value = String(state.dropout);
+  $<HTMLSelectElement>('schedule').value = state.schedule;
+  $<HTMLInputElement>('patience').value = String(state.patience);
   $<HTMLInputElement>('batch').value = String(state.batchSize);
+  $<HTMLInputElement>('stop-at').value = String(state.stopAt);
   $<HTMLSelectElement>('backend').value = state.backend;
+  $<HTMLInputElement>('discretize').checked = state.discretize;
+  $<HTMLInputElement>('exercise').checked = state.exercise;
+  // a teacher's link hides control groups
+  document.querySelectorAll<HTMLElement>('[data-hide]').forEach((e) => (e.hidden = (state.hide as string[]).includes(e.dataset['hide']!)));
+  // a lesson says what to look at itself; the general introduction makes room for it
+  if (about || introClosed) $('intro').hidden = true;
   // features
   const feats = $('features');
   feats.replaceChildren(
@@ -274,14 +421,15 @@ function syncControls(): void {
       plus.disabled = n >= MAX_UNITS;
       plus.addEventListener('click', () => change((s) => (s.hidden[i] = n + 1)));
       const t = document.createElement('span');
-      t.textContent = `L${i + 1}: ${n}`;
+      t.textContent = `layer ${i + 1}: ${n}`;
       g.append(minus, t, plus);
       return g;
     }),
   );
   const out = outputOf(state, data);
+  const lossName = { mse: 'MSE', 'cross-entropy': 'cross-entropy', 'binary-cross-entropy': 'binary cross-entropy' }[out.loss];
   $('output-note').textContent =
-    `Output: ${data.outputs} ${out.activation} unit${data.outputs > 1 ? 's' : ''}, cost ${out.loss}` +
+    `Output: ${data.outputs} ${out.activation} unit${data.outputs > 1 ? 's' : ''}, cost ${lossName}` +
     (data.task === 'regression' ? ' (regression)' : data.classes > 2 ? ` (${data.classes} classes, one colour each)` : ' (two classes: the output is P(class 1))');
   // class picker
   const picker = $('class-picker');
@@ -304,18 +452,42 @@ function syncControls(): void {
 }
 
 function bind(): void {
-  $<HTMLSelectElement>('dataset').addEventListener('change', (e) => change((s) => (s.dataset = (e.target as HTMLSelectElement).value as State['dataset'])));
-  const int = (id: string, min: number, max: number, set: (s: State, v: number) => void): void => {
+  const presetSelect = $<HTMLSelectElement>('preset');
+  for (const p of PRESETS) presetSelect.append(new Option(p.title, p.id));
+  presetSelect.addEventListener('change', () => {
+    const next = presetState(presetSelect.value) ?? { ...defaultState(), dataset: state.dataset, ...datasetDefaults(state.dataset) };
+    next.hide = state.hide;
+    state = next;
+    selected = null;
+    reset(0);
+    selectFromState();
+  });
+  $<HTMLSelectElement>('dataset').addEventListener('change', (e) =>
+    change((s) => {
+      s.dataset = (e.target as HTMLSelectElement).value as State['dataset'];
+      s.preset = '';
+      // what this data set needs to be learnt (spirals: more samples, a bigger network)
+      Object.assign(s, datasetDefaults(s.dataset));
+    }),
+  );
+  const int = (id: string, min: number, max: number, set: (s: State, v: number) => void, live = false): void => {
     $<HTMLInputElement>(id).addEventListener('change', (e) => {
       const v = Math.round(Number((e.target as HTMLInputElement).value));
-      if (Number.isFinite(v) && v >= min && v <= max) change((s) => set(s, v));
+      if (Number.isFinite(v) && v >= min && v <= max) (live ? changeLive : change)((s) => set(s, v));
       else syncControls();
     });
   };
   int('samples', 10, 2000, (s, v) => (s.samples = v));
   int('classes', 2, 8, (s, v) => (s.classes = v));
   int('seed', 0, 2 ** 31 - 1, (s, v) => (s.seed = v));
-  int('batch', 1, 2000, (s, v) => (s.batchSize = v));
+  int('batch', 1, 2000, (s, v) => (s.batchSize = v), true);
+  $<HTMLInputElement>('stop-at').addEventListener('change', (e) => {
+    const v = Math.round(Number((e.target as HTMLInputElement).value));
+    if (Number.isFinite(v) && v >= 0) state.stopAt = v;
+    if (playing) setPlaying(true);
+    syncControls();
+    writeHash();
+  });
   const range = (id: string, out: string, show: (v: number) => string, set: (s: State, v: number) => void): void => {
     const input = $<HTMLInputElement>(id);
     input.addEventListener('input', () => ($(out).textContent = show(Number(input.value))));
@@ -324,18 +496,27 @@ function bind(): void {
   range('noise', 'noise-out', (v) => v.toFixed(2), (s, v) => (s.noise = v));
   range('test-ratio', 'test-ratio-out', (v) => `${Math.round(v * 100)}%`, (s, v) => (s.testRatio = v));
   $('reseed').addEventListener('click', () => change((s) => (s.seed = (s.seed * 1103515245 + 12345) % 2147483647 || 1)));
-  const choose = (id: string, set: (s: State, v: string) => void): void => {
-    $<HTMLSelectElement>(id).addEventListener('change', (e) => change((s) => set(s, (e.target as HTMLSelectElement).value)));
+  const choose = (id: string, set: (s: State, v: string) => void, live = false): void => {
+    $<HTMLSelectElement>(id).addEventListener('change', (e) => (live ? changeLive : change)((s) => set(s, (e.target as HTMLSelectElement).value)));
   };
   choose('activation', (s, v) => (s.activation = v as State['activation']));
   choose('init', (s, v) => (s.init = v as State['init']));
   choose('cost', (s, v) => (s.cost = v as State['cost']));
-  choose('optimizer', (s, v) => (s.optimizer = v as State['optimizer']));
-  choose('lr', (s, v) => (s.learningRate = Number(v)));
+  choose('optimizer', (s, v) => (s.optimizer = v as State['optimizer']), true);
+  choose('lr', (s, v) => (s.learningRate = Number(v)), true);
+  choose('schedule', (s, v) => (s.schedule = v as State['schedule']), true);
+  choose('l1', (s, v) => (s.l1 = Number(v)), true);
+  choose('l2', (s, v) => (s.l2 = Number(v)), true);
+  choose('dropout', (s, v) => (s.dropout = Number(v)));
+  int('patience', 0, 100_000, (s, v) => (s.patience = v), true);
   choose('backend', (s, v) => (s.backend = v as State['backend']));
   $('add-layer').addEventListener('click', () => change((s) => s.hidden.push(s.hidden[s.hidden.length - 1] ?? 4)));
   $('remove-layer').addEventListener('click', () => change((s) => s.hidden.pop()));
-  $('reset').addEventListener('click', () => reset(0));
+  $('reset').addEventListener('click', () => {
+    if (state.preset) state.weights = presetWeightsIfSameShape();
+    else state.weights = null;
+    reset(0);
+  });
   $('play').addEventListener('click', () => setPlaying(!playing));
   $('step').addEventListener('click', () => {
     setPlaying(false);
@@ -343,40 +524,70 @@ function bind(): void {
   });
   $<HTMLSelectElement>('speed').addEventListener('change', () => playing && setPlaying(true));
   $<HTMLInputElement>('show-test').addEventListener('change', scheduleRender);
+  $<HTMLInputElement>('discretize').addEventListener('change', (e) => {
+    state.discretize = (e.target as HTMLInputElement).checked;
+    writeHash();
+    scheduleRender();
+  });
+  $<HTMLInputElement>('exercise').addEventListener('change', (e) => {
+    state.exercise = (e.target as HTMLInputElement).checked;
+    writeHash();
+    panel.setExercise(state.exercise);
+  });
+  $('intro-close').addEventListener('click', () => {
+    $('intro').hidden = true;
+    introClosed = true;
+    try {
+      localStorage.setItem('backprop-intro', 'hidden');
+    } catch {
+      // (storage unavailable: it shows again next time)
+    }
+  });
+  introClosed = localStorageGet('backprop-intro') === 'hidden';
   $('clear-points').addEventListener('click', () => change((s) => (s.points = [])));
   $('load-csv').addEventListener('click', () => {
     try {
-      const pts = parsePointsCsv($<HTMLTextAreaElement>('csv').value);
-      if (pts.length === 0) throw new Error('the CSV holds no points');
+      const { points, skipped } = parsePointsCsv($<HTMLTextAreaElement>('csv').value);
+      if (points.length === 0) throw new Error('the CSV holds no points');
+      $('csv-note').textContent = `${points.length} point${points.length === 1 ? '' : 's'} read${skipped ? `; ${skipped}` : ''}.`;
       change((s) => {
         s.dataset = 'custom';
-        s.points = pts;
+        s.preset = '';
+        s.points = points;
       });
     } catch (e) {
-      showError(`CSV: ${e instanceof Error ? e.message : String(e)}`);
+      const message = `CSV: ${e instanceof Error ? e.message : String(e)}`;
+      $('csv-note').textContent = message;
+      showError(message);
     }
   });
-  // downloads
-  $('dl-model').addEventListener('click', () => withNetwork((net) => download('playground-model.safetensors', modelToBytes(net, modelInfo()))));
-  $('dl-onnx').addEventListener('click', () => withNetwork((net) => download('playground-model.onnx', toOnnx(net, { metadata: { features: JSON.stringify(state.features), playground: toHash(state) } }))));
-  $('dl-tfjs').addEventListener('click', () =>
-    withNetwork((net) => {
-      const t = toTfjs(net, { metadata: { features: state.features, playground: toHash(state) } });
-      download('model.json', new TextEncoder().encode(JSON.stringify(t.modelJson)));
-      setTimeout(() => download(TFJS_WEIGHTS_FILE, t.weights), 300);
-    }),
-  );
+  // downloads (made in the worker)
+  const exportFiles = (format: 'model' | 'onnx' | 'tfjs'): void => {
+    if (!snap) return;
+    ask<{ name: string; bytes: Uint8Array }[]>({
+      kind: 'export',
+      format,
+      model: config,
+      weights: snap.weights,
+      info: { task: data.task, classes: data.classes, features: state.features, link: hashOf(), epoch: snap.epoch },
+    })
+      .then((files) => files.forEach((f, i) => setTimeout(() => download(f.name, f.bytes), i * 300)))
+      .catch((e: Error) => showError(e.message));
+  };
+  $('dl-model').addEventListener('click', () => exportFiles('model'));
+  $('dl-onnx').addEventListener('click', () => exportFiles('onnx'));
+  $('dl-tfjs').addEventListener('click', () => exportFiles('tfjs'));
   $('copy-code').addEventListener('click', () => {
-    const code = codeOf(state, data, snap?.epoch ?? 0);
+    const code = codeOf(state, data, snap?.epoch ?? 0, weightsToKeep());
     const pre = $('code');
     pre.textContent = code;
     pre.hidden = false;
     void navigator.clipboard?.writeText(code).catch(() => undefined);
   });
   $('copy-link').addEventListener('click', () => {
-    state.epoch = snap?.epoch ?? 0;
-    const url = `${location.href.split('#')[0]}#${toHash(state)}`;
-    history_replace(toHash(state));
+    const h = hashOf();
+    const url = `${location.href.split('#')[0]}#${h}`;
+    history_replace(h);
     void navigator.clipboard?.writeText(url).catch(() => undefined);
     $('copy-link').textContent = 'link copied ✓';
     setTimeout(() => ($('copy-link').textContent = 'copy link'), 1500);
@@ -419,25 +630,25 @@ function bind(): void {
   $('bw-apply').addEventListener('click', () => {
     if (!explanation) return;
     setPlaying(false);
-    send({ type: 'setWeights', weights: explanation.layers.map((l) => ({ W: Float32Array.from(l.WNext!.data), b: Float32Array.from(l.bNext!.data) })) });
+    setWeights(explanation.layers.map((l) => ({ W: Float32Array.from(l.WNext!.data), b: Float32Array.from(l.bNext!.data) })));
+    const n = /after (\d+) applied update/.exec(editNote);
+    editNote = `after ${n ? Number(n[1]) + 1 : 1} applied update${n ? 's' : ''} of this sample's gradient`;
   });
+  // the weight editor
+  $('editor').addEventListener('submit', (e) => {
+    e.preventDefault();
+    applyEditor();
+  });
+  $('editor-close').addEventListener('click', () => ($('editor').hidden = true));
   // tabs
-  const tabs = [$('tab-backward'), $('tab-chain')];
-  let chainMounted = false;
-  const openTab = (t: HTMLElement): void => {
-    for (const other of tabs) {
-      const on = other === t;
-      other.setAttribute('aria-selected', String(on));
-      other.tabIndex = on ? 0 : -1;
-      $(other.getAttribute('aria-controls')!).hidden = !on;
-    }
-    if (t.id === 'tab-chain' && !chainMounted) {
-      mountChain($('view-chain'));
-      chainMounted = true;
-    }
+  const tabs = [$('tab-backward'), $('tab-flow'), $('tab-chain')];
+  // a tab opened by the user comes into view (beside the plane)
+  const showTab = (t: HTMLElement): void => {
+    openTab(t);
+    $('views').scrollIntoView({ block: 'nearest', behavior: 'instant' });
   };
   tabs.forEach((t, i) => {
-    t.addEventListener('click', () => openTab(t));
+    t.addEventListener('click', () => showTab(t));
     t.addEventListener('keydown', (e) => {
       if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
       const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length]!;
@@ -454,33 +665,66 @@ function bind(): void {
       setPlaying(!playing);
       e.preventDefault();
     } else if (e.key === 's') $('step').click();
-    else if (e.key === 'r') reset(0);
+    else if (e.key === 'r') $('reset').click();
   });
   $('bw-steps').addEventListener('keydown', (e) => {
+    if ((e.target as HTMLElement).tagName === 'INPUT') return;
     if (e.key === 'ArrowRight') $('bw-next').click();
     else if (e.key === 'ArrowLeft') $('bw-prev').click();
   });
+  // exact values on hover over the loss and accuracy charts
+  for (const id of ['loss-chart', 'acc-chart']) {
+    const c = $<HTMLCanvasElement>(id);
+    c.addEventListener('mousemove', (e) => {
+      const r = c.getBoundingClientRect();
+      chartHover = { x: e.clientX - r.left };
+      scheduleRender();
+    });
+    c.addEventListener('mouseleave', () => {
+      chartHover = null;
+      scheduleRender();
+    });
+  }
   new ResizeObserver(scheduleRender).observe(plane);
   window.addEventListener('hashchange', () => {
-    if (location.hash.replace(/^#/, '') === toHash(state)) return;
-    state = fromHash(location.hash);
+    if (location.hash.replace(/^#/, '') === hashOf()) return;
+    state = stateFromHash(location.hash);
     reset(state.epoch);
+    selectFromState();
   });
 }
 
-function withNetwork(f: (net: ReturnType<typeof networkWithWeights>) => void): void {
-  if (!snap) return;
+let chainMounted = false;
+/** the visitor closed the introduction (remembered in localStorage) */
+let introClosed = false;
+/** Shows one tab of the explanations (the ARIA tab pattern: the others hidden and out of the tab order). */
+function openTab(t: HTMLElement): void {
+  for (const other of [$('tab-backward'), $('tab-flow'), $('tab-chain')]) {
+    const on = other === t;
+    other.setAttribute('aria-selected', String(on));
+    other.tabIndex = on ? 0 : -1;
+    $(other.getAttribute('aria-controls')!).hidden = !on;
+  }
+  if (t.id === 'tab-chain' && !chainMounted) {
+    mountChain($('view-chain'), (c) => ask({ kind: 'chain', chain: c }));
+    chainMounted = true;
+  }
+  if (t.id === 'tab-flow') scheduleRender();
+}
+
+function localStorageGet(key: string): string | null {
   try {
-    f(networkWithWeights(config, snap.weights));
-  } catch (e) {
-    showError(e instanceof Error ? e.message : String(e));
+    return localStorage.getItem(key);
+  } catch {
+    return null;
   }
 }
 
-function modelInfo(): Parameters<typeof modelToBytes>[1] {
-  const info: NonNullable<Parameters<typeof modelToBytes>[1]> = { task: data.task, extra: { features: state.features, playground: toHash(state), epoch: snap?.epoch ?? 0 } };
-  if (data.task === 'classification') info.classNames = Array.from({ length: data.classes }, (_, c) => String(c));
-  return info;
+/** New weights for the running network (an applied update, a typed weight): the epoch stays. */
+function setWeights(weights: LayerWeights[]): void {
+  edited = true;
+  send({ type: 'setWeights', weights });
+  writeHash();
 }
 
 function download(name: string, bytes: Uint8Array): void {
@@ -492,6 +736,57 @@ function download(name: string, bytes: Uint8Array): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 5000);
+}
+
+// ---------------------------------------------------------------- the weight editor
+let editing: { layer: number; unit: number } | null = null;
+
+/** Opens the editor of neuron `unit` of layer `layer`: its bias and every weight into it. */
+function openEditor(layer: number, unit: number, focusInput = -1): void {
+  if (!snap) return;
+  editing = { layer, unit };
+  const w = snap.weights[layer - 1]!;
+  const inputs = w.W.length / w.b.length;
+  const from = layer === 1 ? state.features.map(featureLabel) : Array.from({ length: inputs }, (_, k) => `a(${layer - 1})${k + 1}`);
+  $('editor-title').textContent = `neuron ${unit + 1} of layer ${layer}: z = Σ w·a(${layer - 1}) + b`;
+  const fields = $('editor-fields');
+  fields.replaceChildren();
+  const field = (label: string, value: number, testid: string): HTMLInputElement => {
+    const l = document.createElement('label');
+    l.className = 'inline';
+    const i = document.createElement('input');
+    i.type = 'number';
+    i.step = 'any';
+    i.value = String(Number(value.toPrecision(6)));
+    i.dataset['testid'] = testid;
+    l.append(label, i);
+    fields.append(l);
+    return i;
+  };
+  const inputsEls: HTMLInputElement[] = [];
+  for (let k = 0; k < inputs; k++) inputsEls.push(field(`w(${layer})${unit + 1},${k + 1} (from ${from[k]})`, w.W[unit * inputs + k]!, `edit-w-${k + 1}`));
+  const b = field(`b(${layer})${unit + 1}`, w.b[unit]!, 'edit-b');
+  $('editor').hidden = false;
+  (inputsEls[focusInput] ?? inputsEls[0] ?? b).focus();
+}
+
+function applyEditor(): void {
+  if (!snap || !editing) return;
+  const { layer, unit } = editing;
+  const values = Array.from($('editor-fields').querySelectorAll('input'), (i) => Number(i.value));
+  if (!values.every(Number.isFinite)) {
+    showError('a weight must be a number');
+    return;
+  }
+  showError(null);
+  setPlaying(false);
+  const weights = snap.weights.map((w) => ({ W: Float32Array.from(w.W), b: Float32Array.from(w.b) }));
+  const w = weights[layer - 1]!;
+  const inputs = w.W.length / w.b.length;
+  for (let k = 0; k < inputs; k++) w.W[unit * inputs + k] = values[k]!;
+  w.b[unit] = values[inputs]!;
+  setWeights(weights);
+  editNote = 'with your typed weights';
 }
 
 // ---------------------------------------------------------------- selection and the backward view
@@ -516,23 +811,43 @@ function stepSample(delta: number): void {
   ];
   if (all.length === 0) return;
   const at = selected ? all.findIndex((a) => a.set === selected!.set && a.index === selected!.index) : -1;
-  select(all[(at + delta + all.length) % all.length]!);
+  select(all[(at + delta + all.length) % all.length]!, false);
 }
 
-function select(sel: { set: 'train' | 'test'; index: number }): void {
+function describe(sel: { set: 'train' | 'test'; index: number }): string {
+  const s = sampleOf(sel);
+  if (!s) return '';
+  const what = data.task === 'regression' ? `target ${fmt(s.label)}` : `class ${s.label}`;
+  return `${sel.set} sample #${sel.index} at (${fmt(s.x1)}, ${fmt(s.x2)}), ${what}`;
+}
+
+/** Selects a sample: training pauses, the backward view opens beside the plane and says so. */
+function select(sel: { set: 'train' | 'test'; index: number }, scroll = true): void {
   selected = sel;
+  state.sample = `${sel.set}:${sel.index}`;
+  writeHash();
   if (playing) setPlaying(false);
-  $('tab-backward').click();
-  refreshBackward(false, true);
+  openTab($('tab-backward'));
+  $('selection').textContent = `Selected ${describe(sel)}. Its backward step is shown${matchMedia('(max-width: 700px)').matches ? ' below the plane' : ' beside the plane'}.`;
+  void refreshBackward(false, true);
   scheduleRender();
+  // the step goes under the header, beside the plane (which stays in view: its column is sticky)
+  if (scroll) $('views').scrollIntoView({ block: 'start', behavior: 'instant' });
+}
+
+function selectFromState(): void {
+  const m = /^(train|test):(\d+)$/.exec(state.sample);
+  if (m) select({ set: m[1] as 'train' | 'test', index: Number(m[2]) }, false);
 }
 
 const panel = new BackwardPanel($('bw-steps'), $('bw-net'), $('bw-title'), $<HTMLButtonElement>('bw-prev'), $<HTMLButtonElement>('bw-next'));
-panel.clear('Click a point on the plane to explain one backpropagation step for it.');
+panel.clear('The steps of the selected point appear here.');
 let lastBackward = 0;
+/** the snapshot the current explanation was made for */
+let explainedFor: Snapshot | null = null;
 
-/** explain() for the selected sample with the current weights (throttled while training runs). */
-function refreshBackward(training: boolean, force = false): void {
+/** explain() of the selected sample with the current weights (throttled while training runs). */
+async function refreshBackward(training: boolean, force = false): Promise<void> {
   const s = selected ? sampleOf(selected) : undefined;
   if (!s || !snap) {
     publish();
@@ -541,24 +856,51 @@ function refreshBackward(training: boolean, force = false): void {
   const now = performance.now();
   if (training && !force && now - lastBackward < 400) return;
   lastBackward = now;
+  const at = snap;
+  const sel = selected!;
   const x = featureRows([s], state.features);
   const y = targetRows([s], data);
-  explanation = networkWithWeights(config, snap.weights).explain(x, y, { learningRate: state.learningRate });
+  let e: Explanation;
+  try {
+    e = revive(await ask<Explanation>({ kind: 'explain', model: config, weights: at.weights, x, y, learningRate: state.learningRate }));
+  } catch (err) {
+    showError(err instanceof Error ? err.message : String(err));
+    return;
+  }
+  if (at !== snap || sel !== selected) return; // a newer one is on its way
+  explanation = e;
+  explainedFor = at;
   const label = data.task === 'regression' ? `target ${fmt(s.label)}` : `class ${s.label}`;
-  $('bw-sample').textContent = `${selected!.set} sample #${selected!.index}: (x₁, x₂) = (${fmt(s.x1)}, ${fmt(s.x2)}), ${label} — weights of epoch ${snap.epoch}, C = ${fmt(explanation.loss)}`;
-  $('bw-sample').dataset['set'] = selected!.set;
-  $('bw-sample').dataset['index'] = String(selected!.index);
-  $('bw-sample').dataset['epoch'] = String(snap.epoch);
-  panel.show(explanation, state.features.map(featureLabel));
+  const weightsOf = `weights of epoch ${at.epoch}${editNote ? ` ${editNote}` : ''}`;
+  const bw = $('bw-sample');
+  bw.textContent = `${sel.set} sample #${sel.index}: (x₁, x₂) = (${fmt(s.x1)}, ${fmt(s.x2)}), ${label} — ${weightsOf}, C = ${fmt(e.loss)}`;
+  bw.dataset['set'] = sel.set;
+  bw.dataset['index'] = String(sel.index);
+  bw.dataset['epoch'] = String(at.epoch);
+  panel.show(e, state.features.map(featureLabel), state.exercise);
   publish();
 }
 
 // ---------------------------------------------------------------- rendering
 let netView: NetworkView | null = null;
 function rebuildNetworkView(): void {
-  netView = new NetworkView($('net'), { inputs: state.features.map(featureLabel), units: config.layers.map((l) => l.units), activations: config.layers.map((l) => l.activation ?? 'sigmoid') }, { heatmaps: true });
+  $('editor').hidden = true;
+  netView = new NetworkView(
+    $('net'),
+    { inputs: state.features.map(featureLabel), units: config.layers.map((l) => l.units), activations: config.layers.map((l) => l.activation ?? 'sigmoid') },
+    {
+      heatmaps: true,
+      onNeuron: (l, j) => openEditor(l, j),
+      onLink: (l, j, i) => openEditor(l, j, i),
+      onHover: (n) => {
+        hovered = n;
+        scheduleRender();
+      },
+    },
+  );
 }
 
+let chartHover: { x: number } | null = null;
 let frame = 0;
 function scheduleRender(): void {
   if (frame) return;
@@ -570,25 +912,35 @@ function scheduleRender(): void {
 
 function render(): void {
   const plane = $<HTMLCanvasElement>('plane');
-  const size = Math.round(plane.clientWidth * (window.devicePixelRatio || 1));
-  if (size > 0 && (plane.width !== size || plane.height !== size)) {
-    plane.width = size;
-    plane.height = size;
-  }
-  const ctx = plane.getContext('2d')!;
   const outAct = config.layers[config.layers.length - 1]!.activation ?? 'sigmoid';
-  if (snap) {
-    const outputs = snap.neurons[snap.neurons.length - 1]!;
-    paintGrid(plane, outputColor(outputs, outAct, data.task));
-  } else {
-    ctx.fillStyle = '#f4f5f6';
-    ctx.fillRect(0, 0, plane.width, plane.height);
-  }
-  drawAxes(ctx, plane.width);
   const sel = selected ? (sampleOf(selected) ?? null) : null;
-  drawPoints(ctx, plane.width, data.train, $<HTMLInputElement>('show-test').checked ? data.test : null, data.task, sel);
-  if (snap && netView) netView.update(snap.weights, snap.neurons, inputMaps);
-  drawLossChart($<HTMLCanvasElement>('loss-chart'), history);
+  const hoveredMap = hovered && snap ? (hovered[0] === 0 ? inputMaps[hovered[1]] : snap.neurons[hovered[0] - 1]?.[hovered[1]]) : undefined;
+  drawPlane(plane, {
+    outputs: snap ? snap.neurons[snap.neurons.length - 1]! : null,
+    neuron: hoveredMap && hovered ? { values: hoveredMap, activation: hovered[0] === 0 ? 'linear' : (config.layers[hovered[0] - 1]!.activation ?? 'sigmoid') } : null,
+    activation: outAct,
+    task: data.task,
+    discretize: state.discretize,
+    train: data.train,
+    test: $<HTMLInputElement>('show-test').checked ? data.test : null,
+    selected: sel,
+  });
+  $('legend').innerHTML = legendHtml({
+    task: data.task,
+    classes: data.classes,
+    outputs: data.outputs,
+    discretize: state.discretize,
+    neuron: hovered ? (hovered[0] === 0 ? `input ${featureLabel(state.features[hovered[1]]!)}` : `neuron ${hovered[1] + 1} of layer ${hovered[0]}`) : null,
+  });
+  if (snap && netView) netView.update(snap.weights, snap.neurons, inputMaps, data.outputs > 1 ? 'classes' : 'diverging');
+  const hit: ChartHit | null = drawLossCharts($<HTMLCanvasElement>('loss-chart'), $<HTMLCanvasElement>('acc-chart'), history, data.task === 'classification', chartHover?.x ?? null);
+  $('chart-readout').textContent = hit
+    ? `epoch ${hit.epoch}: train loss ${fmt(hit.trainLoss)}${hit.testLoss !== null ? `, test loss ${fmt(hit.testLoss)}` : ''}` +
+      (hit.trainAccuracy !== null ? `, train accuracy ${(hit.trainAccuracy * 100).toFixed(1)}%` : '') +
+      (hit.testAccuracy !== null ? `, test accuracy ${(hit.testAccuracy * 100).toFixed(1)}%` : '') +
+      `, η ${fmt(hit.learningRate)}`
+    : 'Hover the charts for the exact values.';
+  if (!$('view-flow').hidden) drawFlowChart($<HTMLCanvasElement>('flow-chart'), $('flow-table'), flowHistory);
   const set = (id: string, v: number | null, digits = 4): void => {
     const e = $(id);
     e.textContent = v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits);
@@ -619,6 +971,8 @@ function showKernels(k: KernelInfo | null): void {
 
 // ---------------------------------------------------------------- start
 bind();
+panel.setExercise(state.exercise);
 reset(state.epoch);
+selectFromState();
 // the plane's extent, for screen readers
 $('plane').setAttribute('aria-description', `x₁ and x₂ from −${DOMAIN} to ${DOMAIN}`);

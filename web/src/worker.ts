@@ -1,18 +1,27 @@
 /**
  * The training worker: holds the network and the optimizer, trains epoch by epoch with the
  * library's `fit` (so that N epochs here equal `fit({epochs: N})` in Node), and posts snapshots:
- * losses, weights, and every neuron's output on the heat-map grid (computed by `explain`).
+ * losses, weights, the gradients' sizes per layer, and every neuron's output on the heat-map grid
+ * (computed by `explain`). It also answers the page's requests (explain() of one sample, the
+ * downloads, the chain view), so that the page itself never loads the library's WebAssembly.
  *
  * Kernels: the library's `createKernels` — WebAssembly SIMD with a thread per core on a shared
  * memory when the page is cross-origin isolated (the pool's workers are nested in this one), on one
  * thread without isolation, JavaScript where WebAssembly SIMD is missing or the state asks for it.
  */
+import type { ActivationId } from '../../src/activations/index.js';
+import { modelToBytes } from '../../src/io/model-file.js';
+import { toOnnx } from '../../src/io/onnx.js';
+import { TFJS_WEIGHTS_FILE, toTfjs } from '../../src/io/tfjs.js';
 import { createKernels, jsKernels, type Kernels, type WasmKernels } from '../../src/kernels/index.js';
-import type { Network } from '../../src/network.js';
+import { network, type Network } from '../../src/network.js';
 import { optimizer as makeOptimizer, type Optimizer } from '../../src/optimizers/index.js';
 import { Matrix } from '../../src/tensor/matrix.js';
-import { buildNetwork } from './model.js';
-import type { EpochPoint, FromWorker, KernelInfo, Snapshot, ToWorker, TrainSetup } from './protocol.js';
+import type { TrainingState } from '../../src/train/fit.js';
+import { pageMessage } from './messages.js';
+import { earlyStoppingOf, scheduleOf } from './model.js';
+import { buildNetwork, networkWithWeights } from './network.js';
+import type { ChainRequest, EpochPoint, FlowPoint, FromWorker, KernelInfo, LiveSettings, Request, Snapshot, ToWorker, TrainSetup } from './protocol.js';
 import type { BackendName } from './state.js';
 
 interface Run {
@@ -27,6 +36,12 @@ interface Run {
   grid: Matrix;
   gridY: Matrix;
   epoch: number;
+  /** what fit needs to go on exactly (schedule, early stopping), from the last epoch */
+  state: TrainingState | undefined;
+  /** η of the last epoch (after the schedule) */
+  rate: number;
+  /** why training paused by itself (early stopping), until the next snapshot */
+  stopped: string | null;
   history: EpochPoint[];
   last: { trainLoss: number; testLoss: number | null; trainAccuracy: number; testAccuracy: number | null };
 }
@@ -34,6 +49,8 @@ interface Run {
 let run: Run | null = null;
 let playing = false;
 let epochsPerFrame = 1;
+/** pause on reaching this epoch (0: never) */
+let stopAt = 0;
 let pending = 0;
 let looping = false;
 let lastPostedPlaying = false;
@@ -52,6 +69,35 @@ function measure(r: Run): Run['last'] {
   const train = r.net.evaluate(r.X, r.Y);
   const test = r.Xt && r.Yt ? r.net.evaluate(r.Xt, r.Yt) : null;
   return { trainLoss: train.loss, testLoss: test ? test.loss : null, trainAccuracy: train.accuracy, testAccuracy: test ? test.accuracy : null };
+}
+
+function point(r: Run): EpochPoint {
+  const classify = r.setup.model.layers[r.setup.model.layers.length - 1]!.activation !== 'linear';
+  return {
+    epoch: r.epoch,
+    learningRate: r.rate,
+    trainLoss: r.last.trainLoss,
+    testLoss: r.last.testLoss,
+    trainAccuracy: classify ? r.last.trainAccuracy : null,
+    testAccuracy: classify ? r.last.testAccuracy : null,
+  };
+}
+
+/** The gradient flow is measured on the first FLOW_SAMPLES training samples (enough for its mean). */
+const FLOW_SAMPLES = 256;
+
+/** Mean |δ(l)| over units and samples and mean |∂C/∂W(l)| over the weights, per layer, from explain(). */
+function flow(r: Run): FlowPoint {
+  const n = Math.min(FLOW_SAMPLES, r.X.rows);
+  if (n === 0) return { epoch: r.epoch, delta: [], dW: [] };
+  const meanAbs = (d: ArrayLike<number>): number => {
+    let s = 0;
+    for (let i = 0; i < d.length; i++) s += Math.abs(d[i]!);
+    return s / d.length;
+  };
+  const head = (m: Matrix): Matrix => new Matrix(n, m.cols, m.data.subarray(0, n * m.cols));
+  const e = r.net.explain(head(r.X), head(r.Y));
+  return { epoch: r.epoch, delta: e.layers.map((l) => meanAbs(l.delta.data)), dW: e.layers.map((l) => meanAbs(l.dW.data)) };
 }
 
 // ---------------------------------------------------------------- kernels
@@ -109,12 +155,53 @@ function start(id: number, setup: TrainSetup, k: Kernels): void {
     grid: matrix(setup.grid, net.inputs),
     gridY: Matrix.zeros(setup.grid.length, outputs),
     epoch: 0,
+    state: undefined,
+    rate: setup.learningRate,
+    stopped: null,
     history: [],
     last: { trainLoss: NaN, testLoss: null, trainAccuracy: NaN, testAccuracy: null },
   };
   run = r;
+  if (setup.start) {
+    setWeights(r, setup.start.weights);
+    r.epoch = setup.start.epoch;
+  }
   if (r.X.rows > 0) r.last = measure(r);
-  r.history.push({ epoch: 0, trainLoss: r.last.trainLoss, testLoss: r.last.testLoss });
+  r.history.push(point(r));
+}
+
+function setWeights(r: Run, weights: readonly { W: ArrayLike<number>; b: ArrayLike<number> }[]): void {
+  r.net.layers.forEach((l, i) => {
+    l.W.set(weights[i]!.W);
+    l.b.set(weights[i]!.b);
+  });
+}
+
+/** η, batch size and optimizer of the running network: the epoch and the weights go on. */
+function applyLive(r: Run, s: LiveSettings): void {
+  const old = r.setup;
+  if (s.l1 !== old.l1 || s.l2 !== old.l2) {
+    // a layer's penalties are fixed when it is built: the same weights go into a network with the
+    // new ones (and a fresh optimizer, whose state belonged to the old network's parameters)
+    const model = { ...old.model, l1: s.l1, l2: s.l2 };
+    const net = buildNetwork(model, kernels ?? jsKernels);
+    net.layers.forEach((l, i) => {
+      l.W.set(r.net.layers[i]!.W);
+      l.b.set(r.net.layers[i]!.b);
+    });
+    r.net = net;
+    r.opt = makeOptimizer(s.optimizer, { learningRate: s.learningRate });
+    r.setup = { ...old, model };
+  } else if (s.optimizer !== old.optimizer) {
+    // a new optimizer starts with no state (momentum, Adam's moments); the same one keeps its state
+    r.opt = makeOptimizer(s.optimizer, { learningRate: s.learningRate });
+  } else r.opt.learningRate = s.learningRate;
+  if (r.state) {
+    // η is the schedule's η₀ (and where a plateau schedule starts again); a changed schedule or
+    // patience starts its own watch afresh
+    r.state = { baseLearningRate: s.learningRate };
+  }
+  r.setup = { ...r.setup, ...s };
 }
 
 function snapshot(r: Run): void {
@@ -129,18 +216,46 @@ function snapshot(r: Run): void {
     }),
   );
   const weights = r.net.layers.map((l) => ({ W: Float32Array.from(l.W), b: Float32Array.from(l.b) }));
-  const msg: Snapshot = { type: 'snapshot', id: r.id, epoch: r.epoch, playing: playing || pending > 0, ...r.last, history: r.history, weights, neurons, kernels: kernelInfo! };
+  const msg: Snapshot = { type: 'snapshot', id: r.id, epoch: r.epoch, playing: playing || pending > 0, ...r.last, history: r.history, flow: flow(r), stopped: r.stopped, weights, neurons, kernels: kernelInfo! };
   r.history = [];
+  r.stopped = null;
   lastPostedPlaying = msg.playing;
   post(msg, transfer);
 }
 
+/**
+ * One epoch of `fit`, handing it back its state (schedule position, plateau and early-stopping
+ * watches) so that epoch after epoch is the same run as one `fit` call over all of them.
+ */
 async function trainEpoch(r: Run): Promise<void> {
   const s = r.setup;
-  await r.net.fit(r.X, r.Y, { epochs: r.epoch + 1, initialEpoch: r.epoch, batchSize: s.batchSize, optimizer: r.opt, seed: s.seed });
+  const hasTest = r.Xt !== null && r.Yt !== null;
+  const schedule = scheduleOf(s.schedule, hasTest);
+  const earlyStopping = earlyStoppingOf(s.patience, hasTest);
+  const watched = (schedule?.kind === 'plateau' && schedule.monitor === 'valLoss') || earlyStopping?.monitor === 'valLoss';
+  const h = await r.net.fit(r.X, r.Y, {
+    epochs: r.epoch + 1,
+    initialEpoch: r.epoch,
+    batchSize: s.batchSize,
+    optimizer: r.opt,
+    learningRate: s.learningRate,
+    seed: s.seed,
+    ...(schedule ? { schedule } : {}),
+    ...(earlyStopping ? { earlyStopping } : {}),
+    ...(watched ? { validationData: [r.Xt!, r.Yt!] as const } : {}),
+    ...(r.state ? { state: r.state } : {}),
+  });
+  r.state = schedule || earlyStopping ? h.state : undefined;
+  r.rate = h.epochs[0]?.learningRate ?? r.opt.learningRate;
   r.epoch++;
   r.last = measure(r);
-  r.history.push({ epoch: r.epoch, trainLoss: r.last.trainLoss, testLoss: r.last.testLoss });
+  r.history.push(point(r));
+  if (h.stoppedEpoch !== undefined) {
+    const w = h.state.earlyStopping!;
+    r.stopped = `Early stopping: the ${hasTest ? 'test' : 'training'} loss has not improved for ${s.patience} epochs (best at epoch ${w.bestEpoch + 1}).`;
+    playing = false;
+    pending = 0;
+  }
 }
 
 const FRAME_MS = 16;
@@ -160,6 +275,11 @@ async function loop(): Promise<void> {
           await trainEpoch(r);
           done++;
           if (pending > 0) pending--;
+          if (r.stopped) break;
+          if (playing && stopAt > 0 && r.epoch >= stopAt) {
+            playing = false;
+            break;
+          }
           // playing: a fixed number of epochs per frame ("max": as many as fit in a frame);
           // stepping several epochs (a restored link) goes as fast as it can, a few frames' worth at a time
           const cap = playing ? epochsPerFrame : 0;
@@ -168,7 +288,7 @@ async function loop(): Promise<void> {
       } catch (e) {
         playing = false;
         pending = 0;
-        post({ type: 'error', id: r.id, message: e instanceof Error ? e.message : String(e) });
+        post({ type: 'error', id: r.id, message: pageMessage(e) });
       }
       if (run === r) snapshot(r);
       await sleep(Math.max(0, FRAME_MS - (performance.now() - t0)));
@@ -205,6 +325,7 @@ async function handle(m: ToWorker): Promise<void> {
     case 'play':
       playing = true;
       epochsPerFrame = m.epochsPerFrame;
+      stopAt = m.stopAt;
       void loop();
       return;
     case 'pause':
@@ -218,12 +339,64 @@ async function handle(m: ToWorker): Promise<void> {
       return;
     case 'setWeights':
       if (!run) return;
-      run.net.layers.forEach((l, i) => {
-        l.W.set(m.weights[i]!.W);
-        l.b.set(m.weights[i]!.b);
-      });
+      setWeights(run, m.weights);
       run.last = measure(run);
-      snapshot(run);
+      if (!looping) snapshot(run);
+      return;
+    case 'live':
+      if (run) applyLive(run, m.settings);
+      return;
+    case 'request':
+      try {
+        const { value, transfer } = answer(m.request);
+        post({ type: 'reply', req: m.req, ok: true, value }, transfer);
+      } catch (e) {
+        post({ type: 'reply', req: m.req, ok: false, message: pageMessage(e) });
+      }
       return;
   }
+}
+
+function answer(q: Request): { value: unknown; transfer: Transferable[] } {
+  switch (q.kind) {
+    case 'explain':
+      return { value: networkWithWeights(q.model, q.weights).explain(q.x, q.y, { learningRate: q.learningRate }), transfer: [] };
+    case 'export': {
+      const net = networkWithWeights(q.model, q.weights);
+      const extra = { features: q.info.features, playground: q.info.link, epoch: q.info.epoch };
+      if (q.format === 'model') {
+        const info: NonNullable<Parameters<typeof modelToBytes>[1]> = { task: q.info.task, extra };
+        if (q.info.task === 'classification') info.classNames = Array.from({ length: q.info.classes }, (_, c) => String(c));
+        const bytes = modelToBytes(net, info);
+        return { value: [{ name: 'playground-model.safetensors', bytes }], transfer: [bytes.buffer] };
+      }
+      if (q.format === 'onnx') {
+        const bytes = toOnnx(net, { metadata: { features: JSON.stringify(q.info.features), playground: q.info.link } });
+        return { value: [{ name: 'playground-model.onnx', bytes }], transfer: [bytes.buffer] };
+      }
+      const t = toTfjs(net, { metadata: { features: q.info.features, playground: q.info.link } });
+      return { value: [{ name: 'model.json', bytes: new TextEncoder().encode(JSON.stringify(t.modelJson)) }, { name: TFJS_WEIGHTS_FILE, bytes: t.weights }], transfer: [] };
+    }
+    case 'chain':
+      return { value: chain(q.chain), transfer: [] };
+  }
+}
+
+/** The chain view's network (1-1-…-1, float64, MSE) explained, and its cost as one weight moves. */
+function chain(c: ChainRequest): { explanation: unknown; curve: [number, number][] } {
+  const net = network([1, ...c.w.map(() => ({ units: 1, activation: c.activation as ActivationId }))], { loss: 'mse', dtype: 'float64', init: 'zeros', seed: 0, kernels: jsKernels });
+  const load = (w: readonly number[]): void =>
+    net.layers.forEach((l, i) => {
+      l.W[0] = w[i]!;
+      l.b[0] = c.b[i]!;
+    });
+  const curve: [number, number][] = [];
+  const w = [...c.w];
+  for (let i = 0; i <= 160; i++) {
+    w[c.vary - 1] = -c.range + (i / 160) * 2 * c.range;
+    load(w);
+    curve.push([w[c.vary - 1]!, net.evaluate([[c.x]], [[c.y]]).loss]);
+  }
+  load(c.w);
+  return { explanation: net.explain([[c.x]], [[c.y]]), curve };
 }
