@@ -81,6 +81,7 @@ export {
   checkpointToBytes,
   checkpointFromBytes,
   optimizerConfig,
+  resumeOptions,
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
   type ModelInfo,
@@ -90,6 +91,8 @@ export {
   type CheckpointState,
   type LoadedCheckpoint,
   type OptimizerConfig,
+  type OptimizerSettings,
+  type TrainingConfig,
   type Json,
   type JsonObject,
 } from './io/model-file.js';

@@ -10,17 +10,24 @@
  *   format:          "backprop"
  *   format_version:  "1"
  *   backprop:        JSON of ModelInfo: {inputs, layers, loss, dtype, preprocessing, classNames?,
- *                    task?, seed, createdAt, extra?}
+ *                    task?, seed, createdAt, training?, extra?}
+ * A layer is {units, activation, alpha?, dropout?, l1?, l2?}; a custom activation is stored by its
+ * name only (its functions are code: loading needs them in LoadOptions.customActivations, as
+ * Keras needs custom_objects). `training` (TrainingConfig) records how the model was trained:
+ * {optimizer: {id, learningRate, ...hyper-parameters}, batchSize, epochs, schedule?,
+ * earlyStopping?, clipNorm?, clipValue?}; the PyTorch export reads it.
  *
  * A checkpoint is the same file plus what resuming training needs:
  *   optimizer.{slot key}  one tensor per optimizer slot, shaped like its parameter, e.g.
  *                         optimizer.layers.0.weight.m [units, inputs] (Adam's first moment)
- *   checkpoint:           JSON {optimizer: {id, t, learningRate, ...hyper-parameters}, epoch, fitSeed, extra?}
- * so a checkpoint also loads as a plain model (modelFromBytes ignores the optimizer part).
+ *   best.layers.{i}.weight / .bias   early stopping's best weights (restoreBest), when kept
+ *   checkpoint:           JSON {optimizer: {id, t, learningRate, ...hyper-parameters}, epoch, fitSeed,
+ *                         state?: {baseLearningRate, plateau?, earlyStopping?}, extra?}
+ * so a checkpoint also loads as a plain model (modelFromBytes ignores the training part).
  *
  * Everything here is browser-safe: bytes in, bytes out.
  */
-import { ACTIVATIONS, type ActivationId } from '../activations/index.js';
+import { ACTIVATIONS, type ActivationId, type CustomActivation } from '../activations/index.js';
 import { BackpropError, DataError, FormatError, OptionError, ShapeError } from '../errors.js';
 import { checkPreprocessing } from '../data/preprocess.js';
 import type { Kernels } from '../kernels/types.js';
@@ -29,6 +36,8 @@ import type { DenseSpec } from '../nn/dense.js';
 import { Network, type NetworkOptions } from '../network.js';
 import { OPTIMIZERS, optimizer as optimizerById, type Optimizer, type OptimizerId } from '../optimizers/index.js';
 import type { DType, FloatArray } from '../tensor/matrix.js';
+import type { FitOptions, TrainingState } from '../train/fit.js';
+import { checkEarlyStopping, checkSchedule, type EarlyStopping, type Schedule, type Watch } from '../train/schedule.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
 
 export const MODEL_FORMAT = 'backprop';
@@ -58,8 +67,41 @@ export interface ModelInfoInput {
   task?: string;
   /** ISO 8601 time of creation; default: now. */
   createdAt?: string;
+  /** How the model was trained (see TrainingConfig); checked on save. */
+  training?: TrainingConfig;
   /** Anything else the caller wants kept with the model (JSON). */
   extra?: JsonObject;
+}
+
+/** An optimizer's id, learning rate and hyper-parameters (what `optimizer(id, …)` takes). */
+export interface OptimizerSettings {
+  id: OptimizerId;
+  learningRate: number;
+  /** momentum: μ, Nesterov's form */
+  momentum?: number;
+  nesterov?: boolean;
+  /** adam: β1, β2; adam and rmsprop: ε */
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** rmsprop: ρ */
+  rho?: number;
+  /** decoupled weight decay λ (weights only) */
+  weightDecay?: number;
+}
+
+/**
+ * The `training` record of a model file: the settings of the run that trained it. The optimizer's
+ * learningRate is the base rate η₀ that a schedule starts from.
+ */
+export interface TrainingConfig {
+  optimizer: OptimizerSettings;
+  batchSize: number;
+  epochs: number;
+  schedule?: Schedule;
+  earlyStopping?: EarlyStopping;
+  clipNorm?: number;
+  clipValue?: number;
 }
 
 /** The `backprop` metadata of a model file: the architecture plus the caller's information. */
@@ -74,6 +116,7 @@ export interface ModelInfo {
   /** The network's seed (initial weights and default shuffling seed). */
   seed: number;
   createdAt: string;
+  training?: TrainingConfig;
   extra?: JsonObject;
 }
 
@@ -87,20 +130,17 @@ export interface LoadOptions {
   kernels?: Kernels;
   backend?: NetworkOptions['backend'];
   threads?: NetworkOptions['threads'];
+  /**
+   * The functions of the custom activations a file names (a file stores only the name), e.g.
+   * `{mish: {f: (z) => …, df: (z, a) => …}}`, as Keras' custom_objects.
+   */
+  customActivations?: Record<string, Pick<CustomActivation, 'f' | 'df'>>;
 }
 
 /** An optimizer's configuration as a checkpoint stores it (the slot buffers go in tensors). */
-export interface OptimizerConfig {
-  id: OptimizerId;
+export interface OptimizerConfig extends OptimizerSettings {
   /** Steps taken so far. */
   t: number;
-  learningRate: number;
-  /** momentum: μ */
-  momentum?: number;
-  /** adam: β1, β2, ε */
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
 }
 
 /** What a checkpoint adds to a model so that `fit` can continue exactly where it stopped. */
@@ -111,6 +151,12 @@ export interface CheckpointState {
   epoch: number;
   /** The run's shuffle seed (`FitOptions.seed ?? network.seed`): epoch e's order depends on it and e only. */
   fitSeed: number;
+  /**
+   * fit's TrainingState after that epoch (the `state` of onEpochEnd): the schedule's base rate,
+   * the plateau and early-stopping watches, the best weights. Needed to resume a run that has a
+   * schedule or early stopping exactly.
+   */
+  state?: TrainingState;
   /** Anything else the resuming program needs (batch size, target epochs, data set path...). */
   extra?: JsonObject;
 }
@@ -121,6 +167,7 @@ export interface LoadedCheckpoint extends LoadedModel {
   optimizerConfig: OptimizerConfig;
   epoch: number;
   fitSeed: number;
+  state?: TrainingState;
   extra?: JsonObject;
 }
 
@@ -139,11 +186,11 @@ export function modelToBytes(net: Network, info: ModelInfoInput = {}): Uint8Arra
 export function modelFromBytes(bytes: Uint8Array, name = 'model data', options: LoadOptions = {}): LoadedModel {
   const file = decodeSafetensors(bytes, name);
   const loaded = readModel(file.tensors, file.metadata, name, options);
-  // optimizer.* tensors belong to checkpoints; anywhere else they are unexpected.
-  const allowOptimizer = file.metadata['checkpoint'] !== undefined;
+  // optimizer.* and best.* tensors belong to checkpoints; anywhere else they are unexpected.
+  const allowTraining = file.metadata['checkpoint'] !== undefined;
   const params = parameterShapes(loaded.network);
   for (const t of Object.keys(file.tensors)) {
-    if (!params.has(t) && !(allowOptimizer && t.startsWith('optimizer.'))) {
+    if (!params.has(t) && !(allowTraining && (t.startsWith('optimizer.') || t.startsWith(BEST)))) {
       throw new FormatError(
         `${name}: unexpected tensor "${t}"; this ${params.size / 2}-layer model holds only layers.{i}.weight and layers.{i}.bias for i < ${params.size / 2}`,
       );
@@ -167,13 +214,22 @@ export function checkpointToBytes(net: Network, info: ModelInfoInput, state: Che
     }
     tensors[`optimizer.${key}`] = tensor(shape, data, net.dtype);
   }
+  const weights = state.state?.earlyStopping?.weights;
+  if (weights) {
+    const params = net.parameters();
+    if (weights.length !== params.length || weights.some((w, i) => w.length !== params[i]!.value.length)) {
+      throw new ShapeError(`the early-stopping weights of the training state do not fit this network (${weights.length} arrays for ${params.length} parameters)`);
+    }
+    params.forEach((p, i) => (tensors[BEST + p.name] = tensor(shapes.get(p.name)!, weights[i]!, net.dtype)));
+  }
   refuseNonFinite(tensors);
   const metadata = modelMetadata(net, info);
-  const checkpoint: { optimizer: OptimizerConfig; epoch: number; fitSeed: number; extra?: JsonObject } = {
+  const checkpoint: { optimizer: OptimizerConfig; epoch: number; fitSeed: number; state?: Json; extra?: JsonObject } = {
     optimizer: config,
     epoch: state.epoch,
     fitSeed: state.fitSeed,
   };
+  if (state.state) checkpoint.state = stateJson(state.state);
   if (state.extra !== undefined) checkpoint.extra = state.extra;
   metadata['checkpoint'] = JSON.stringify(checkpoint);
   return encodeSafetensors(tensors, metadata);
@@ -195,22 +251,8 @@ export function checkpointFromBytes(bytes: Uint8Array, name = 'checkpoint data',
   const o = c['optimizer'];
   if (!isJsonObject(o)) fail('needs "optimizer", an object {id, t, learningRate, ...}');
   const config = o as unknown as OptimizerConfig;
-  if (!(OPTIMIZERS as readonly unknown[]).includes(config.id)) fail(`has optimizer id ${JSON.stringify(config.id)}; valid: ${OPTIMIZERS.join(', ')}`);
+  const opt = readOptimizer(config, fail);
   if (!Number.isSafeInteger(config.t) || config.t < 0) fail(`has optimizer step count t = ${JSON.stringify(config.t)}; expected an integer ≥ 0`);
-  for (const k of ['learningRate', 'momentum', 'beta1', 'beta2', 'epsilon'] as const) {
-    const v = config[k];
-    if ((k === 'learningRate' || v !== undefined) && (typeof v !== 'number' || !Number.isFinite(v))) {
-      fail(`has optimizer ${k} = ${JSON.stringify(v)}; expected a finite number`);
-    }
-  }
-  let opt: Optimizer;
-  try {
-    const { learningRate, momentum, beta1, beta2, epsilon } = config;
-    opt = optimizerById(config.id, { learningRate, momentum, beta1, beta2, epsilon });
-  } catch (e) {
-    if (e instanceof BackpropError) fail(`describes an invalid optimizer: ${e.message}`);
-    throw e;
-  }
 
   // Slot tensors: each optimizer.{param}.{slot} shaped like its parameter, in the network's dtype;
   // once the optimizer has stepped (t > 0) every parameter has every slot of its kind.
@@ -219,7 +261,7 @@ export function checkpointFromBytes(bytes: Uint8Array, name = 'checkpoint data',
   const dtype = network.dtype === 'float64' ? 'F64' : 'F32';
   const slots: Record<string, FloatArray> = {};
   for (const [key, t] of Object.entries(file.tensors)) {
-    if (shapes.has(key)) continue;
+    if (shapes.has(key) || key.startsWith(BEST)) continue;
     if (!key.startsWith('optimizer.')) throw new FormatError(`${name}: unexpected tensor "${key}"`);
     const slotKey = key.slice('optimizer.'.length);
     const param = parameterOfSlot(slotKey);
@@ -251,8 +293,119 @@ export function checkpointFromBytes(bytes: Uint8Array, name = 'checkpoint data',
     epoch: c['epoch'] as number,
     fitSeed: c['fitSeed'] as number,
   };
+  if (c['state'] !== undefined) out.state = readState(c['state'], network, file.tensors, name, fail);
   if (c['extra'] !== undefined) out.extra = c['extra'] as JsonObject;
   return out;
+}
+
+/**
+ * The options that continue a checkpoint's run with `fit`: its optimizer, position, shuffle seed
+ * and training state, and the settings of its `training` record (epochs, batch size, schedule,
+ * early stopping, clipping). `fit(x, y, {...resumeOptions(c), ...more})` ends bit-identical to the
+ * uninterrupted run on the same data.
+ */
+export function resumeOptions(c: LoadedCheckpoint): FitOptions {
+  const out: FitOptions = { optimizer: c.optimizer, initialEpoch: c.epoch, seed: c.fitSeed };
+  if (c.state) out.state = c.state;
+  const t = c.info.training;
+  if (t) {
+    out.epochs = t.epochs;
+    out.batchSize = t.batchSize;
+    if (t.schedule) out.schedule = t.schedule;
+    if (t.earlyStopping) out.earlyStopping = t.earlyStopping;
+    if (t.clipNorm !== undefined) out.clipNorm = t.clipNorm;
+    if (t.clipValue !== undefined) out.clipValue = t.clipValue;
+  }
+  return out;
+}
+
+/** Tensor names of early stopping's best weights in a checkpoint: `best.layers.{i}.weight`. */
+const BEST = 'best.';
+
+/** The optimizer settings' fields and what each must be; `id` and `learningRate` are required. */
+const OPTIMIZER_FIELDS = ['learningRate', 'momentum', 'beta1', 'beta2', 'epsilon', 'rho', 'weightDecay'] as const;
+
+/** Checks optimizer settings read from a file and builds the optimizer they describe (its own checks name a bad range). */
+function readOptimizer(s: OptimizerSettings, fail: (what: string) => never): Optimizer {
+  if (!(OPTIMIZERS as readonly unknown[]).includes(s.id)) fail(`has optimizer id ${JSON.stringify(s.id)}; valid: ${OPTIMIZERS.join(', ')}`);
+  for (const k of OPTIMIZER_FIELDS) {
+    const v = s[k];
+    if ((k === 'learningRate' || v !== undefined) && (typeof v !== 'number' || !Number.isFinite(v))) {
+      fail(`has optimizer ${k} = ${JSON.stringify(v)}; expected a finite number`);
+    }
+  }
+  if (s.nesterov !== undefined && typeof s.nesterov !== 'boolean') fail(`has optimizer nesterov = ${JSON.stringify(s.nesterov)}; expected true or false`);
+  try {
+    const { learningRate, momentum, nesterov, beta1, beta2, epsilon, rho, weightDecay } = s;
+    return optimizerById(s.id, { learningRate, momentum, nesterov, beta1, beta2, epsilon, rho, weightDecay });
+  } catch (e) {
+    if (e instanceof BackpropError) fail(`describes an invalid optimizer: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A training state as checkpoint JSON (the best weights go in tensors). */
+function stateJson(s: TrainingState): Json {
+  const finite = (what: string, v: number | null) => {
+    if (v !== null && !Number.isFinite(v)) throw new OptionError(`cannot checkpoint a training state whose ${what} is ${v}`);
+    return v;
+  };
+  const watch = (what: string, w: Watch): JsonObject => ({ best: finite(`${what} best`, w.best), bestEpoch: w.bestEpoch, wait: w.wait });
+  const out: JsonObject = { baseLearningRate: finite('baseLearningRate', s.baseLearningRate) };
+  if (s.plateau) out['plateau'] = { learningRate: finite('plateau learningRate', s.plateau.learningRate), ...watch('plateau', s.plateau) };
+  if (s.earlyStopping) out['earlyStopping'] = watch('earlyStopping', s.earlyStopping);
+  return out;
+}
+
+/** Reads a checkpoint's training state, with early stopping's best weights from the best.* tensors. */
+function readState(
+  raw: unknown,
+  net: Network,
+  tensors: Record<string, SafetensorsTensor>,
+  name: string,
+  fail: (what: string) => never,
+): TrainingState {
+  if (!isJsonObject(raw)) fail('has a "state" that is not an object {baseLearningRate, plateau?, earlyStopping?}');
+  const s = raw as Record<string, unknown>;
+  const rate = (what: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`has state ${what} = ${JSON.stringify(v)}; expected a finite number ≥ 0`);
+    return v;
+  };
+  const watch = (what: string, v: unknown): Watch => {
+    if (!isJsonObject(v)) fail(`has a state ${what} that is not an object {best, bestEpoch, wait}`);
+    const w = v as Record<string, unknown>;
+    if (w['best'] !== null && (typeof w['best'] !== 'number' || !Number.isFinite(w['best']))) fail(`has state ${what}.best = ${JSON.stringify(w['best'])}; expected a finite number or null`);
+    if (!Number.isInteger(w['bestEpoch']) || (w['bestEpoch'] as number) < -1) fail(`has state ${what}.bestEpoch = ${JSON.stringify(w['bestEpoch'])}; expected an integer ≥ -1`);
+    if (!Number.isInteger(w['wait']) || (w['wait'] as number) < 0) fail(`has state ${what}.wait = ${JSON.stringify(w['wait'])}; expected an integer ≥ 0`);
+    return { best: w['best'] as number | null, bestEpoch: w['bestEpoch'] as number, wait: w['wait'] as number };
+  };
+  const state: TrainingState = { baseLearningRate: rate('baseLearningRate', s['baseLearningRate']) };
+  if (s['plateau'] !== undefined) {
+    state.plateau = { learningRate: rate('plateau.learningRate', (s['plateau'] as Record<string, unknown> | null)?.['learningRate']), ...watch('plateau', s['plateau']) };
+  }
+  if (s['earlyStopping'] !== undefined) state.earlyStopping = watch('earlyStopping', s['earlyStopping']);
+
+  // Best weights: all of them or none, each like its parameter.
+  const dtype = net.dtype === 'float64' ? 'F64' : 'F32';
+  const shapes = parameterShapes(net);
+  const best = Object.keys(tensors).filter((k) => k.startsWith(BEST));
+  for (const key of best) {
+    const shape = shapes.get(key.slice(BEST.length));
+    if (!shape) throw new FormatError(`${name}: tensor "${key}" is not the best weights of a parameter of this network`);
+    const t = tensors[key]!;
+    if (t.dtype !== dtype || !sameShape(t.shape, shape)) {
+      throw new FormatError(`${name}: tensor "${key}" is ${t.dtype} [${t.shape.join(', ')}], expected ${dtype} [${shape.join(', ')}] like ${key.slice(BEST.length)}`);
+    }
+  }
+  if (best.length > 0) {
+    if (!state.earlyStopping) throw new FormatError(`${name}: tensor "${best[0]}" holds early stopping's best weights but the state has no earlyStopping`);
+    state.earlyStopping.weights = net.parameters().map((p) => {
+      const t = tensors[BEST + p.name];
+      if (!t) throw new FormatError(`${name}: tensor "${BEST + p.name}" is missing (the checkpoint holds early stopping's best weights)`);
+      return t.data.slice();
+    });
+  }
+  return state;
 }
 
 /** What a checkpoint records of an optimizer besides its slot buffers. */
@@ -301,9 +454,13 @@ function modelMetadata(net: Network, input: ModelInfoInput): Record<string, stri
   if (input.classNames !== undefined && !classNamesFit(input.classNames.length, net.outputs)) {
     throw new OptionError(`${input.classNames.length} class names for ${net.outputs} outputs; expected one per output (two for a single output)`);
   }
+  if (input.training !== undefined) parseTraining(input.training, (what) => {
+    throw new OptionError(`training record ${what}`);
+  });
   const info: ModelInfo = {
     inputs: net.inputs,
-    layers: net.specs,
+    // a custom activation is stored by its name: its functions are code, given again on load
+    layers: net.specs.map((s) => (typeof s.activation === 'object' ? { ...s, activation: s.activation.name as ActivationId } : s)),
     loss: loss as LossId,
     dtype: net.dtype,
     preprocessing: input.preprocessing ?? null,
@@ -312,6 +469,7 @@ function modelMetadata(net: Network, input: ModelInfoInput): Record<string, stri
   };
   if (input.classNames !== undefined) info.classNames = [...input.classNames];
   if (input.task !== undefined) info.task = input.task;
+  if (input.training !== undefined) info.training = input.training;
   if (input.extra !== undefined) info.extra = input.extra;
   return { format: MODEL_FORMAT, format_version: MODEL_FORMAT_VERSION, backprop: JSON.stringify(info) };
 }
@@ -340,7 +498,7 @@ function readModel(
     );
   }
   if (metadata['backprop'] === undefined) throw new FormatError(`${name}: the "backprop" metadata (architecture) is missing`);
-  const info = parseInfo(parseJsonObject(metadata['backprop'], `${name}: the "backprop" metadata`), name);
+  const info = parseInfo(parseJsonObject(metadata['backprop'], `${name}: the "backprop" metadata`), name, options.customActivations ?? {});
 
   checkLayerTensors(info, tensors, name);
 
@@ -412,7 +570,7 @@ function position(shape: readonly number[], i: number): string {
 }
 
 /** Validates the `backprop` JSON field by field, so that a bad file says which field is wrong. */
-function parseInfo(o: Record<string, unknown>, name: string): ModelInfo {
+function parseInfo(o: Record<string, unknown>, name: string, customs: NonNullable<LoadOptions['customActivations']>): ModelInfo {
   function fail(what: string): never {
     throw new FormatError(`${name}: the "backprop" metadata ${what}`);
   }
@@ -424,13 +582,26 @@ function parseInfo(o: Record<string, unknown>, name: string): ModelInfo {
     if (!isJsonObject(l)) fail(`layer ${i + 1} is not an object {units, activation}`);
     const s = l as Record<string, unknown>;
     if (!count(s['units'])) fail(`layer ${i + 1} needs "units", an integer ≥ 1 (got ${JSON.stringify(s['units'])})`);
-    if (!(ACTIVATIONS as readonly unknown[]).includes(s['activation'])) {
-      fail(`layer ${i + 1} has activation ${JSON.stringify(s['activation'])}; valid: ${ACTIVATIONS.join(', ')}`);
+    const act = s['activation'];
+    const builtIn = (ACTIVATIONS as readonly unknown[]).includes(act);
+    const custom = !builtIn && typeof act === 'string' && Object.hasOwn(customs, act) ? customs[act]! : undefined;
+    if (!builtIn && !custom) {
+      fail(
+        `layer ${i + 1} has activation ${JSON.stringify(act)}; valid: ${ACTIVATIONS.join(', ')}` +
+          (typeof act === 'string' && act !== '' ? `, or a custom activation whose functions are given on load: customActivations: {${JSON.stringify(act)}: {f, df}}` : ''),
+      );
     }
-    const spec: DenseSpec = { units: s['units'] as number, activation: s['activation'] as ActivationId };
-    if (s['alpha'] !== undefined) {
-      if (typeof s['alpha'] !== 'number' || !Number.isFinite(s['alpha'])) fail(`layer ${i + 1} has alpha ${JSON.stringify(s['alpha'])}; expected a finite number`);
-      spec.alpha = s['alpha'] as number;
+    if (custom && (typeof custom.f !== 'function' || typeof custom.df !== 'function')) {
+      throw new OptionError(`customActivations.${act as string} must be {f(z), df(z, a)}, two functions`);
+    }
+    const spec: DenseSpec = { units: s['units'] as number, activation: custom ? { name: act as string, f: custom.f, df: custom.df } : (act as ActivationId) };
+    for (const key of ['alpha', 'dropout', 'l1', 'l2'] as const) {
+      const v = s[key];
+      if (v === undefined) continue;
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`layer ${i + 1} has ${key} ${JSON.stringify(v)}; expected a finite number`);
+      if (key === 'dropout' && !(v >= 0 && v < 1)) fail(`layer ${i + 1} has dropout ${v}; expected a rate in [0, 1)`);
+      if ((key === 'l1' || key === 'l2') && v < 0) fail(`layer ${i + 1} has ${key} ${v}; expected a number ≥ 0`);
+      spec[key] = v;
     }
     return spec;
   });
@@ -469,6 +640,7 @@ function parseInfo(o: Record<string, unknown>, name: string): ModelInfo {
     if (typeof o['task'] !== 'string') fail('has a "task" that is not a string');
     info.task = o['task'] as string;
   }
+  if (o['training'] !== undefined) info.training = parseTraining(o['training'], (what) => fail(`has a "training" record that ${what}`));
   if (o['extra'] !== undefined) {
     if (!isJsonObject(o['extra'])) fail('has an "extra" that is not an object');
     info.extra = o['extra'] as JsonObject;
@@ -479,6 +651,34 @@ function parseInfo(o: Record<string, unknown>, name: string): ModelInfo {
 /** One name per output, or two for a single sigmoid output (P(class 1)). */
 function classNamesFit(names: number, outputs: number): boolean {
   return names === outputs || (outputs === 1 && names === 2);
+}
+
+/** Validates a `training` record, field by field (`fail` gets "… that" completed by the problem). */
+function parseTraining(raw: unknown, fail: (what: string) => never): TrainingConfig {
+  if (!isJsonObject(raw)) fail('is not an object {optimizer, batchSize, epochs, ...}');
+  const t = raw as Record<string, unknown>;
+  if (!isJsonObject(t['optimizer'])) fail('needs "optimizer", an object {id, learningRate, ...}');
+  readOptimizer(t['optimizer'] as unknown as OptimizerSettings, fail);
+  for (const key of ['batchSize', 'epochs'] as const) {
+    if (!Number.isSafeInteger(t[key]) || (t[key] as number) < 1) fail(`has ${key} ${JSON.stringify(t[key])}; expected an integer ≥ 1`);
+  }
+  for (const key of ['clipNorm', 'clipValue'] as const) {
+    const v = t[key];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) fail(`has ${key} ${JSON.stringify(v)}; expected a finite number > 0`);
+  }
+  // the library's own checks name the bad field of a schedule or of early stopping
+  const check = (key: 'schedule' | 'earlyStopping', fn: (v: never) => unknown) => {
+    if (t[key] === undefined) return;
+    try {
+      fn(t[key] as never);
+    } catch (e) {
+      if (e instanceof BackpropError) fail(`has an invalid ${key}: ${e.message}`);
+      throw e;
+    }
+  };
+  check('schedule', checkSchedule);
+  check('earlyStopping', checkEarlyStopping);
+  return raw as unknown as TrainingConfig;
 }
 
 function parseJsonObject(text: string, what: string): Record<string, unknown> {
