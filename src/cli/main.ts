@@ -9,7 +9,7 @@ import { INITIALIZERS } from '../nn/init.js';
 import { OPTIMIZERS } from '../optimizers/index.js';
 import { BACKENDS } from '../kernels/index.js';
 import { describeSystemError } from '../io/node-files.js';
-import { choice, fraction, layerList, nonNegativeInt, positiveInt, positiveNumber, threadCount } from './args.js';
+import { choice, dropoutList, fraction, layerList, monitor, MONITORS, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, schedule, SCHEDULE_SYNTAX, threadCount } from './args.js';
 import { evaluate } from './evaluate.js';
 import { explainCommand } from './explain.js';
 import { importCommand } from './import.js';
@@ -50,6 +50,18 @@ export function buildProgram(io: Output, exit: (status: number) => void = () => 
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZERS).default('adam'))
     .addOption(new Option('--lr <rate>', 'learning rate η (default: sgd 0.01, momentum 0.01, adam 0.001)').argParser(positiveNumber))
     .addOption(new Option('--momentum <mu>', 'momentum μ (optimizer momentum)').argParser(fraction))
+    .option('--nesterov', "Nesterov's momentum (optimizer momentum)")
+    .addOption(new Option('--rho <rho>', 'decay ρ of the mean square (optimizer rmsprop; default 0.9)').argParser(fraction))
+    .addOption(new Option('--weight-decay <lambda>', 'decoupled weight decay λ on the weights, W ← W − η·λ·W each step (AdamW with adam)').argParser(nonNegativeNumber))
+    .addOption(new Option('--l1 <c>', 'L1 penalty c·Σ|W| on every layer\'s weights, part of the cost').argParser(nonNegativeNumber))
+    .addOption(new Option('--l2 <c>', 'L2 penalty c·ΣW² on every layer\'s weights, part of the cost').argParser(nonNegativeNumber))
+    .addOption(new Option('--dropout <rates>', 'dropout rate per hidden layer, e.g. 0.2,0.1 (one value: every hidden layer)').argParser(dropoutList))
+    .addOption(new Option('--schedule <spec>', `learning-rate schedule: ${SCHEDULE_SYNTAX}`).argParser(schedule))
+    .addOption(new Option('--warmup <n>', 'first n epochs ramp η up linearly to --lr, then the schedule (or a constant η)').argParser(positiveInt))
+    .addOption(new Option('--early-stop <patience>', 'stop when --monitor has not improved for this many epochs, keeping the best epoch\'s weights').argParser(positiveInt))
+    .addOption(new Option('--monitor <name>', `what --early-stop and a plateau schedule watch: ${Object.keys(MONITORS).join(', ')} (default val-loss)`).argParser(monitor))
+    .addOption(new Option('--clip-norm <n>', 'clip the gradient to this global L2 norm').argParser(positiveNumber))
+    .addOption(new Option('--clip-value <v>', 'clip each gradient entry to [−v, v]').argParser(positiveNumber))
     .addOption(new Option('--epochs <n>', 'epochs').argParser(positiveInt).default(10))
     .addOption(new Option('--batch-size <n>', 'samples per gradient step').argParser(positiveInt).default(32))
     .addOption(new Option('--validation <fraction>', 'fraction of the training set held out for validation').argParser(fraction).default(0.1))
@@ -57,8 +69,8 @@ export function buildProgram(io: Output, exit: (status: number) => void = () => 
     .addOption(new Option('--seed <n>', 'seed of the weights, the split and the shuffling').argParser(nonNegativeInt).default(1))
     .option('--out <file>', 'model file to write (safetensors)', 'model.safetensors')
     .addOption(new Option('--checkpoint-every <n>', 'save a checkpoint every n epochs').argParser(positiveInt))
-    .option('--checkpoint <file>', 'checkpoint file (default: <out>.ckpt.safetensors)')
-    .option('--resume <file>', 'continue the run saved in this checkpoint')
+    .option('--checkpoint <file>', 'checkpoint file (default: <out>.ckpt.safetensors); "{epoch}" in the name keeps one file per checkpoint')
+    .option('--resume <file>', 'continue the run saved in this checkpoint, with its own network, optimizer and training settings')
     .action(async (flags: TrainFlags) => {
       exit(await train(flags, io, (name) => trainCmd.getOptionValueSource(name) === 'cli'));
     });

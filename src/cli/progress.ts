@@ -3,7 +3,8 @@ import type { BatchLogs, EpochLogs } from '../train/fit.js';
 
 /** Reports training: a live bar per epoch on a terminal, plain lines otherwise (logs, CI, pipes). */
 export interface Progress {
-  epochStart(epoch: number, epochs: number, batches: number): void;
+  /** `learningRate`: η of this epoch (after the schedule). */
+  epochStart(epoch: number, epochs: number, batches: number, learningRate: number): void;
   batch(logs: BatchLogs): void;
   epochEnd(logs: EpochLogs, epochs: number): void;
   stop(): void;
@@ -35,8 +36,13 @@ class EpochMeter {
 export function summaryLine(logs: EpochLogs, epochs: number): string {
   const parts = [`epoch ${logs.epoch + 1}/${epochs}`, `loss ${logs.loss.toFixed(4)}`, `accuracy ${logs.accuracy.toFixed(4)}`];
   if (logs.valLoss !== undefined) parts.push(`val loss ${logs.valLoss.toFixed(4)}`, `val accuracy ${logs.valAccuracy!.toFixed(4)}`);
-  parts.push(`${logs.seconds.toFixed(1)}s`);
+  parts.push(`lr ${formatRate(logs.learningRate)}`, `${logs.seconds.toFixed(1)}s`);
   return parts.join('  ');
+}
+
+/** η in 4 significant digits: 0.001, 0.0005, 2.5e-7 (a schedule's rates stay readable). */
+export function formatRate(eta: number): string {
+  return String(Number(eta.toPrecision(4)));
 }
 
 export function createProgress(stream: NodeJS.WriteStream, out: (line: string) => void): Progress {
@@ -53,7 +59,7 @@ class BarProgress implements Progress {
     this.bar = new cliProgress.SingleBar(
       {
         stream,
-        format: 'epoch {epoch} {bar} {value}/{total} batches | {rate} samples/s | loss {loss} | ETA {eta_formatted}',
+        format: 'epoch {epoch} {bar} {value}/{total} batches | {rate} samples/s | lr {lr} | loss {loss} | ETA {eta_formatted}',
         barsize: 24,
         hideCursor: true,
         clearOnComplete: true,
@@ -62,9 +68,9 @@ class BarProgress implements Progress {
       cliProgress.Presets.shades_classic,
     );
   }
-  epochStart(epoch: number, epochs: number, batches: number): void {
+  epochStart(epoch: number, epochs: number, batches: number, learningRate: number): void {
     this.meter.reset();
-    this.bar.start(batches, 0, { epoch: `${epoch + 1}/${epochs}`, rate: '-', loss: '-' });
+    this.bar.start(batches, 0, { epoch: `${epoch + 1}/${epochs}`, rate: '-', lr: formatRate(learningRate), loss: '-' });
   }
   batch(logs: BatchLogs): void {
     this.meter.add(logs);

@@ -1,13 +1,17 @@
 import type { ActivationId } from '../activations/index.js';
 import { OptionError } from '../errors.js';
 import { loadCheckpoint, saveCheckpoint, saveModel } from '../io/node-files.js';
-import type { JsonObject, ModelInfoInput } from '../io/model-file.js';
+import { resumeOptions, type JsonObject, type ModelInfoInput, type TrainingConfig } from '../io/model-file.js';
 import type { LossId } from '../losses/index.js';
 import type { DenseSpec } from '../nn/dense.js';
 import type { InitId } from '../nn/init.js';
 import { Network } from '../network.js';
+import type { History } from '../train/fit.js';
 import { optimizer as optimizerById, type Optimizer, type OptimizerId } from '../optimizers/index.js';
 import type { PreprocessingKind } from '../data/preprocess.js';
+import type { FitOptions } from '../train/fit.js';
+import type { EarlyStopping, Monitor, Schedule } from '../train/schedule.js';
+import { MONITORS } from './args.js';
 import { prepareForTraining, type DataFlags } from './data.js';
 import type { BatchLogs } from '../train/fit.js';
 import { createProgress } from './progress.js';
@@ -22,6 +26,18 @@ export interface TrainFlags extends DataFlags {
   optimizer: OptimizerId;
   lr?: number;
   momentum?: number;
+  nesterov?: boolean;
+  rho?: number;
+  weightDecay?: number;
+  l1?: number;
+  l2?: number;
+  dropout?: number[];
+  schedule?: Schedule;
+  warmup?: number;
+  earlyStop?: number;
+  monitor?: Monitor;
+  clipNorm?: number;
+  clipValue?: number;
   epochs: number;
   batchSize: number;
   validation: number;
@@ -36,7 +52,18 @@ export interface TrainFlags extends DataFlags {
 /** The run's settings that a checkpoint keeps, so that --resume continues the same run. */
 type RunConfig = Pick<TrainFlags, 'data' | 'batchSize' | 'validation' | 'preprocess' | 'seed' | 'epochs'> & Partial<Pick<TrainFlags, 'dataDir' | 'label' | 'task' | 'limit'>>;
 
+/**
+ * Flags that define the network and how it learns. A checkpoint holds them all (the network, the
+ * optimizer and its state, the training record), so with --resume they are refused rather than
+ * ignored: applying them would make the resumed run a different run than the one saved.
+ */
+const RUN_DEFINING: readonly (keyof TrainFlags)[] = [
+  'layers', 'activation', 'outputActivation', 'loss', 'init', 'optimizer', 'lr', 'momentum', 'nesterov', 'rho', 'weightDecay',
+  'l1', 'l2', 'dropout', 'schedule', 'warmup', 'earlyStop', 'monitor', 'clipNorm', 'clipValue',
+];
+
 export async function train(flags: TrainFlags, io: Output, explicit: (name: keyof TrainFlags) => boolean): Promise<number> {
+  checkFlags(flags, explicit);
   const resumed = flags.resume ? await loadCheckpoint(flags.resume, { backend: flags.backend, threads: flags.threads }) : null;
   if (resumed) Object.assign(flags, restoredConfig(resumed.extra, explicit));
 
@@ -46,13 +73,16 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
 
   let net: Network;
   let opt: Optimizer;
-  let initialEpoch = 0;
-  let fitSeed = flags.seed;
+  let run: FitOptions;
+  let training: TrainingConfig;
   if (resumed) {
     net = resumed.network;
     opt = resumed.optimizer;
-    initialEpoch = resumed.epoch;
-    fitSeed = resumed.fitSeed;
+    run = resumeOptions(resumed);
+    // a checkpoint written before training records existed: its optimizer as it is now
+    const recorded = resumed.info.training ?? { optimizer: { id: opt.id, ...opt.hyperParameters(), learningRate: resumed.state?.baseLearningRate ?? opt.learningRate }, batchSize: flags.batchSize, epochs: flags.epochs };
+    training = { ...recorded, batchSize: flags.batchSize, epochs: flags.epochs };
+    const initialEpoch = resumed.epoch;
     if (net.inputs !== trainSet.x.cols || net.outputs !== outputs) {
       throw new OptionError(`checkpoint ${flags.resume} is a ${net.inputs}→${net.outputs} network but the data has ${trainSet.x.cols} features and ${outputs} outputs`);
     }
@@ -62,18 +92,24 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
     io.info(`resuming ${flags.resume} at epoch ${initialEpoch + 1} of ${flags.epochs}`);
   } else {
     const loss = flags.loss ?? (trainSet.task === 'regression' ? 'mse' : 'cross-entropy');
+    const dropout = (i: number) => flags.dropout?.[flags.dropout.length === 1 ? 0 : i] ?? 0;
     const specs: DenseSpec[] = [
-      ...flags.layers.map((units): DenseSpec => ({ units, activation: flags.activation })),
+      ...flags.layers.map((units, i): DenseSpec => ({ units, activation: flags.activation, ...(dropout(i) ? { dropout: dropout(i) } : {}) })),
       { units: outputs, activation: flags.outputActivation ?? outputActivationFor(loss, trainSet.task) },
     ];
-    net = new Network(trainSet.x.cols, specs, { loss, seed: flags.seed, init: flags.init, backend: flags.backend, threads: flags.threads });
-    opt = optimizerById(flags.optimizer, { learningRate: flags.lr, momentum: flags.momentum });
+    net = new Network(trainSet.x.cols, specs, { loss, seed: flags.seed, init: flags.init, backend: flags.backend, threads: flags.threads, l1: flags.l1, l2: flags.l2 });
+    opt = optimizerById(flags.optimizer, { learningRate: flags.lr, momentum: flags.momentum, nesterov: flags.nesterov, rho: flags.rho, weightDecay: flags.weightDecay });
+    run = { optimizer: opt, seed: flags.seed, ...toolkitOptions(flags) };
+    training = { optimizer: { id: opt.id, ...opt.hyperParameters() } as TrainingConfig['optimizer'], batchSize: flags.batchSize, epochs: flags.epochs, ...toolkitOptions(flags) };
+  }
+  if (!validation && usesValidation(run)) {
+    throw new OptionError(`${resumed ? `the run in ${flags.resume}` : '--early-stop or --schedule plateau'} monitors the validation set, but --validation is 0`);
   }
 
   const architecture = [net.inputs, ...net.layers.map((l) => l.units)].join('-');
   const threads = (net.kernels as { threads?: number }).threads;
   io.info(
-    `training ${architecture} (${net.layers.map((l) => l.act.id).join(', ')}; ${net.cost.id}; ${opt.id} η=${opt.learningRate}) on ${trainSet.name} ` +
+    `training ${architecture} (${net.layers.map((l) => l.act.id + (l.dropout ? ` dropout ${l.dropout}` : '')).join(', ')}; ${net.cost.id}; ${describeTraining(training)}) on ${trainSet.name} ` +
       `with the ${net.kernels.name} kernels${threads && threads > 1 ? ` (${threads} threads)` : ''}: ` +
       `${trainSet.x.rows} samples${validation ? `, ${validation.x.rows} for validation` : ''}, batch ${flags.batchSize}`,
   );
@@ -83,6 +119,7 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
   const info: ModelInfoInput = {
     preprocessing: data.preprocessing as unknown as JsonObject,
     task: trainSet.task,
+    training,
     extra: { data: flags.data, architecture },
   };
   if (trainSet.classNames) info.classNames = trainSet.classNames;
@@ -101,36 +138,44 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = createProgress(process.stderr, (line) => io.info(line));
-  let stopped = false;
+  const fitSeed = run.seed!;
+  let history: History;
   try {
-    const history = await net.fit(trainSet.x, trainSet.y, {
+    history = await net.fit(trainSet.x, trainSet.y, {
+      ...run,
       epochs: flags.epochs,
-      initialEpoch,
       batchSize: flags.batchSize,
-      optimizer: opt,
-      seed: fitSeed,
       ...(validation ? { validationData: [validation.x, validation.y] as const } : {}),
-      onEpochBegin: (epoch, batches) => progress.epochStart(epoch, flags.epochs, batches),
+      // fit has set this epoch's η before it begins
+      onEpochBegin: (epoch, batches) => progress.epochStart(epoch, flags.epochs, batches, opt.learningRate),
       onBatchEnd: (logs) => {
         last = logs;
         progress.batch(logs);
       },
-      onEpochEnd: async (logs) => {
+      onEpochEnd: async (logs, state) => {
         progress.epochEnd(logs, flags.epochs);
         if (flags.checkpointEvery && (logs.epoch + 1) % flags.checkpointEvery === 0) {
-          await saveCheckpoint(checkpointPath, net, info, { optimizer: opt, epoch: logs.epoch + 1, fitSeed, extra: config as unknown as JsonObject });
-          io.info(`checkpoint: ${checkpointPath} (epoch ${logs.epoch + 1})`);
+          // "{epoch}" in the name keeps every checkpoint instead of the latest (as Keras' ModelCheckpoint)
+          const path = checkpointPath.replaceAll('{epoch}', String(logs.epoch + 1));
+          await saveCheckpoint(path, net, info, { optimizer: opt, epoch: logs.epoch + 1, fitSeed, state, extra: config as unknown as JsonObject });
+          io.info(`checkpoint: ${path} (epoch ${logs.epoch + 1})`);
         }
       },
       shouldStop: () => interrupted !== undefined,
     });
-    stopped = history.stopped;
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (stopped && last) io.info(`training stopped by ${interrupted} after batch ${last.batch + 1} of ${last.batches} of epoch ${last.epoch + 1}`);
+  if (history.stopped && last) io.info(`training stopped by ${interrupted} after batch ${last.batch + 1} of ${last.batches} of epoch ${last.epoch + 1}`);
+  if (history.stoppedEpoch !== undefined) {
+    const e = run.earlyStopping!;
+    io.info(
+      `early stopping: ${monitorName(e.monitor ?? 'valLoss')} did not improve for ${e.patience} epochs; stopped after epoch ${history.stoppedEpoch + 1}` +
+        (history.restoredBest ? `, kept the weights of epoch ${history.bestEpoch! + 1}` : ''),
+    );
+  }
 
   if (test) {
     const t = net.evaluate(test.x, test.y);
@@ -139,7 +184,7 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
   await saveModel(flags.out, net, info);
   const parameters = net.parameters().reduce((s, p) => s + p.value.length, 0);
   io.result(`saved ${flags.out} (${parameters.toLocaleString('en-US')} parameters)`);
-  return stopped ? 130 : 0;
+  return history.stopped ? 130 : 0;
 }
 
 /** The output layer that suits each cost: softmax for cross-entropy, sigmoid for BCE and for MSE classification (the textbook), linear for regression. */
@@ -147,6 +192,77 @@ function outputActivationFor(loss: LossId, task: string): ActivationId {
   if (loss === 'cross-entropy') return 'softmax';
   if (loss === 'binary-cross-entropy') return 'sigmoid';
   return task === 'regression' ? 'linear' : 'sigmoid';
+}
+
+/** Refuses flags that contradict each other or the run being resumed (see RUN_DEFINING): OptionErrors, exit status 2. */
+function checkFlags(flags: TrainFlags, explicit: (name: keyof TrainFlags) => boolean): void {
+  const name = (key: keyof TrainFlags) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  if (flags.resume) {
+    const given = RUN_DEFINING.filter((k) => explicit(k));
+    if (given.length) {
+      throw new OptionError(
+        `--resume continues the run saved in ${flags.resume} with its own settings; ${given.map(name).join(', ')} would change that run: ` +
+          'drop them to resume it, or start a new run without --resume',
+      );
+    }
+    return;
+  }
+  if (flags.dropout) {
+    const hidden = flags.layers.length;
+    if (hidden === 0) throw new OptionError('--dropout is for hidden layers, and --layers none has none');
+    if (flags.dropout.length !== 1 && flags.dropout.length !== hidden) {
+      throw new OptionError(`--dropout gives ${flags.dropout.length} rates for ${hidden} hidden layer${hidden === 1 ? '' : 's'}; give one per hidden layer, or one for all`);
+    }
+  }
+  if ((flags.momentum !== undefined || flags.nesterov) && flags.optimizer !== 'momentum') {
+    throw new OptionError(`${flags.nesterov ? '--nesterov' : '--momentum'} is for --optimizer momentum (the optimizer is ${flags.optimizer})`);
+  }
+  if (flags.rho !== undefined && flags.optimizer !== 'rmsprop') throw new OptionError(`--rho is for --optimizer rmsprop (the optimizer is ${flags.optimizer})`);
+  if (flags.monitor && flags.earlyStop === undefined && flags.schedule?.kind !== 'plateau') throw new OptionError('--monitor is what --early-stop or --schedule plateau watches; give one of them');
+  const watched = flags.monitor ?? 'valLoss';
+  if ((flags.earlyStop !== undefined || flags.schedule?.kind === 'plateau') && watched.startsWith('val') && flags.validation === 0) {
+    throw new OptionError(`${flags.earlyStop !== undefined ? '--early-stop' : '--schedule plateau'} watches ${monitorName(watched)}, which needs a validation split: --validation > 0, or --monitor loss`);
+  }
+}
+
+/** The schedule, early stopping and clipping that the flags ask for, as fit's options. */
+function toolkitOptions(flags: TrainFlags): Pick<FitOptions, 'schedule' | 'earlyStopping' | 'clipNorm' | 'clipValue'> {
+  const out: Pick<FitOptions, 'schedule' | 'earlyStopping' | 'clipNorm' | 'clipValue'> = {};
+  const monitor = flags.monitor ?? 'valLoss';
+  // --warmup alone: a warm-up, then η constant (an exponential schedule of factor 1)
+  const base: Schedule | undefined = flags.schedule ?? (flags.warmup ? { kind: 'exponential', factor: 1 } : undefined);
+  if (base) {
+    out.schedule = { ...base, ...(base.kind === 'plateau' ? { monitor } : {}), ...(flags.warmup ? { warmupEpochs: flags.warmup } : {}) } as Schedule;
+  }
+  if (flags.earlyStop !== undefined) out.earlyStopping = { monitor, patience: flags.earlyStop, restoreBest: true } satisfies EarlyStopping;
+  if (flags.clipNorm !== undefined) out.clipNorm = flags.clipNorm;
+  if (flags.clipValue !== undefined) out.clipValue = flags.clipValue;
+  return out;
+}
+
+function usesValidation(run: FitOptions): boolean {
+  const watched = [run.earlyStopping?.monitor ?? (run.earlyStopping ? 'valLoss' : ''), run.schedule?.kind === 'plateau' ? (run.schedule.monitor ?? 'valLoss') : ''];
+  return watched.some((m) => m.startsWith('val'));
+}
+
+/** valLoss → "val-loss", as the flag spells it. */
+function monitorName(m: Monitor): string {
+  return Object.keys(MONITORS).find((k) => MONITORS[k] === m) ?? m;
+}
+
+/** "adam η=0.001 λ=0.01, cosine schedule (warm-up 2), early stop 5 on val-loss, clip-norm 1" */
+function describeTraining(t: TrainingConfig): string {
+  const o = t.optimizer;
+  const parts = [
+    [o.id, `η=${o.learningRate}`, o.momentum !== undefined ? `μ=${o.momentum}` : '', o.nesterov ? 'nesterov' : '', o.rho !== undefined ? `ρ=${o.rho}` : '', o.weightDecay ? `λ=${o.weightDecay}` : '']
+      .filter(Boolean)
+      .join(' '),
+  ];
+  if (t.schedule) parts.push(`${t.schedule.kind} schedule${t.schedule.warmupEpochs ? ` (warm-up ${t.schedule.warmupEpochs})` : ''}`);
+  if (t.earlyStopping) parts.push(`early stop ${t.earlyStopping.patience} on ${monitorName(t.earlyStopping.monitor ?? 'valLoss')}`);
+  if (t.clipNorm !== undefined) parts.push(`clip-norm ${t.clipNorm}`);
+  if (t.clipValue !== undefined) parts.push(`clip-value ${t.clipValue}`);
+  return parts.join(', ');
 }
 
 /** On --resume the checkpoint's run settings apply, except those given again on the command line. */

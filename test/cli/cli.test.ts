@@ -20,7 +20,7 @@ describe('backprop train / eval / predict / explain / export', () => {
   it('trains a toy set and saves a model', async () => {
     const r = await run('train', '--data', 'circles', '--layers', '8', '--activation', 'tanh', '--epochs', '30', '--batch-size', '16', '--lr', '0.03', '--out', model);
     expect(r.code).toBe(0);
-    expect(r.err.some((l) => /^epoch 30\/30 +loss [\d.]+ +accuracy [\d.]+ +val loss [\d.]+ +val accuracy [\d.]+ +[\d.]+s$/.test(l))).toBe(true);
+    expect(r.err.some((l) => /^epoch 30\/30 +loss [\d.]+ +accuracy [\d.]+ +val loss [\d.]+ +val accuracy [\d.]+ +lr [\d.e-]+ +[\d.]+s$/.test(l))).toBe(true);
     expect(r.out.at(-1)).toMatch(/saved .*circles\.safetensors \(\d+ parameters\)/);
     const { network, info } = await loadModel(model);
     expect(network.layers.map((l) => l.units)).toEqual([8, 2]);
