@@ -53,7 +53,7 @@ export class Network extends Model {
   /** One step of gradient descent on one batch; returns the batch's cost (with the penalty) before the step. */
   trainStep(x: MatrixLike, y: TargetLike, optimizer: Optimizer, options: StepOptions = {}): number {
     const trainer = this.trainer(x, y, optimizer, options);
-    return trainer.step(range(trainer.samples), 0, trainer.samples, 0, ++this.steps);
+    return trainer.step(range(trainer.samples), 0, trainer.samples, undefined, ++this.steps);
   }
 
   /**

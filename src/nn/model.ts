@@ -196,11 +196,13 @@ export class Model {
       const bad = this.params.find((p) => !Number.isFinite(this.kernels.maxAbs(p.grad)))!;
       throw new DivergenceError(`gradient ∂C/∂${bad.name}`, NaN, { epoch, step });
     }
-    if (optimizer.bound(this.thetaMax, gradMax) >= SAFE) {
+    let bound = optimizer.bound(this.thetaMax, gradMax);
+    if (bound >= SAFE) {
       this.thetaMax = this.measure();
-      if (optimizer.bound(this.thetaMax, gradMax) >= SAFE) return this.guardedStep(optimizer, epoch, step);
+      bound = optimizer.bound(this.thetaMax, gradMax);
+      if (bound >= SAFE) return this.guardedStep(optimizer, epoch, step);
     }
-    this.thetaMax = optimizer.bound(this.thetaMax, gradMax);
+    this.thetaMax = bound;
     optimizer.step(this.params, this.kernels);
   }
 

@@ -102,10 +102,10 @@ abstract class Base implements Optimizer {
 
   abstract bound(thetaMax: number, gradMax: number): number;
 
-  /** The bound of a slot after this step, and Infinity when it could leave float32's range. */
+  /** Records the bound of a slot after this step (committed by step()); returns it. */
   protected slotBound(name: string, next: number): number {
     this.pending.set(name, next);
-    return next < SAFE ? next : Infinity;
+    return next;
   }
 
   /** Slot bounds computed by the last bound() call, committed by step(). */
@@ -116,10 +116,10 @@ abstract class Base implements Optimizer {
     this.pending.clear();
   }
 
-  /** Whether a slot bound of the last bound() call is out of range. */
-  protected pendingInfinite(): boolean {
-    for (const v of this.pending.values()) if (!(v < SAFE)) return true;
-    return false;
+  /** `bound`, or Infinity when a slot bound of this bound() call is out of range. */
+  protected safe(bound: number): number {
+    for (const v of this.pending.values()) if (!(v < SAFE)) return Infinity;
+    return bound;
   }
 
   protected slotMax(name: string): number {
@@ -201,7 +201,7 @@ class Momentum extends Base {
   }
   bound(thetaMax: number, gradMax: number): number {
     const v = this.slotBound('v', this.mu * this.slotMax('v') + gradMax);
-    return this.moved(thetaMax, this.learningRate * (this.nesterov ? gradMax + this.mu * v : v));
+    return this.safe(this.moved(thetaMax, this.learningRate * (this.nesterov ? gradMax + this.mu * v : v)));
   }
   step(params: readonly Parameter[], kernels: Kernels): void {
     this.t++;
@@ -230,7 +230,7 @@ class Rmsprop extends Base {
   bound(thetaMax: number, gradMax: number): number {
     this.slotBound('v', this.rho * this.slotMax('v') + (1 - this.rho) * gradMax * gradMax);
     // v ≥ (1−ρ)·g², so |g|/(√v + ε) ≤ 1/√(1−ρ)
-    return this.moved(thetaMax, this.learningRate / Math.sqrt(1 - this.rho)) + (this.pendingInfinite() ? Infinity : 0);
+    return this.safe(this.moved(thetaMax, this.learningRate / Math.sqrt(1 - this.rho)));
   }
   step(params: readonly Parameter[], kernels: Kernels): void {
     this.t++;
@@ -269,7 +269,7 @@ class Adam extends Base {
     // By Cauchy–Schwarz over the two moving averages, |m| ≤ K·√v with
     // K = (1−β1)/√((1−β2)(1−β1²/β2)) when β1² < β2; so |m̂|/(√v̂ + ε) ≤ K·√c2/c1. Else only ≤ m̂/ε.
     const ratio = b1 * b1 < b2 ? ((1 - b1) / Math.sqrt((1 - b2) * (1 - (b1 * b1) / b2)) * Math.sqrt(c2)) / c1 : m / c1 / this.epsilon;
-    return this.moved(thetaMax, this.learningRate * ratio) + (this.pendingInfinite() ? Infinity : 0);
+    return this.safe(this.moved(thetaMax, this.learningRate * ratio));
   }
   step(params: readonly Parameter[], kernels: Kernels): void {
     this.t++;
