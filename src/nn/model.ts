@@ -210,7 +210,6 @@ export class Model {
   private guardedStep(optimizer: Optimizer, epoch?: number, step?: number): void {
     const saved = this.params.map((p) => p.value.slice());
     const state = optimizer.state();
-    const rate = optimizer.learningRate;
     optimizer.step(this.params, this.kernels);
     const bad = this.params.find((p) => !Number.isFinite(this.kernels.maxAbs(p.value)));
     const badSlot = Object.entries(optimizer.state().slots).find(([, v]) => !Number.isFinite(jsKernels.maxAbs(v)));
@@ -220,7 +219,6 @@ export class Model {
     }
     this.params.forEach((p, i) => p.value.set(saved[i]!));
     optimizer.loadState(state);
-    optimizer.learningRate = rate;
     this.thetaMax = Infinity;
     throw new DivergenceError(bad ? `update of ${bad.name}` : `optimizer state ${badSlot![0]}`, Infinity, { epoch, step });
   }
