@@ -1558,13 +1558,14 @@ const OP_MOMENTUM = 7;
 const OP_GATHER = 8;
 const OP_DENSE_BACK = 9;
 const OP_SUM_COLUMNS = 10;
+const OP_RMSPROP = 11;
 
 /** The word offsets and op codes above hashed into one number (h·31 + value, in order), for the pool's check. */
 export function jobLayout(): i32 {
   let h = mix(mix(mix(mix(0, <i32>JOB_ALPHA64), <i32>JOB_OP), <i32>JOB_P), <i32>JOB_RANGES);
   h = mix(mix(h, <i32>JOB_CLAIMS), <i32>JOB_SIZE);
   h = mix(mix(mix(mix(mix(h, OP_GEMM), OP_DENSE), OP_ADAM), OP_MAX_ABS), OP_SGD);
-  return mix(mix(mix(mix(h, OP_MOMENTUM), OP_GATHER), OP_DENSE_BACK), OP_SUM_COLUMNS);
+  return mix(mix(mix(mix(mix(h, OP_MOMENTUM), OP_GATHER), OP_DENSE_BACK), OP_SUM_COLUMNS), OP_RMSPROP);
 }
 
 // @ts-ignore: decorator
@@ -1614,6 +1615,8 @@ export function runJob(control: usize, index: i32, ws: usize): void {
       sumColumns(pu(c, 0) + o, pu(c, 1) + o * <usize>n, count, n, load<f64>(c + (JOB_ALPHA64 << 2)));
     } else if (op == OP_ADAM) {
       adamUpdate(pu(c, 0) + o, pu(c, 1) + o, pu(c, 2) + o, pu(c, 3) + o, pf(c, 4), pf(c, 5), pf(c, 6), pf(c, 7), pf(c, 8), pf(c, 9), pf(c, 10), count);
+    } else if (op == OP_RMSPROP) {
+      rmspropUpdate(pu(c, 0) + o, pu(c, 1) + o, pu(c, 2) + o, pf(c, 3), pf(c, 4), pf(c, 5), pf(c, 6), count);
     } else if (op == OP_SGD) {
       sgdUpdate(pu(c, 0) + o, pu(c, 1) + o, pf(c, 2), count);
     } else if (op == OP_MOMENTUM) {

@@ -549,7 +549,9 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       if (!(owns(theta) && owns(g) && owns(v))) return jsKernels.rmspropUpdate(theta, g, v, lr, rho, eps);
       need('rmspropUpdate: g', g, theta.length);
       need('rmspropUpdate: v', v, theta.length);
-      x.rmspropUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, rho, 1 - rho, eps, theta.length);
+      const p = elementPool(theta.length);
+      if (p) p.rmspropUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, rho, 1 - rho, eps, theta.length);
+      else x.rmspropUpdate(theta.byteOffset, g.byteOffset, v.byteOffset, lr, rho, 1 - rho, eps, theta.length);
     },
 
     adamUpdate(theta, g, m, v, lr, beta1, beta2, eps, t) {

@@ -44,8 +44,9 @@ const OP_MOMENTUM = 7;
 const OP_GATHER = 8;
 const OP_DENSE_BACK = 9;
 const OP_SUM_COLUMNS = 10;
+const OP_RMSPROP = 11;
 /** What assembly/kernels.ts jobLayout() returns when its offsets and op codes are these. */
-const JOB_LAYOUT = [ALPHA64, OP, P, RANGES, CLAIMS, SIZE, OP_GEMM, OP_DENSE, OP_ADAM, OP_MAX_ABS, OP_SGD, OP_MOMENTUM, OP_GATHER, OP_DENSE_BACK, OP_SUM_COLUMNS].reduce(
+const JOB_LAYOUT = [ALPHA64, OP, P, RANGES, CLAIMS, SIZE, OP_GEMM, OP_DENSE, OP_ADAM, OP_MAX_ABS, OP_SGD, OP_MOMENTUM, OP_GATHER, OP_DENSE_BACK, OP_SUM_COLUMNS, OP_RMSPROP].reduce(
   (h, v) => (Math.imul(h, 31) + v) | 0,
   0,
 );
@@ -153,6 +154,7 @@ export interface PoolExports {
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
   momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, nesterov: number, count: number): void;
   maxAbs(x: number, count: number): number;
+  rmspropUpdate(theta: number, g: number, v: number, lr: number, rho: number, oneMinusRho: number, eps: number, count: number): void;
   sumColumns(out: number, x: number, units: number, n: number, alpha: number): void;
   gatherRows(src: number, cols: number, idx: number, dst: number, j0: number, j1: number): void;
   gatherColumns(src: number, cols: number, idx: number, dst: number, n: number, j0: number, j1: number): void;
@@ -176,6 +178,8 @@ export interface ThreadPool {
   denseBackward(m: number, n: number, k: number, w: number, delta: number, act: number, actAlpha: number, zPrev: number, aPrev: number, dAPrev: number, deltaPrev: number): void;
   /** The Adam update of `count` parameters (arguments as the wasm adamUpdate's), split over the threads in chunks of 4. */
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
+  /** The RMSprop update of `count` parameters (arguments as the wasm rmspropUpdate's), split as adamUpdate splits. */
+  rmspropUpdate(theta: number, g: number, v: number, lr: number, rho: number, oneMinusRho: number, eps: number, count: number): void;
   /** θ ← θ − η·g over `count` parameters, split as adamUpdate splits. */
   sgdUpdate(theta: number, g: number, lr: number, count: number): void;
   /** v ← μ·v + g; θ ← θ − η·v (nesterov: θ ← θ − η·(g + μ·v)) over `count` parameters, split as adamUpdate splits. */
@@ -511,6 +515,18 @@ function pool(l: Launch): ThreadPool {
       f32[P + 9] = eps;
       f32[P + 10] = invc2;
       run(OP_ADAM);
+    },
+    rmspropUpdate(theta, g, v, lr, rho, oneMinusRho, eps, count) {
+      if (disposed || !usable()) return x.rmspropUpdate(theta, g, v, lr, rho, oneMinusRho, eps, count);
+      splitElements(count);
+      u32[P] = theta;
+      u32[P + 1] = g;
+      u32[P + 2] = v;
+      f32[P + 3] = lr;
+      f32[P + 4] = rho;
+      f32[P + 5] = oneMinusRho;
+      f32[P + 6] = eps;
+      run(OP_RMSPROP);
     },
     sgdUpdate(theta, g, lr, count) {
       if (disposed || !usable()) return x.sgdUpdate(theta, g, lr, count);
