@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DivergenceError, OptionError } from '../../src/errors.js';
-import { createWasmKernelsSync } from '../../src/kernels/wasm/index.js';
+import { createWasmKernels } from '../../src/kernels/wasm/index.js';
 import { network, Network } from '../../src/network.js';
 import { adam, momentum, rmsprop, sgd } from '../../src/optimizers/index.js';
 import { Random } from '../../src/random.js';
@@ -190,8 +190,10 @@ describe('the whole toolkit is bit-reproducible on 1, 2 and 3 threads', () => {
     const y = Array.from({ length: n }, () => rng.int(10));
     const results: Buffer[] = [];
     for (const threads of [1, 2, 3]) {
-      const kernels = createWasmKernelsSync({ threads, parallelMinFlops: 1 });
+      // created asynchronously: resolves once the workers run, so every product is really split
+      const kernels = await createWasmKernels({ threads, parallelMinFlops: 1 });
       try {
+        expect(kernels.threads).toBe(threads);
         const net = network([64, { units: 96, activation: 'gelu', dropout: 0.2 }, { units: 48, activation: 'silu', dropout: 0.1, l1: 1e-4 }, { units: 10, activation: 'softmax' }], {
           loss: 'cross-entropy',
           seed: 4,
