@@ -20,6 +20,10 @@ function models(): Seed[] {
   const sigmoid = network([2, { units: 1, activation: 'sigmoid' }], { loss: 'binary-cross-entropy', seed: 5, init: 'normal' });
   const regression = network([4, { units: 3, activation: 'leaky-relu', alpha: 0.2 }, { units: 2, activation: 'tanh' }, { units: 1, activation: 'linear' }], { seed: 7, init: 'normal' });
   const double = network([2, { units: 3, activation: 'sigmoid' }, { units: 2, activation: 'linear' }], { seed: 9, dtype: 'float64', init: 'normal' });
+  const toolkit = network(
+    [3, { units: 4, activation: 'gelu', dropout: 0.25, l2: 0.01 }, { units: 3, activation: 'elu', l1: 0.001 }, { units: 2, activation: 'softmax' }],
+    { loss: 'cross-entropy', seed: 13, init: 'normal' },
+  );
   return [
     {
       kind: 'model',
@@ -38,6 +42,7 @@ function models(): Seed[] {
       bytes: modelToBytes(regression, { preprocessing: { kind: 'scale', min: [0, 0, -1, 5], max: [1, 10, 1, 5] }, task: 'regression', createdAt: '2026-01-01T00:00:00.000Z', extra: { note: 'x' } }),
     },
     { kind: 'model', label: 'float64', bytes: modelToBytes(double, { createdAt: '2026-01-01T00:00:00.000Z' }) },
+    { kind: 'model', label: 'gelu-elu-dropout-l1-l2', bytes: modelToBytes(toolkit, { classNames: ['u', 'v'], task: 'classification', createdAt: '2026-01-01T00:00:00.000Z' }) },
   ];
 }
 
@@ -60,6 +65,22 @@ async function checkpoints(): Promise<Seed[]> {
     await net.fit(x, [0, 1, 1, 0], { epochs: 2, batchSize: 2, optimizer: opt, seed: 3 });
     out.push({ kind: 'checkpoint', label, bytes: checkpointToBytes(net, { task: 'classification', classNames: ['p', 'q'], createdAt: '2026-01-01T00:00:00.000Z' }, { optimizer: opt, epoch: 2, fitSeed: 3, extra: { batchSize: 2 } }) });
   }
+  // a run with early stopping: the checkpoint also holds the training state and the best weights
+  const net = make();
+  const opt = adam({ learningRate: 0.01 });
+  let bytes: Uint8Array | undefined;
+  await net.fit([...x, ...x], [0, 1, 1, 0, 0, 1, 1, 0], {
+    epochs: 2,
+    batchSize: 2,
+    optimizer: opt,
+    seed: 3,
+    validationSplit: 0.25,
+    earlyStopping: { patience: 5 },
+    onEpochEnd: (logs, state) => {
+      bytes = checkpointToBytes(net, { createdAt: '2026-01-01T00:00:00.000Z' }, { optimizer: opt, epoch: logs.epoch + 1, fitSeed: 3, state });
+    },
+  });
+  out.push({ kind: 'checkpoint', label: 'early-stopping', bytes: bytes! });
   return out;
 }
 

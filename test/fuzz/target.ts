@@ -81,6 +81,7 @@ export function runCase(c: Case): void {
     case 'checkpoint': {
       const loaded = checkpointFromBytes(c.bytes, 'fuzz.ckpt.safetensors', { backend: 'js' });
       for (const slot of Object.values(loaded.optimizer.state().slots)) check(allFinite(slot), 'non-finite optimizer state accepted');
+      for (const w of loaded.state?.earlyStopping?.weights ?? []) check(allFinite(w), 'non-finite model accepted (early stopping\'s best weights)');
       saneModel(loaded);
       return;
     }
