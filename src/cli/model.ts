@@ -15,7 +15,11 @@ export interface CliModel extends LoadedModel {
 }
 
 export async function openModel(path: string, kernels: Pick<DataFlags, 'backend' | 'threads'> = { backend: 'auto', threads: 1 }): Promise<CliModel> {
-  const loaded = await loadModel(path, { backend: kernels.backend, threads: kernels.threads });
+  return cliModel(await loadModel(path, { backend: kernels.backend, threads: kernels.threads }), path);
+}
+
+/** A loaded model as the commands use it; `path` names it in errors. */
+export function cliModel(loaded: LoadedModel, path: string): CliModel {
   const preprocessing = (loaded.info.preprocessing ?? { kind: 'none' }) as unknown as Preprocessing;
   const transform = (x: Matrix): Matrix => {
     if (x.cols !== loaded.network.inputs) {

@@ -396,6 +396,7 @@ function readState(
     if (t.dtype !== dtype || !sameShape(t.shape, shape)) {
       throw new FormatError(`${name}: tensor "${key}" is ${t.dtype} [${t.shape.join(', ')}], expected ${dtype} [${shape.join(', ')}] like ${key.slice(BEST.length)}`);
     }
+    refuseNonFiniteTensor(key, t, name);
   }
   if (best.length > 0) {
     if (!state.earlyStopping) throw new FormatError(`${name}: tensor "${best[0]}" holds early stopping's best weights but the state has no earlyStopping`);

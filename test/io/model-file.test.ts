@@ -332,3 +332,23 @@ describe('untrusted model files: checked before anything is built, nothing non-f
     expect(() => modelToBytes(net, { classNames: ['a', 'b', 'c'] })).toThrow(/3 class names for 2 outputs/);
   });
 });
+
+describe('checkpoint training state', () => {
+  it("early stopping's best weights holding NaN are refused on load, naming the tensor (found by the fuzzer)", async () => {
+    const net = network([2, { units: 3, activation: 'tanh' }, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy', seed: 2 });
+    const opt = adam();
+    let bytes: Uint8Array | undefined;
+    const x = [[0, 1], [1, 0], [1, 1], [0, 0], [0.5, 0.5], [0.2, 0.9], [0.9, 0.1], [0.3, 0.3]];
+    await net.fit(x, [0, 1, 0, 1, 0, 1, 1, 0], {
+      epochs: 1,
+      batchSize: 4,
+      optimizer: opt,
+      validationSplit: 0.25,
+      earlyStopping: { patience: 3 },
+      onEpochEnd: (logs, state) => void (bytes = checkpointToBytes(net, {}, { optimizer: opt, epoch: logs.epoch + 1, fitSeed: 1, state })),
+    });
+    expect(Object.keys(decodeSafetensors(bytes!).tensors)).toContain('best.layers.1.bias');
+    const bad = rewrite(bytes!, (t) => (t['best.layers.1.bias']!.data[1] = Infinity));
+    expectFormatError(() => checkpointFromBytes(bad, 'es.st'), /^es\.st: tensor "best\.layers\.1\.bias" holds Infinity at index 1;/);
+  });
+});
