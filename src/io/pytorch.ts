@@ -729,6 +729,9 @@ def stop_early(watch, value, net):
     return watch["wait"] >= EARLY_STOPPING["patience"]
 
 
+LABELS = {"loss": "loss", "accuracy": "accuracy", "valLoss": "val loss", "valAccuracy": "val accuracy"}
+
+
 def correct(out, y):
     """Samples whose largest output is the target's largest (one output: both on the same side of ½)."""
     if out.shape[1] == 1:
@@ -800,7 +803,7 @@ def main():
         started = time.time()
         rate = opt.param_groups[0]["lr"]  # this epoch's η, after the schedule
         sampler.set_epoch(epoch)
-        totals = torch.zeros(3, dtype=torch.float64)  # Σ cost·n, Σ correct, Σ n over this process's batches
+        totals = torch.zeros(3, dtype=torch.float64, device=device)  # Σ cost·n, Σ correct, Σ n over this process's batches (NCCL sums GPU tensors only)
         for xb, yb in loader:
             xb, yb = xb.to(device), yb.to(device)
             opt.zero_grad(set_to_none=True)
@@ -814,7 +817,7 @@ def main():
                         for W in group["params"]:
                             W.mul_(1 - group["lr"] * SGD_WEIGHT_DECAY)
             opt.step()
-            totals += torch.tensor([float(cost) * len(xb), correct(out.detach(), yb), len(xb)], dtype=torch.float64)
+            totals += torch.tensor([float(cost) * len(xb), correct(out.detach(), yb), len(xb)], dtype=torch.float64, device=device)
         if world > 1:
             dist.all_reduce(totals)
         logs = {"loss": float(totals[0] / totals[2]), "accuracy": float(totals[1] / totals[2])}
@@ -825,7 +828,7 @@ def main():
         elif scheduler is not None:
             scheduler.step()
         if rank == 0:
-            shown = "  ".join(f"{re.sub('([A-Z])', lambda m: ' ' + m[1].lower(), k)} {v:.4f}" for k, v in logs.items())
+            shown = "  ".join(f"{LABELS[k]} {v:.4f}" for k, v in logs.items())
             print(f"epoch {epoch + 1}/{args.epochs}  {shown}  lr {rate:.8f}  {time.time() - started:.1f}s", flush=True)
         if EARLY_STOPPING and stop_early(watch, logs[EARLY_STOPPING["monitor"]], net):
             if rank == 0:

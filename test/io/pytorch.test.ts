@@ -18,10 +18,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readCsvDataset } from '../../src/data/csv.js';
 import { loadDigits } from '../../src/data/digits.js';
+import { DIGIT_CLASSES, loadMnistFamily } from '../../src/data/mnist-family.js';
+import { idxBytes } from '../data/fixtures.js';
 import { applyPreprocessing, fitPreprocessing } from '../../src/data/preprocess.js';
 import { importModel } from '../../src/io/import-files.js';
 import { subset, type Dataset } from '../../src/data/dataset.js';
@@ -197,6 +200,37 @@ describe.runIf(HAVE_TORCH)('train.py in PyTorch', () => {
     console.log(`CSV, momentum: max |backprop − PyTorch| = ${difference.toExponential(2)}`);
     expect(difference).toBeLessThan(EPOCH_TOLERANCE);
     expect(maxDifference(ours, weightsOf(join(exported, 'model.safetensors')))).toBeGreaterThan(100 * EPOCH_TOLERANCE);
+  });
+
+  it('reads an IDX directory as backprop does (gzipped or not, pixels / 255, the stored scale transform) and reports its test split', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backprop-torch-idx-'));
+    const rng = new Random(8);
+    const images = (n: number) => idxBytes([n, 4, 4], Array.from({ length: n * 16 }, () => rng.int(256)));
+    const labels = (n: number) => idxBytes([n], Array.from({ length: n }, (_, i) => (i * 7) % 10));
+    writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(images(60)));
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), labels(60));
+    writeFileSync(join(dir, 't10k-images-idx3-ubyte'), images(20));
+    writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(labels(20)));
+    const { train, test } = loadMnistFamily(dir, { name: 'mini', classNames: DIGIT_CLASSES, missingHint: '' });
+    const preprocessing = fitPreprocessing('scale', train.x);
+    const net = network([16, { units: 8, activation: 'relu' }, { units: 10, activation: 'softmax' }], { loss: 'cross-entropy', seed: 2 });
+    const training: TrainingRecord = { optimizer: { id: 'sgd', learningRate: 0.1 }, batchSize: 6, epochs: 1 };
+    const exported = exportTo(net, train, training, { preprocessing: preprocessing as unknown as JsonObject, options: { data: { kind: 'idx', dir } } });
+    const order = new Random(7).shuffle(range(train.x.rows));
+    writeFileSync(join(exported, 'order.json'), JSON.stringify([Array.from(order)]));
+    const torchRun = run(PYTHON, ['train.py', '--order', 'order.json'], { cwd: exported, env: ENV });
+    const shuffled = subset({ ...train, x: applyPreprocessing(preprocessing, train.x) }, order);
+    await net.fit(shuffled.x, shuffled.y, { epochs: 1, batchSize: 6, optimizer: sgd({ learningRate: 0.1 }), shuffle: false });
+    const { stdout } = await torchRun;
+    const ours = net.layers.flatMap((l) => [Float32Array.from(l.W), Float32Array.from(l.b)]);
+    expect(maxDifference(ours, weightsOf(join(exported, 'trained.safetensors')))).toBeLessThan(EPOCH_TOLERANCE);
+    expect(maxDifference(ours, weightsOf(join(exported, 'model.safetensors')))).toBeGreaterThan(100 * EPOCH_TOLERANCE);
+    // The test split, through the same transform: backprop's evaluation of the same weights (printed to 4 decimals).
+    const printed = /^test: loss ([\d.]+) {2}accuracy ([\d.]+) {2}\(20 samples\)$/m.exec(stdout);
+    expect(printed).not.toBeNull();
+    const expected = net.evaluate(applyPreprocessing(preprocessing, test.x), test.y);
+    expect(Math.abs(Number(printed![1]) - expected.loss)).toBeLessThanOrEqual(5e-5 + EPOCH_TOLERANCE);
+    expect(Number(printed![2])).toBeCloseTo(expected.accuracy, 4);
   });
 
   it("the CLI round trip: export → python3 train.py → eval; the state dict and torch.onnx.export's file, imported back, predict as trained", async () => {
