@@ -122,7 +122,7 @@ export function buildProgram(io: Output, exit: (status: number) => void = () => 
     .requiredOption('--in <file>', 'the file: .safetensors, model.json or .onnx')
     .requiredOption('--out <file>', 'model file to write (safetensors)')
     .addOption(new Option('--activation <name>', 'pytorch: hidden activation (the state dict holds weights only)').choices(ACTIVATIONS.filter((a) => a !== 'softmax')))
-    .addOption(new Option('--output-activation <name>', 'pytorch: output activation (default: from the loss)').choices(ACTIVATIONS))
+    .addOption(new Option('--output-activation <name>', 'output activation (pytorch: default from the loss; tfjs, onnx: put on a linear output, e.g. softmax on logits)').choices(ACTIVATIONS))
     .addOption(new Option('--loss <name>', 'cost (pytorch: required; others: cross-entropy after softmax, else mse)').choices(LOSSES))
     .action(async (flags) => exit(await importCommand(flags, io)));
 

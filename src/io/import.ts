@@ -29,7 +29,11 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 export interface ImportOptions {
   /** pytorch (required): the activation of every hidden layer. */
   activation?: string;
-  /** pytorch: the output layer's activation (default: softmax for cross-entropy, sigmoid for binary-cross-entropy, linear for mse). */
+  /**
+   * The output layer's activation. pytorch: default softmax for cross-entropy, sigmoid for
+   * binary-cross-entropy, linear for mse. tfjs/onnx: put on a linear output layer, e.g. softmax
+   * on the logits of a network trained with PyTorch's CrossEntropyLoss.
+   */
   outputActivation?: string;
   /** The cost (required for pytorch; tfjs/onnx default: cross-entropy after softmax, else mse). */
   loss?: string;
@@ -69,6 +73,17 @@ function build(layers: ForeignLayer[], loss: string, dtype: DType, seed: number,
     layer.b.set(layers[i]!.b);
   });
   return net;
+}
+
+/** Puts `activation` on the output layer, which must be linear (the logits) or have it already. */
+function withOutput(layers: ForeignLayer[], activation: string | undefined, source: string): ForeignLayer[] {
+  const last = layers.at(-1);
+  if (activation === undefined || !last || last.activation === activation) return layers;
+  if (last.activation !== 'linear') {
+    throw new OptionError(`${source}: the output layer '${last.name}' has activation '${last.activation}'; an output activation can only be put on a linear output (logits)`);
+  }
+  last.activation = activation;
+  return layers;
 }
 
 /** The cost when the file does not say: cross-entropy after softmax, else mse. */
@@ -213,6 +228,7 @@ export function fromTfjs(modelJson: unknown, readWeights: (path: string) => Uint
   if (inputs !== undefined && layers[0] && inputs !== layers[0].inputs) {
     throw new ShapeError(`${source}: the model's input has ${inputs} features but layer '${layers[0].name}' takes ${layers[0].inputs}`);
   }
+  withOutput(layers, options.outputActivation, source);
   return build(layers, options.loss ?? defaultLoss(layers), 'float32', options.seed ?? 1, source);
 }
 
@@ -365,6 +381,7 @@ export function fromOnnx(bytes: Uint8Array, source: string, options: ImportOptio
   }
   const output = graph!.output?.[0]?.name;
   if (output !== x) fail(`the chain ends at "${x}" but the graph's output is "${output}"`);
+  withOutput(layers, options.outputActivation, source);
   return build(layers, options.loss ?? defaultLoss(layers), 'float32', options.seed ?? 1, source);
 }
 

@@ -56,11 +56,15 @@ export interface TrainingRecord {
   batchSize: number;
   epochs: number;
   schedule?: TrainingSchedule;
+  earlyStopping?: { monitor?: string; patience: number; minDelta?: number; restoreBest?: boolean };
   clipNorm?: number;
   clipValue?: number;
   /** Hold out the last fraction of the training samples for validation (backprop's validationSplit). */
   validationSplit?: number;
 }
+
+/** backprop train's --validation default: what train.py holds out when a recorded rule watches the validation set. */
+const DEFAULT_VALIDATION_SPLIT = 0.1;
 
 /** What the generator reads of a model file's `backprop` metadata. */
 export interface PytorchModel {
@@ -301,10 +305,23 @@ EPOCHS = ${py(t.epochs)}
 BATCH_SIZE = ${py(t.batchSize)}  # the global batch: split evenly over the processes
 SEED = ${py(model.seed)}  # the model's seed: DistributedSampler shuffles with SEED + epoch
 DTYPE = torch.${model.dtype}
-VALIDATION_SPLIT = ${py(t.validationSplit ?? null)}  # hold out the last fraction of the samples for validation (None: none)
+VALIDATION_SPLIT = ${py(validationSplit(t))}  # hold out the last fraction of the samples for validation (None: none)
+# Stop when EARLY_STOPPING["monitor"] has not improved by more than "minDelta" for "patience" epochs;
+# "restoreBest": end with the weights of the best epoch (None: no early stopping)
+EARLY_STOPPING = ${py(t.earlyStopping ? { monitor: 'valLoss', minDelta: 0, restoreBest: true, ...t.earlyStopping } : null)}
 CLIP_VALUE = ${py(t.clipValue ?? null)}  # clip each gradient entry to [-CLIP_VALUE, CLIP_VALUE] (None: no clipping)
 CLIP_NORM = ${py(t.clipNorm ?? null)}  # then clip the gradient's global L2 norm to this (None: no clipping)
 `;
+}
+
+/**
+ * The recorded split, else backprop train's default when a rule watches the validation set (the
+ * CLI held out a seeded random tenth; train.py holds out the last tenth, as fit's validationSplit).
+ */
+function validationSplit(t: TrainingRecord): number | null {
+  if (t.validationSplit !== undefined) return t.validationSplit;
+  const watched = [t.earlyStopping ? (t.earlyStopping.monitor ?? 'valLoss') : '', t.schedule?.kind === 'plateau' ? (t.schedule.monitor ?? 'valLoss') : ''];
+  return watched.some((m) => m.startsWith('val')) ? DEFAULT_VALIDATION_SPLIT : null;
 }
 
 function networkCode(model: PytorchModel): string {
@@ -698,6 +715,23 @@ def clip(grads):
                 g.mul_(CLIP_NORM / norm)
 
 
+def stop_early(watch, value, net):
+    """Early stopping's rule, as backprop's: True once "patience" epochs in a row did not beat the best by more than minDelta."""
+    higher = EARLY_STOPPING["monitor"] in ("accuracy", "valAccuracy")
+    delta = EARLY_STOPPING["minDelta"]
+    best = watch["best"]
+    if best is None or (value > best + delta if higher else value < best - delta):
+        watch["best"], watch["wait"] = value, 0
+        if EARLY_STOPPING["restoreBest"]:
+            watch["state"] = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        return False
+    watch["wait"] += 1
+    return watch["wait"] >= EARLY_STOPPING["patience"]
+
+
+LABELS = {"loss": "loss", "accuracy": "accuracy", "valLoss": "val loss", "valAccuracy": "val accuracy"}
+
+
 def correct(out, y):
     """Samples whose largest output is the target's largest (one output: both on the same side of ½)."""
     if out.shape[1] == 1:
@@ -740,8 +774,9 @@ def main():
     if args.validation_split:
         cut = len(x) - int(len(x) * args.validation_split)  # the last samples, before any shuffling
         x, y, data["validation"] = x[:cut], y[:cut], (x[cut:], y[cut:])
-    if PLATEAU_MONITOR and PLATEAU_MONITOR.startswith("val") and "validation" not in data:
-        sys.exit(f"the plateau schedule watches {PLATEAU_MONITOR}: give --validation-split FRACTION")
+    for monitor in (PLATEAU_MONITOR, EARLY_STOPPING and EARLY_STOPPING["monitor"]):
+        if monitor and monitor.startswith("val") and "validation" not in data:
+            sys.exit(f"{monitor} is watched but there is no validation set: give --validation-split FRACTION")
 
     dataset = TensorDataset(x.to(DTYPE), y.to(DTYPE))
     share = dict(num_replicas=world, rank=rank)
@@ -763,10 +798,12 @@ def main():
         print(f"training {len(x)} samples on {world} process{'es' if world > 1 else ''} ({device.type}), "
               f"batch {args.batch_size} ({args.batch_size // world} per process), {type(opt).__name__}", flush=True)
 
+    watch = {"best": None, "wait": 0, "state": None}  # early stopping's best value so far, epochs since, weights
     for epoch in range(args.epochs):
         started = time.time()
+        rate = opt.param_groups[0]["lr"]  # this epoch's η, after the schedule
         sampler.set_epoch(epoch)
-        totals = torch.zeros(3, dtype=torch.float64)  # Σ cost·n, Σ correct, Σ n over this process's batches
+        totals = torch.zeros(3, dtype=torch.float64, device=device)  # Σ cost·n, Σ correct, Σ n over this process's batches (NCCL sums GPU tensors only)
         for xb, yb in loader:
             xb, yb = xb.to(device), yb.to(device)
             opt.zero_grad(set_to_none=True)
@@ -780,7 +817,7 @@ def main():
                         for W in group["params"]:
                             W.mul_(1 - group["lr"] * SGD_WEIGHT_DECAY)
             opt.step()
-            totals += torch.tensor([float(cost) * len(xb), correct(out.detach(), yb), len(xb)], dtype=torch.float64)
+            totals += torch.tensor([float(cost) * len(xb), correct(out.detach(), yb), len(xb)], dtype=torch.float64, device=device)
         if world > 1:
             dist.all_reduce(totals)
         logs = {"loss": float(totals[0] / totals[2]), "accuracy": float(totals[1] / totals[2])}
@@ -791,8 +828,14 @@ def main():
         elif scheduler is not None:
             scheduler.step()
         if rank == 0:
-            shown = "  ".join(f"{re.sub('([A-Z])', lambda m: ' ' + m[1].lower(), k)} {v:.4f}" for k, v in logs.items())
-            print(f"epoch {epoch + 1}/{args.epochs}  {shown}  {time.time() - started:.1f}s", flush=True)
+            shown = "  ".join(f"{LABELS[k]} {v:.4f}" for k, v in logs.items())
+            print(f"epoch {epoch + 1}/{args.epochs}  {shown}  lr {rate:.8f}  {time.time() - started:.1f}s", flush=True)
+        if EARLY_STOPPING and stop_early(watch, logs[EARLY_STOPPING["monitor"]], net):
+            if rank == 0:
+                print(f"early stopping after epoch {epoch + 1}: {EARLY_STOPPING['monitor']} has not improved for {EARLY_STOPPING['patience']} epochs", flush=True)
+            break
+    if watch["state"] is not None:
+        net.load_state_dict(watch["state"])  # the best epoch's weights (restoreBest)
 
     if rank == 0 and "test" in data:
         loss, accuracy = evaluate(net, *data["test"], device)

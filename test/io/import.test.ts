@@ -4,6 +4,7 @@
  * of its weights); unsupported layers and bad files are refused with typed one-line errors and
  * nothing is written at --out.
  */
+import * as tf from '@tensorflow/tfjs';
 import type { LossId } from '../../src/losses/index.js';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,6 +167,48 @@ describe('ONNX: MatMul + Add chains, and what is refused', () => {
       ],
     );
     expect(() => fromOnnx(bytes, 'c.onnx')).toThrow(new ShapeError("c.onnx: layer 'Gemm node 'fc2'' takes 4 inputs but layer 'Gemm node 'fc1'' before it gives 3"));
+  });
+});
+
+describe('TF.js: a model written by @tensorflow/tfjs itself', () => {
+  it('Dense, LeakyReLU, Dropout and Activation layers predict as in TF.js', async () => {
+    await tf.setBackend('cpu');
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [3], units: 5, activation: 'tanh' }),
+        tf.layers.dense({ units: 6 }),
+        tf.layers.leakyReLU({ alpha: 0.2 }),
+        tf.layers.dropout({ rate: 0.3 }),
+        tf.layers.dense({ units: 4 }),
+        tf.layers.activation({ activation: 'softmax' }),
+      ],
+    });
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const modelJson = { modelTopology: artifacts!.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts!.weightSpecs }] };
+    const weights = new Uint8Array(artifacts!.weightData as ArrayBuffer);
+    const net = fromTfjs(modelJson, () => weights, 'model.json');
+    expect(net.specs).toEqual([
+      { units: 5, activation: 'tanh' },
+      { units: 6, activation: 'leaky-relu', alpha: 0.2 },
+      { units: 4, activation: 'softmax' },
+    ]);
+    expect(net.cost.id).toBe('cross-entropy');
+    const x = randomBatch(9, 3, 4);
+    const input = tf.tensor2d(Float32Array.from(x.data), [9, 3]);
+    const output = model.predict(input) as tf.Tensor;
+    const expected = await output.data();
+    tf.dispose([input, output]);
+    model.dispose();
+    const got = net.predict(x).data;
+    let worst = 0;
+    got.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected[i]!))));
+    expect(worst).toBeLessThan(1e-6);
   });
 });
 

@@ -130,6 +130,8 @@ function reference(layers: Layer[], loss: string, t: TrainingRecord, x: number[]
   const s = t.schedule;
   // plateau (monitor 'loss', the epoch's cost before its one step): η ← η·factor once `patience` epochs in a row did not beat the best by more than minDelta
   const plateau = { rate: 1, best: Infinity, wait: 0 };
+  // early stopping (monitor 'loss'): stop once `patience` epochs in a row did not beat the best by more than minDelta; restoreBest keeps the weights at the end of the best epoch
+  const stopping = { best: Infinity, wait: 0, weights: null as Float64Array[] | null };
   for (let e = 0; e < t.epochs; e++) {
     const eta = o.learningRate * (s?.kind === 'plateau' ? plateau.rate : rateFactor(t, e));
     const before = cost(layers, loss, x, y);
@@ -164,6 +166,16 @@ function reference(layers: Layer[], loss: string, t: TrainingRecord, x: number[]
         }
       });
     });
+    const es = t.earlyStopping;
+    if (es) {
+      if (before < stopping.best - (es.minDelta ?? 0)) {
+        stopping.best = before;
+        stopping.wait = 0;
+        stopping.weights = params.map((p) => p.slice());
+      } else if (++stopping.wait >= es.patience) {
+        break;
+      }
+    }
     if (s?.kind === 'plateau') {
       if (before < plateau.best - (s.minDelta ?? 0)) {
         plateau.best = before;
@@ -174,6 +186,7 @@ function reference(layers: Layer[], loss: string, t: TrainingRecord, x: number[]
       }
     }
   }
+  if (t.earlyStopping && stopping.weights) params.forEach((p, k) => p.set(stopping.weights![k]!));
 }
 
 // ---- the runs ---------------------------------------------------------------------------------------
@@ -186,6 +199,8 @@ interface Case {
   training: TrainingRecord;
   /** The expected lines of the generated network and optimizer. */
   code: string[];
+  /** A line train.py must print (where the weights alone cannot tell). */
+  prints?: string;
 }
 
 const CASES: Case[] = [
@@ -220,6 +235,16 @@ const CASES: Case[] = [
     loss: 'mse',
     training: { optimizer: { id: 'sgd', learningRate: 0.2 }, batchSize: 6, epochs: 7, schedule: { kind: 'plateau', monitor: 'loss', patience: 2, factor: 0.5, minDelta: 0.05, minLearningRate: 0.06 } },
     code: ['nn.ELU(alpha=0.5)', 'ReduceLROnPlateau(\n        opt, mode="min", factor=0.5, patience=1, threshold=0.05, threshold_mode="abs", min_lr=0.06\n    )', 'PLATEAU_MONITOR = "loss"'],
+  },
+  {
+    label: 'early stopping on the training loss (a minDelta that stops it early; the best epoch restored)',
+    inputs: 3,
+    layers: [{ units: 4, activation: 'tanh' }, { units: 2, activation: 'linear' }],
+    loss: 'mse',
+    training: { optimizer: { id: 'sgd', learningRate: 0.2 }, batchSize: 6, epochs: 8, earlyStopping: { monitor: 'loss', patience: 2, minDelta: 0.02, restoreBest: true } },
+    code: ['EARLY_STOPPING = {"monitor": "loss", "minDelta": 0.02, "restoreBest": True, "patience": 2}', 'VALIDATION_SPLIT = None'],
+    // the reference stops there too: best loss at epoch 5, epochs 6 and 7 within minDelta of it
+    prints: 'early stopping after epoch 7: loss has not improved for 2 epochs',
   },
   {
     label: 'plain SGD with decoupled weight decay',
@@ -261,7 +286,7 @@ function writeModel(dir: string, c: Case, layers: Layer[]): void {
 }
 
 /** Trains with train.py in float64 and returns its weights, one array per parameter. */
-async function torchTrain(c: Case, layers: Layer[], model: PytorchModel): Promise<{ weights: Float64Array[]; script: string }> {
+async function torchTrain(c: Case, layers: Layer[], model: PytorchModel): Promise<{ weights: Float64Array[]; script: string; stdout: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'backprop-toolkit-'));
   writeModel(dir, c, layers);
   const { x, y } = data(c);
@@ -270,10 +295,10 @@ async function torchTrain(c: Case, layers: Layer[], model: PytorchModel): Promis
   writeFileSync(join(dir, 'data.safetensors'), dataToBytes({ name: 'toolkit', x: rows(x), y: rows(y), task: 'regression' }));
   const { files } = toPytorch(model);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  await run(PYTHON, ['train.py'], { cwd: dir, env: ENV });
+  const { stdout } = await run(PYTHON, ['train.py'], { cwd: dir, env: ENV });
   const { tensors } = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'trained.safetensors'))));
   const weights = layers.flatMap((_, i) => [tensors[`layers.${i}.weight`]!.data as Float64Array, tensors[`layers.${i}.bias`]!.data as Float64Array]);
-  return { weights, script: files['train.py']! };
+  return { weights, script: files['train.py']!, stdout };
 }
 
 function maxDifference(a: Float64Array[], b: Float64Array[]): number {
@@ -292,8 +317,9 @@ describe.runIf(HAVE_TORCH)('train.py maps the training toolkit to PyTorch', () =
       const { x, y } = data(c);
       const rounded = (m: number[][]) => m.map((r) => r.map(Math.fround));
       reference(expected, c.loss, c.training, rounded(x), rounded(y));
-      const { weights, script } = await torch;
+      const { weights, script, stdout } = await torch;
       for (const line of c.code) expect(script).toContain(line);
+      if (c.prints) expect(stdout).toContain(c.prints);
       const ours = expected.flatMap((l) => [l.W, l.b]);
       const difference = maxDifference(ours, weights);
       const moved = maxDifference(ours, layers.flatMap((l) => [l.W, l.b]));

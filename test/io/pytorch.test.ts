@@ -4,11 +4,13 @@
  *
  * Tolerances. Both sides compute in float32 but sum in different orders (backprop's kernels vs
  * OpenBLAS), so each gradient entry differs by a few float32 roundings, relative ≈ 6e-8 each
- * (half an ulp). One epoch compounds them over its steps: measured 4.8e-7 (textbook net, 60
- * steps), 2.0e-7 (Adam net, 20 steps), 7.5e-8 (2 ranks vs 1 process, whose only difference is
- * averaging two half-batch means instead of one mean). The bound, 2e-6, is 4× the largest and
- * 17 float32 ulps at |w| = 1; every test also checks that the epoch moved the weights by ≥ 100×
- * the bound, so that an epoch that did nothing, or a run on other batches, cannot pass.
+ * (half an ulp), and the runs compound them over their steps. Measured: 4.8e-7 (textbook net, 60
+ * steps), 2.0e-7 (Adam net, 20), 8.0e-7 (gelu/RMSprop/clipNorm/step schedule, 30: RMSprop's
+ * g/√v carries the gradients' relative error into the step), 1.2e-7 and 2.0e-7 (the other toolkit
+ * nets), 1.2e-7 (CSV under momentum), 7.5e-8 (2 ranks vs 1 process, whose only difference is
+ * averaging two half-batch means instead of one mean). The bound, 2e-6, is 2.5× the largest and
+ * 17 float32 ulps at |w| = 1; every test also checks that the run moved the weights by ≥ 100× the
+ * bound, and the first two that the same run on other batches misses it by as much.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,17 +18,21 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readCsvDataset } from '../../src/data/csv.js';
 import { loadDigits } from '../../src/data/digits.js';
+import { DIGIT_CLASSES, loadMnistFamily } from '../../src/data/mnist-family.js';
+import { idxBytes } from '../data/fixtures.js';
 import { applyPreprocessing, fitPreprocessing } from '../../src/data/preprocess.js';
 import { importModel } from '../../src/io/import-files.js';
 import { subset, type Dataset } from '../../src/data/dataset.js';
 import { modelFromBytes, modelToBytes, type JsonObject } from '../../src/io/model-file.js';
 import { dataToBytes, pytorchModelOf } from '../../src/io/pytorch-files.js';
 import { toPytorch, TORCHRUN, type PytorchExportOptions, type TrainingRecord } from '../../src/io/pytorch.js';
-import { adam, momentum, network, Random, sgd, type Network, type NetworkSpec, type NetworkOptions, type Optimizer } from '../../src/index.js';
+import { adam, momentum, network, Random, sgd, type FitOptions, type Network, type NetworkSpec, type NetworkOptions, type Optimizer } from '../../src/index.js';
+import { rmsprop } from '../../src/optimizers/index.js';
 import { range } from '../../src/train/data.js';
 
 /** Debian's python3-torch installs for /usr/bin/python3 only (the python3 on PATH may be another). */
@@ -45,6 +51,8 @@ interface Case {
   options: NetworkOptions;
   training: TrainingRecord;
   optimizer: () => Optimizer;
+  /** backprop's fit options for the toolkit settings the training record holds */
+  fit?: FitOptions;
   samples: number;
 }
 
@@ -64,6 +72,33 @@ const CASES: Case[] = [
     training: { optimizer: { id: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, batchSize: 32, epochs: 1 },
     optimizer: () => adam({ learningRate: 1e-3 }),
     samples: 640,
+  },
+  {
+    label: 'the toolkit: gelu with l2, RMSprop, clipNorm, step schedule with warm-up, 3 epochs',
+    spec: [784, { units: 32, activation: 'gelu', l2: 1e-4 }, { units: 10, activation: 'softmax' }],
+    options: { loss: 'cross-entropy', seed: 13 },
+    training: { optimizer: { id: 'rmsprop', learningRate: 1e-3, rho: 0.9, epsilon: 1e-8 }, batchSize: 32, epochs: 3, clipNorm: 0.5, schedule: { kind: 'step', every: 1, factor: 0.5, warmupEpochs: 1 } },
+    optimizer: () => rmsprop({ learningRate: 1e-3, rho: 0.9, epsilon: 1e-8 }),
+    fit: { clipNorm: 0.5, schedule: { kind: 'step', every: 1, factor: 0.5, warmupEpochs: 1 } },
+    samples: 320,
+  },
+  {
+    label: 'the toolkit: silu with l1, elu, sigmoid/MSE, Nesterov with weight decay, clipValue, cosine schedule, 2 epochs',
+    spec: [784, { units: 24, activation: 'silu', l1: 1e-5 }, { units: 16, activation: 'elu' }, { units: 10, activation: 'sigmoid' }],
+    options: { loss: 'mse', seed: 14 },
+    training: { optimizer: { id: 'momentum', learningRate: 0.5, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }, batchSize: 20, epochs: 2, clipValue: 0.01, schedule: { kind: 'cosine', minLearningRate: 0.05 } },
+    optimizer: () => momentum({ learningRate: 0.5, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }),
+    fit: { clipValue: 0.01, schedule: { kind: 'cosine', minLearningRate: 0.05 } },
+    samples: 300,
+  },
+  {
+    label: 'the toolkit: softplus, sigmoid/binary cross-entropy, AdamW, exponential schedule, 2 epochs',
+    spec: [784, { units: 20, activation: 'softplus' }, { units: 10, activation: 'sigmoid' }],
+    options: { loss: 'binary-cross-entropy', seed: 15 },
+    training: { optimizer: { id: 'adam', learningRate: 2e-3, weightDecay: 0.05 }, batchSize: 25, epochs: 2, schedule: { kind: 'exponential', factor: 0.8 } },
+    optimizer: () => adam({ learningRate: 2e-3, weightDecay: 0.05 }),
+    fit: { schedule: { kind: 'exponential', factor: 0.8 } },
+    samples: 300,
   },
 ];
 
@@ -107,8 +142,8 @@ function freePort(): Promise<number> {
 }
 
 describe.runIf(HAVE_TORCH)('train.py in PyTorch', () => {
-  for (const c of CASES) {
-    it(`one epoch on the same batches equals backprop's epoch: ${c.label}`, async () => {
+  CASES.forEach((c, k) => {
+    it(`the same batches from the same weights end where backprop's fit ends: ${c.label}`, async () => {
       const ds = digitsTrain(c.samples);
       const net = network(c.spec, c.options);
       const dir = exportTo(net, ds, c.training);
@@ -116,26 +151,27 @@ describe.runIf(HAVE_TORCH)('train.py in PyTorch', () => {
 
       // One permutation for both: train.py takes it from --order, backprop gets the data in that order unshuffled.
       const order = new Random(5).shuffle(range(ds.x.rows));
-      writeFileSync(join(dir, 'order.json'), JSON.stringify([Array.from(order)]));
+      writeFileSync(join(dir, 'order.json'), JSON.stringify(Array.from({ length: c.training.epochs }, () => Array.from(order))));
       const torchRun = run(PYTHON, ['train.py', '--order', 'order.json'], { cwd: dir, env: ENV });
-      // The control: the same epoch on DistributedSampler's own batches must not pass the bound.
-      const otherBatches = run(PYTHON, ['train.py', '--out', 'other.safetensors'], { cwd: dir, env: ENV });
+      // The control (on the first two nets): the same run on DistributedSampler's own batches must not pass the bound.
+      const control = k < 2;
+      const otherBatches = control ? run(PYTHON, ['train.py', '--out', 'other.safetensors'], { cwd: dir, env: ENV }) : null;
       const shuffled = subset(ds, order);
-      await net.fit(shuffled.x, shuffled.y, { epochs: 1, batchSize: c.training.batchSize, optimizer: c.optimizer(), shuffle: false });
+      await net.fit(shuffled.x, shuffled.y, { ...c.fit, epochs: c.training.epochs, batchSize: c.training.batchSize, optimizer: c.optimizer(), shuffle: false });
       const { stdout } = await torchRun;
       await otherBatches;
-      expect(stdout).toMatch(/^epoch 1\/1 {2}loss [\d.]+ {2}accuracy [\d.]+/m);
+      expect(stdout).toMatch(new RegExp(`^epoch ${c.training.epochs}/${c.training.epochs} {2}loss [\\d.]+ {2}accuracy [\\d.]+`, 'm'));
 
       const ours = net.layers.flatMap((l) => [Float32Array.from(l.W), Float32Array.from(l.b)]);
       const theirs = weightsOf(join(dir, 'trained.safetensors'));
       const difference = maxDifference(ours, theirs);
       const moved = maxDifference(ours, before);
-      console.log(`${c.label}: max |backprop − PyTorch| = ${difference.toExponential(2)} after ${Math.ceil(c.samples / c.training.batchSize)} steps; max weight change ${moved.toFixed(3)}`);
+      console.log(`${c.label}: max |backprop − PyTorch| = ${difference.toExponential(2)} after ${c.training.epochs * Math.ceil(c.samples / c.training.batchSize)} steps; max weight change ${moved.toFixed(3)}`);
       expect(difference).toBeLessThan(EPOCH_TOLERANCE);
       expect(moved).toBeGreaterThan(100 * EPOCH_TOLERANCE);
-      expect(maxDifference(ours, weightsOf(join(dir, 'other.safetensors')))).toBeGreaterThan(100 * EPOCH_TOLERANCE);
+      if (control) expect(maxDifference(ours, weightsOf(join(dir, 'other.safetensors')))).toBeGreaterThan(100 * EPOCH_TOLERANCE);
     });
-  }
+  });
 
   it('reads a CSV as backprop does (label column by name, string classes, the stored standardization): one epoch equal', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'backprop-torch-csv-'));
@@ -166,7 +202,38 @@ describe.runIf(HAVE_TORCH)('train.py in PyTorch', () => {
     expect(maxDifference(ours, weightsOf(join(exported, 'model.safetensors')))).toBeGreaterThan(100 * EPOCH_TOLERANCE);
   });
 
-  it('the CLI round trip: export → python3 train.py → eval, and the state dict imported back predicts the same', async () => {
+  it('reads an IDX directory as backprop does (gzipped or not, pixels / 255, the stored scale transform) and reports its test split', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backprop-torch-idx-'));
+    const rng = new Random(8);
+    const images = (n: number) => idxBytes([n, 4, 4], Array.from({ length: n * 16 }, () => rng.int(256)));
+    const labels = (n: number) => idxBytes([n], Array.from({ length: n }, (_, i) => (i * 7) % 10));
+    writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(images(60)));
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), labels(60));
+    writeFileSync(join(dir, 't10k-images-idx3-ubyte'), images(20));
+    writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(labels(20)));
+    const { train, test } = loadMnistFamily(dir, { name: 'mini', classNames: DIGIT_CLASSES, missingHint: '' });
+    const preprocessing = fitPreprocessing('scale', train.x);
+    const net = network([16, { units: 8, activation: 'relu' }, { units: 10, activation: 'softmax' }], { loss: 'cross-entropy', seed: 2 });
+    const training: TrainingRecord = { optimizer: { id: 'sgd', learningRate: 0.1 }, batchSize: 6, epochs: 1 };
+    const exported = exportTo(net, train, training, { preprocessing: preprocessing as unknown as JsonObject, options: { data: { kind: 'idx', dir } } });
+    const order = new Random(7).shuffle(range(train.x.rows));
+    writeFileSync(join(exported, 'order.json'), JSON.stringify([Array.from(order)]));
+    const torchRun = run(PYTHON, ['train.py', '--order', 'order.json'], { cwd: exported, env: ENV });
+    const shuffled = subset({ ...train, x: applyPreprocessing(preprocessing, train.x) }, order);
+    await net.fit(shuffled.x, shuffled.y, { epochs: 1, batchSize: 6, optimizer: sgd({ learningRate: 0.1 }), shuffle: false });
+    const { stdout } = await torchRun;
+    const ours = net.layers.flatMap((l) => [Float32Array.from(l.W), Float32Array.from(l.b)]);
+    expect(maxDifference(ours, weightsOf(join(exported, 'trained.safetensors')))).toBeLessThan(EPOCH_TOLERANCE);
+    expect(maxDifference(ours, weightsOf(join(exported, 'model.safetensors')))).toBeGreaterThan(100 * EPOCH_TOLERANCE);
+    // The test split, through the same transform: backprop's evaluation of the same weights (printed to 4 decimals).
+    const printed = /^test: loss ([\d.]+) {2}accuracy ([\d.]+) {2}\(20 samples\)$/m.exec(stdout);
+    expect(printed).not.toBeNull();
+    const expected = net.evaluate(applyPreprocessing(preprocessing, test.x), test.y);
+    expect(Math.abs(Number(printed![1]) - expected.loss)).toBeLessThanOrEqual(5e-5 + EPOCH_TOLERANCE);
+    expect(Number(printed![2])).toBeCloseTo(expected.accuracy, 4);
+  });
+
+  it("the CLI round trip: export → python3 train.py → eval; the state dict and torch.onnx.export's file, imported back, predict as trained", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'backprop-torch-cli-'));
     const cli = async (...args: string[]) => {
       const out: string[] = [];
@@ -203,6 +270,25 @@ describe.runIf(HAVE_TORCH)('train.py in PyTorch', () => {
     a.forEach((v, k) => (worst = Math.max(worst, Math.abs(v - b[k]!))));
     expect(worst).toBeLessThan(1e-6);
     expect(maxDifference(weightsOf(trained), weightsOf(model))).toBeGreaterThan(100 * EPOCH_TOLERANCE);
+
+    // An ONNX file written by torch.onnx.export (not by backprop) of the trained network, and torch's own predictions.
+    const script = [
+      'import json, sys, torch',
+      'sys.argv = ["train.py"]',
+      'import train',
+      'net, _ = train.load_network("trained.safetensors", torch.device("cpu"))',
+      'x = torch.tensor(json.load(open("points.json")), dtype=torch.float32).reshape(-1, 2)',
+      'torch.onnx.export(net, x, "torch.onnx", input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "n"}}, opset_version=13)',
+      'print(json.dumps(torch.softmax(net(x), 1).detach().flatten().tolist()))',
+    ].join('\n');
+    writeFileSync(join(exported, 'points.json'), JSON.stringify(Array.from(points.data)));
+    const torchOut = JSON.parse((await run(PYTHON, ['-c', script], { cwd: exported, env: ENV })).stdout) as number[];
+    // torch's graph ends with the logits (the softmax is in its CrossEntropyLoss): put the softmax back on import.
+    const { network: fromTorch } = await importModel({ from: 'onnx', in: join(exported, 'torch.onnx'), outputActivation: 'softmax', loss: 'cross-entropy' });
+    expect(fromTorch.specs.map((s) => s.activation)).toEqual(['tanh', 'softmax']);
+    let worstTorch = 0;
+    fromTorch.predict(points).data.forEach((v, j) => (worstTorch = Math.max(worstTorch, Math.abs(v - torchOut[j]!))));
+    expect(worstTorch).toBeLessThan(1e-6);
   });
 
   it(`torchrun --nproc_per_node 2 (gloo): both ranks identical and equal to one process on the same global batches`, async () => {
