@@ -4,8 +4,35 @@
  * only lays the numbers out (a transpose here is a different arrangement of the same numbers).
  */
 import type { Explanation, LayerExplanation } from '../../src/train/explain.js';
-import type { Matrix } from '../../src/tensor/matrix.js';
+import { Matrix } from '../../src/tensor/matrix.js';
 import { NetworkView, sub } from './draw.js';
+
+/** Matrices cross from the worker as plain {rows, cols, data}: made Matrix again for the views. */
+export function revive(e: Explanation): Explanation {
+  const m = (x: Matrix | null | undefined): Matrix | null => (x ? new Matrix(x.rows, x.cols, x.data) : null);
+  return {
+    ...e,
+    x: m(e.x)!,
+    y: m(e.y)!,
+    layers: e.layers.map((l) => ({
+      ...l,
+      W: m(l.W)!,
+      b: m(l.b)!,
+      aPrev: m(l.aPrev)!,
+      z: m(l.z)!,
+      a: m(l.a)!,
+      sigmaPrime: m(l.sigmaPrime),
+      dA: m(l.dA)!,
+      delta: m(l.delta)!,
+      dW: m(l.dW)!,
+      db: m(l.db)!,
+      dAPrev: m(l.dAPrev),
+      ...(l.dWPenalty ? { dWPenalty: m(l.dWPenalty)! } : {}),
+      ...(l.WNext ? { WNext: m(l.WNext)! } : {}),
+      ...(l.bNext ? { bNext: m(l.bNext)! } : {}),
+    })),
+  };
+}
 
 export interface BackwardStep {
   /** short title, e.g. "δ(2)" */
@@ -146,7 +173,8 @@ export function backwardSteps(e: Explanation): BackwardStep[] {
       body.append(eq(`${a(n)} = ${l.activation}(z(${n})) =`, matrixEl(l.a, `${n}.a`)));
     }
     body.append(eq('y =', matrixEl(e.y, 'y')));
-    body.append(eq(`${costNames[e.cost] ?? 'C'} =`, scalarEl(e.loss, 'loss')));
+    if (e.penalty > 0) body.append(eq(`${costNames[e.cost] ?? 'C'} + Σ_l (l1·Σ|W(l)| + l2·ΣW(l)²), the penalty ${fmt(e.penalty)} included =`, scalarEl(e.loss, 'loss')));
+    else body.append(eq(`${costNames[e.cost] ?? 'C'} =`, scalarEl(e.loss, 'loss')));
     const neurons = new Map<string, number>();
     for (const l of e.layers) for (const [k, v] of neuronMap(l.layer, l.a)) neurons.set(k, v);
     steps.push({ title: 'forward pass', text: 'The sample goes forward through every layer; the cost C compares the output a(L) with the target y.', body, highlight: { neurons, links: new Map() }, quiz: [] });
@@ -311,7 +339,21 @@ function sigmaPrimeSlips(act: string, z: number, a: number): Quiz['slips'] {
 function weightGradientStep(l: LayerExplanation): BackwardStep {
   const n = l.layer;
   const body = el('div');
-  body.append(eq(`∂C/∂W(${n}) = δ(${n})·${a(n - 1)}ᵀ =`, matrixEl(l.delta, null), '·', matrixEl(l.aPrev, null, { transpose: true }), '=', matrixEl(l.dW, `${n}.dW`)));
+  if (l.dWPenalty) {
+    // with L1/L2 the penalty's own derivative joins the chain rule's part
+    body.append(
+      eq(
+        `∂C/∂W(${n}) = δ(${n})·${a(n - 1)}ᵀ + (l1·sign(W) + 2·l2·W) =`,
+        matrixEl(l.delta, null),
+        '·',
+        matrixEl(l.aPrev, null, { transpose: true }),
+        '+',
+        matrixEl(l.dWPenalty, `${n}.dWPenalty`),
+        '=',
+        matrixEl(l.dW, `${n}.dW`),
+      ),
+    );
+  } else body.append(eq(`∂C/∂W(${n}) = δ(${n})·${a(n - 1)}ᵀ =`, matrixEl(l.delta, null), '·', matrixEl(l.aPrev, null, { transpose: true }), '=', matrixEl(l.dW, `${n}.dW`)));
   body.append(eq(`∂C/∂b(${n}) = δ(${n}) =`, matrixEl(l.db, `${n}.db`)));
   // ask for the entry of the last neuron j from the first input k (an off-diagonal one where there is one)
   const j = l.W.rows - 1;

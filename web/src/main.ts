@@ -3,9 +3,8 @@
  * network itself: training, explain() and the downloads run in the worker (so the library's
  * WebAssembly is loaded once, there).
  */
-import { Matrix } from '../../src/tensor/matrix.js';
 import type { Explanation } from '../../src/train/explain.js';
-import { BackwardPanel, fmt } from './backward.js';
+import { BackwardPanel, fmt, revive } from './backward.js';
 import { mountChain } from './chain.js';
 import { DOMAIN, featureLabel, featureRows, featureValue, gridPoints, makeData, parsePointsCsv, targetRows, type RunData, type Sample } from './data.js';
 import { CLASS_COLORS, css, drawFlowChart, drawLossCharts, drawPlane, fromPixel, legendHtml, NetworkView, toPixel, type ChartHit } from './draw.js';
@@ -59,32 +58,6 @@ function ask<T>(request: Request): Promise<T> {
     waiting.set(req, { ok: ok as (v: unknown) => void, fail });
     send({ type: 'request', req, request });
   });
-}
-
-/** Matrices cross from the worker as plain {rows, cols, data}: made Matrix again for the views. */
-function revive(e: Explanation): Explanation {
-  const m = (x: Matrix | null | undefined): Matrix | null => (x ? new Matrix(x.rows, x.cols, x.data) : null);
-  return {
-    ...e,
-    x: m(e.x)!,
-    y: m(e.y)!,
-    layers: e.layers.map((l) => ({
-      ...l,
-      W: m(l.W)!,
-      b: m(l.b)!,
-      aPrev: m(l.aPrev)!,
-      z: m(l.z)!,
-      a: m(l.a)!,
-      sigmaPrime: m(l.sigmaPrime),
-      dA: m(l.dA)!,
-      delta: m(l.delta)!,
-      dW: m(l.dW)!,
-      db: m(l.db)!,
-      dAPrev: m(l.dAPrev),
-      ...(l.WNext ? { WNext: m(l.WNext)! } : {}),
-      ...(l.bNext ? { bNext: m(l.bNext)! } : {}),
-    })),
-  };
 }
 
 // ---------------------------------------------------------------- page API for tests and the curious
@@ -293,6 +266,8 @@ function presetWeightsIfSameShape(): PlainWeights[] | null {
 /** A change that applies to the running network (η, batch size, optimizer): the epoch goes on. */
 function changeLive(mutate: (s: State) => void): void {
   mutate(state);
+  // (the penalties are part of the configuration explain() and the downloads build from)
+  config = modelConfig(state, data);
   if ((snap?.epoch ?? 0) > 0) edited = true;
   send({ type: 'live', settings: liveSettings() });
   if (playing) setPlaying(true);
