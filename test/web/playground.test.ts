@@ -13,6 +13,7 @@ import { toyDataset, type ToyName } from '../../src/data/toy.js';
 import { modelFromBytes } from '../../src/io/model-file.js';
 import type { DenseSpec } from '../../src/nn/dense.js';
 import { network, type Network } from '../../src/network.js';
+import { optimizer as makeOptimizer } from '../../src/optimizers/index.js';
 import type { Matrix } from '../../src/tensor/matrix.js';
 import type { Explanation } from '../../src/train/explain.js';
 import { buildSite, CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, ROOT, serveStatic } from './server.js';
@@ -548,6 +549,29 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     const chart = (await page.locator('[data-testid=loss-chart]').boundingBox())!;
     await page.mouse.move(chart.x + chart.width - 8, chart.y + chart.height / 2);
     await expect.poll(() => page.locator('[data-testid=chart-readout]').textContent()).toContain(`η ${Number((h.epochs[11]!.learningRate).toPrecision(4))}`);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('trains with weight decay (AdamW) and a clipped gradient as fit does in Node, and the update step shows the clipped gradient', async () => {
+    const page = await open('opt=adam&lr=0.03&wd=0.01&clip=0.5&epoch=8', { width: 1280, height: 800 });
+    await page.waitForFunction(() => window.__backprop.epoch === 8 && !window.__backprop.busy, null, { timeout: 15_000 });
+    const p = await api(page);
+    const all = toyDataset('circles', { samples: 200, noise: 0.05, seed: 1 });
+    const { train } = trainValidationSplit(all, 0.5, 1);
+    const net = network([2, { units: 4, activation: 'tanh' }, { units: 2, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], { loss: 'mse', init: 'auto', seed: 1 });
+    await net.fit(train.x, train.y.toArray().map((r) => r[1]!), { epochs: 8, batchSize: 10, optimizer: makeOptimizer('adam', { learningRate: 0.03, weightDecay: 0.01 }), seed: 1, clipNorm: 0.5 });
+    net.layers.forEach((l, i) => expectClose(p.weights[i]!.W, l.W, `W(${i + 1}) after 8 epochs of AdamW with clipNorm 0.5`));
+    const target = await page.evaluate(() => window.__backprop.screenPoint('train', 0));
+    await page.mouse.click(target!.x, target!.y);
+    await explained(page);
+    const q = await api(page);
+    const e = libraryNetwork(q).explain([q.sample!.x], [q.sample!.y], { learningRate: q.learningRate, clipNorm: 0.5 });
+    const shown = await shownQuantities(page);
+    expectClose(shown.get('1.dWClipped')!, e.layers[0]!.dWClipped!.data, 'the clipped ∂C/∂W(1)');
+    expectClose(shown.get('1.WNext')!, e.layers[0]!.WNext!.data, 'W(1) after the clipped update');
+    await page.click('[data-testid=copy-code]');
+    expect(await page.locator('[data-testid=code]').textContent()).toContain("optimizer: optimizer('adam', { learningRate: 0.03, weightDecay: 0.01 }), learningRate: 0.03, seed: 1, clipNorm: 0.5 });");
     await page.close();
     expect(consoleErrors).toEqual([]);
   });

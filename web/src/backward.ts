@@ -28,6 +28,8 @@ export function revive(e: Explanation): Explanation {
       db: m(l.db)!,
       dAPrev: m(l.dAPrev),
       ...(l.dWPenalty ? { dWPenalty: m(l.dWPenalty)! } : {}),
+      ...(l.dWClipped ? { dWClipped: m(l.dWClipped)! } : {}),
+      ...(l.dbClipped ? { dbClipped: m(l.dbClipped)! } : {}),
       ...(l.WNext ? { WNext: m(l.WNext)! } : {}),
       ...(l.bNext ? { bNext: m(l.bNext)! } : {}),
     })),
@@ -195,11 +197,18 @@ export function backwardSteps(e: Explanation): BackwardStep[] {
     const eta = e.learningRate ?? NaN;
     body.append(note(`Plain gradient descent with η = ${fmt(eta)}, for this one sample (the optimizer you chose for training, e.g. Adam, scales each step its own way). “apply this update” puts the new weights into the network.`));
     const links = new Map<string, number>();
+    const clipped = e.clipScale !== undefined;
+    if (clipped) {
+      body.append(note(`Clipping: the whole gradient g is scaled by min(1, clipNorm/‖g‖) = ${fmt(e.clipScale!)} before the update${e.clipScale! < 1 ? '' : ' (it is within the limit: unchanged)'}.`));
+    }
+    const g = clipped ? 'g' : '∂C/∂';
     for (const l of e.layers) {
       const n = l.layer;
-      if (l.WNext) body.append(eq(`W(${n}) ← W(${n}) − η·∂C/∂W(${n}) =`, matrixEl(l.W, null), `− ${fmt(eta)} ·`, matrixEl(l.dW, null), '=', matrixEl(l.WNext, `${n}.WNext`)));
-      if (l.bNext) body.append(eq(`b(${n}) ← b(${n}) − η·∂C/∂b(${n}) =`, matrixEl(l.b, null), `− ${fmt(eta)} ·`, matrixEl(l.db, null), '=', matrixEl(l.bNext, `${n}.bNext`)));
-      for (const [k, v] of linkMap(n, l.dW)) links.set(k, -v);
+      const dW = l.dWClipped ?? l.dW;
+      const db = l.dbClipped ?? l.db;
+      if (l.WNext) body.append(eq(`W(${n}) ← W(${n}) − η·${g}W(${n}) =`, matrixEl(l.W, null), `− ${fmt(eta)} ·`, matrixEl(dW, l.dWClipped ? `${n}.dWClipped` : null), '=', matrixEl(l.WNext, `${n}.WNext`)));
+      if (l.bNext) body.append(eq(`b(${n}) ← b(${n}) − η·${g}b(${n}) =`, matrixEl(l.b, null), `− ${fmt(eta)} ·`, matrixEl(db, l.dbClipped ? `${n}.dbClipped` : null), '=', matrixEl(l.bNext, `${n}.bNext`)));
+      for (const [k, v] of linkMap(n, dW)) links.set(k, -v);
     }
     steps.push({ title: 'update W ← W − η·∂C/∂W', text: 'Every weight moves against its gradient: the lines show the change −η·∂C/∂W.', body, highlight: { neurons: new Map(), links }, quiz: [] });
   }

@@ -92,6 +92,7 @@ declare global {
 }
 
 function publish(): void {
+  $<HTMLButtonElement>('bw-apply').disabled = explanation === null;
   const s = selected ? sampleOf(selected) : null;
   window.__backprop = {
     ready: snap !== null,
@@ -176,7 +177,17 @@ function showError(message: string | null): void {
 }
 
 function liveSettings(): LiveSettings {
-  return { optimizer: state.optimizer, learningRate: state.learningRate, batchSize: state.batchSize, schedule: state.schedule, patience: state.patience, l1: state.l1, l2: state.l2 };
+  return {
+    optimizer: state.optimizer,
+    learningRate: state.learningRate,
+    batchSize: state.batchSize,
+    schedule: state.schedule,
+    patience: state.patience,
+    l1: state.l1,
+    l2: state.l2,
+    weightDecay: state.weightDecay,
+    clipNorm: state.clipNorm,
+  };
 }
 
 /**
@@ -253,6 +264,8 @@ function setPlaying(on: boolean, tell = true): void {
 function change(mutate: (s: State) => void): void {
   mutate(state);
   state.weights = state.preset ? presetWeightsIfSameShape() : null;
+  // a lesson whose network changed shape is no longer that lesson (its text and weights would not fit)
+  if (state.preset && presetWeights(state.preset) && !state.weights) state.preset = '';
   reset(0);
 }
 
@@ -337,6 +350,8 @@ function syncControls(): void {
   fillNumbers($<HTMLSelectElement>('l1'), penaltyChoices, state.l1, (v) => (v === 0 ? 'none' : String(v)));
   fillNumbers($<HTMLSelectElement>('l2'), penaltyChoices, state.l2, (v) => (v === 0 ? 'none' : String(v)));
   $<HTMLSelectElement>('dropout').value = String(state.dropout);
+  fillNumbers($<HTMLSelectElement>('wd'), [0, 0.0001, 0.001, 0.01, 0.1], state.weightDecay, (v) => (v === 0 ? 'none' : String(v)));
+  fillNumbers($<HTMLSelectElement>('clip'), [0, 0.1, 0.5, 1, 5], state.clipNorm, (v) => (v === 0 ? 'none' : String(v)));
   $<HTMLSelectElement>('schedule').value = state.schedule;
   $<HTMLInputElement>('patience').value = String(state.patience);
   $<HTMLInputElement>('batch').value = String(state.batchSize);
@@ -483,6 +498,8 @@ function bind(): void {
   choose('l1', (s, v) => (s.l1 = Number(v)), true);
   choose('l2', (s, v) => (s.l2 = Number(v)), true);
   choose('dropout', (s, v) => (s.dropout = Number(v)));
+  choose('wd', (s, v) => (s.weightDecay = Number(v)), true);
+  choose('clip', (s, v) => (s.clipNorm = Number(v)), true);
   int('patience', 0, 100_000, (s, v) => (s.patience = v), true);
   choose('backend', (s, v) => (s.backend = v as State['backend']));
   $('add-layer').addEventListener('click', () => change((s) => s.hidden.push(s.hidden[s.hidden.length - 1] ?? 4)));
@@ -837,7 +854,7 @@ async function refreshBackward(training: boolean, force = false): Promise<void> 
   const y = targetRows([s], data);
   let e: Explanation;
   try {
-    e = revive(await ask<Explanation>({ kind: 'explain', model: config, weights: at.weights, x, y, learningRate: state.learningRate }));
+    e = revive(await ask<Explanation>({ kind: 'explain', model: config, weights: at.weights, x, y, learningRate: state.learningRate, clipNorm: state.clipNorm }));
   } catch (err) {
     showError(err instanceof Error ? err.message : String(err));
     return;
