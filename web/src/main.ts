@@ -863,7 +863,7 @@ async function refreshBackward(training: boolean, force = false): Promise<void> 
   explanation = e;
   explainedFor = at;
   const label = data.task === 'regression' ? `target ${fmt(s.label)}` : `class ${s.label}`;
-  const weightsOf = `weights of epoch ${at.epoch}${editNote ? ` ${editNote}` : ''}`;
+  const weightsOf = `weights of epoch ${at.epoch}${editNote ? ` ${editNote}` : ''}${state.dropout > 0 ? ' (dropout off, as in prediction)' : ''}`;
   const bw = $('bw-sample');
   bw.textContent = `${sel.set} sample #${sel.index}: (x₁, x₂) = (${fmt(s.x1)}, ${fmt(s.x2)}), ${label} — ${weightsOf}, C = ${fmt(e.loss)}`;
   bw.dataset['set'] = sel.set;
