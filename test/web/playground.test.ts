@@ -13,6 +13,7 @@ import { toyDataset, type ToyName } from '../../src/data/toy.js';
 import { modelFromBytes } from '../../src/io/model-file.js';
 import type { DenseSpec } from '../../src/nn/dense.js';
 import { network, type Network } from '../../src/network.js';
+import { optimizer as makeOptimizer } from '../../src/optimizers/index.js';
 import type { Matrix } from '../../src/tensor/matrix.js';
 import type { Explanation } from '../../src/train/explain.js';
 import { buildSite, CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, ROOT, serveStatic } from './server.js';
@@ -69,8 +70,8 @@ async function shownQuantities(page: Page): Promise<Map<string, number[]>> {
 }
 
 /** A network of the page's configuration holding the page's weights, built here with the library. */
-function libraryNetwork(p: PageApi): Network {
-  const net = network([p.config.inputs, ...p.config.layers], { loss: p.config.loss, init: 'zeros', seed: p.config.seed });
+function libraryNetwork(p: PageApi, penalties: { l1?: number; l2?: number } = {}): Network {
+  const net = network([p.config.inputs, ...p.config.layers], { loss: p.config.loss, init: 'zeros', seed: p.config.seed, ...penalties });
   net.layers.forEach((l, i) => {
     l.W.set(p.weights[i]!.W);
     l.b.set(p.weights[i]!.b);
@@ -552,6 +553,29 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('trains with weight decay (AdamW) and a clipped gradient as fit does in Node, and the update step shows the clipped gradient', async () => {
+    const page = await open('opt=adam&lr=0.03&wd=0.01&clip=0.5&epoch=8', { width: 1280, height: 800 });
+    await page.waitForFunction(() => window.__backprop.epoch === 8 && !window.__backprop.busy, null, { timeout: 15_000 });
+    const p = await api(page);
+    const all = toyDataset('circles', { samples: 200, noise: 0.05, seed: 1 });
+    const { train } = trainValidationSplit(all, 0.5, 1);
+    const net = network([2, { units: 4, activation: 'tanh' }, { units: 2, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], { loss: 'mse', init: 'auto', seed: 1 });
+    await net.fit(train.x, train.y.toArray().map((r) => r[1]!), { epochs: 8, batchSize: 10, optimizer: makeOptimizer('adam', { learningRate: 0.03, weightDecay: 0.01 }), seed: 1, clipNorm: 0.5 });
+    net.layers.forEach((l, i) => expectClose(p.weights[i]!.W, l.W, `W(${i + 1}) after 8 epochs of AdamW with clipNorm 0.5`));
+    const target = await page.evaluate(() => window.__backprop.screenPoint('train', 0));
+    await page.mouse.click(target!.x, target!.y);
+    await explained(page);
+    const q = await api(page);
+    const e = libraryNetwork(q).explain([q.sample!.x], [q.sample!.y], { learningRate: q.learningRate, clipNorm: 0.5 });
+    const shown = await shownQuantities(page);
+    expectClose(shown.get('1.dWClipped')!, e.layers[0]!.dWClipped!.data, 'the clipped ∂C/∂W(1)');
+    expectClose(shown.get('1.WNext')!, e.layers[0]!.WNext!.data, 'W(1) after the clipped update');
+    await page.click('[data-testid=copy-code]');
+    expect(await page.locator('[data-testid=code]').textContent()).toContain("optimizer: optimizer('adam', { learningRate: 0.03, weightDecay: 0.01 }), learningRate: 0.03, seed: 1, clipNorm: 0.5 });");
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('early stopping pauses the run where fit stops in Node, and says why', async () => {
     const page = await open('patience=10&stop=0');
     await page.selectOption('#speed', '25');
@@ -567,6 +591,28 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     expect(h.stoppedEpoch).toBeDefined();
     expect((await api(page)).epoch).toBe(h.stoppedEpoch! + 1);
     expect(await page.locator('[data-testid=status]').textContent()).toBe(`Early stopping: the test loss has not improved for 10 epochs (best at epoch ${h.bestEpoch! + 1}).`);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('an L2 penalty applies live: same epoch and weights, and the backward step shows its share 2·l2·W of ∂C/∂W', async () => {
+    const page = await open('opt=sgd&lr=0.1&epoch=3', { width: 1280, height: 800 });
+    await page.waitForFunction(() => window.__backprop.epoch === 3 && !window.__backprop.busy, null, { timeout: 15_000 });
+    const target = await page.evaluate(() => window.__backprop.screenPoint('train', 1));
+    await page.mouse.click(target!.x, target!.y);
+    await explained(page);
+    const before = await api(page);
+    expect((await shownQuantities(page)).has('1.dWPenalty')).toBe(false);
+    await page.selectOption('[data-testid=l2]', '0.01');
+    await page.waitForFunction(() => document.querySelector('[data-q="1.dWPenalty"]') !== null);
+    const p = await api(page);
+    expect(p.epoch).toBe(3);
+    expect(p.weights).toEqual(before.weights);
+    const shown = await shownQuantities(page);
+    p.weights.forEach((w, i) => expectClose(shown.get(`${i + 1}.dWPenalty`)!, w.W.map((v) => 2 * 0.01 * v), `penalty share of ∂C/∂W(${i + 1})`));
+    const e = libraryNetwork(p, { l2: 0.01 }).explain([p.sample!.x], [p.sample!.y]);
+    expectClose(shown.get('1.dW')!, e.layers[0]!.dW.data, '∂C/∂W(1) with the penalty');
+    expectClose(shown.get('loss')!, [e.loss], 'C with the penalty');
     await page.close();
     expect(consoleErrors).toEqual([]);
   });
@@ -694,36 +740,48 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  it('passes WCAG AA contrast for the text of every view, at both sizes', async () => {
-    const views: [string, { width: number; height: number }, string | null][] = [
-      ['', { width: 1280, height: 800 }, null],
-      ['preset=seed-relu-sigmoid&exercise=1', { width: 1280, height: 800 }, null],
-      ['data=blobs&classes=4', { width: 1280, height: 800 }, 'tab-flow'],
-      ['data=wave', { width: 390, height: 844 }, 'tab-chain'],
-      ['preset=seed-chain', { width: 390, height: 844 }, null],
+  it('passes WCAG AA contrast for the text of every view, at both sizes (screenshots of each)', async () => {
+    // [name, hash, tab to open, a point to click (its backward step)]
+    const views: [string, string, string | null, boolean][] = [
+      ['first-load', '', null, false],
+      ['backward', '', null, true],
+      ['exercise', 'preset=seed-relu-sigmoid&exercise=1', null, false],
+      ['flow', 'preset=deep-sigmoid&epoch=5', 'tab-flow', false],
+      ['chain', 'data=wave', 'tab-chain', false],
+      ['blobs', 'data=blobs&classes=4&epoch=10', null, true],
     ];
-    for (const [hash, viewport, tab] of views) {
-      const page = await open(hash, viewport);
-      if (tab) await page.click(`[data-testid=${tab}]`);
-      await page.waitForTimeout(200);
-      if (hash === '') {
-        // the check finds what it must: the old colour of negative numbers, #c86a00 on white (3.8:1)
-        await page.evaluate(() => {
-          const probe = document.createElement('p');
-          probe.id = 'probe';
-          probe.style.cssText = 'color: #c86a00; background: #fff';
-          probe.textContent = 'probe −0.25';
-          document.body.prepend(probe);
-        });
-        expect((await page.evaluate(contrastFailures)).join('\n')).toMatch(/^3\.8\d:1 "probe −0\.25"/);
-        await page.evaluate(() => document.getElementById('probe')!.remove());
+    for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+      const size = viewport.width > 800 ? 'desktop' : 'phone';
+      for (const [name, hash, tab, click] of views) {
+        const page = await open(hash, viewport);
+        await page.waitForFunction((e) => window.__backprop.epoch === e && !window.__backprop.busy, Number(/epoch=(\d+)/.exec(hash)?.[1] ?? 0), { timeout: 15_000 });
+        if (tab) await page.click(`[data-testid=${tab}]`);
+        if (click) {
+          const p = await page.evaluate(() => window.__backprop.screenPoint('train', 2));
+          await page.mouse.click(p!.x, p!.y);
+          await explained(page);
+        }
+        await page.waitForTimeout(250);
+        if (name === 'first-load' && size === 'desktop') {
+          // the check finds what it must: the old colour of negative numbers, #c86a00 on white (3.8:1)
+          await page.evaluate(() => {
+            const probe = document.createElement('p');
+            probe.id = 'probe';
+            probe.style.cssText = 'color: #c86a00; background: #fff';
+            probe.textContent = 'probe −0.25';
+            document.body.prepend(probe);
+          });
+          expect((await page.evaluate(contrastFailures)).join('\n')).toMatch(/^3\.8\d:1 "probe −0\.25"/);
+          await page.evaluate(() => document.getElementById('probe')!.remove());
+        }
+        const failures = await page.evaluate(contrastFailures);
+        expect(failures, `${name} at ${viewport.width}`).toEqual([]);
+        await page.screenshot({ path: join(ARTIFACTS, `view-${name}-${size}.png`) });
+        await page.close();
       }
-      const failures = await page.evaluate(contrastFailures);
-      expect(failures, `${hash || 'default'} at ${viewport.width}`).toEqual([]);
-      await page.close();
     }
     expect(consoleErrors).toEqual([]);
-  });
+  }, 120_000);
 
   it('teacher links: a lesson with chosen controls hidden', async () => {
     const page = await open('preset=seed-chain&hide=data,layers,optimizer,downloads&exercise=1', { width: 1280, height: 800 });

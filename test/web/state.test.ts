@@ -5,6 +5,7 @@ import { trainValidationSplit } from '../../src/data/preprocess.js';
 import { DivergenceError } from '../../src/errors.js';
 import { network } from '../../src/network.js';
 import { featureRows, makeData, parsePointsCsv, targetRows } from '../../web/src/data.js';
+import { CLASS_COLORS, outputColor } from '../../web/src/draw.js';
 import { pageMessage } from '../../web/src/messages.js';
 import { codeOf, modelConfig } from '../../web/src/model.js';
 import { presetState, stateFromHash } from '../../web/src/presets.js';
@@ -52,6 +53,8 @@ describe('playground state in the URL hash', () => {
       dropout: 0.2,
       schedule: 'plateau',
       patience: 25,
+      weightDecay: 0.001,
+      clipNorm: 5,
     };
     // three classes among the points: three outputs, so the weights of 4 → 8 → 3 → 2 → 3
     expect(fromHash(`#${toHash(s)}`)).toEqual(s);
@@ -151,6 +154,21 @@ describe('playground data and network', () => {
     expect(pageMessage(new DivergenceError('gradient ∂C/∂layers.2.bias', NaN))).toContain('∂C/∂b(3)');
     expect(m).not.toMatch(/scale|standardi[sz]e|layers\./);
     expect(pageMessage(new Error('other'))).toBe('other');
+  });
+
+  it('discretizes one sigmoid output as the library predicts: class 1 where P ≥ 0.5', () => {
+    const hard = outputColor('sigmoid', 'classification', true);
+    const blue = hard([0.5]);
+    const orange = hard([0.4999]);
+    // the class's hue: blue has more blue than red, orange the other way round
+    expect(blue[2]).toBeGreaterThan(blue[0]);
+    expect(orange[0]).toBeGreaterThan(orange[2]);
+    expect(hard([0.9])).toEqual(blue);
+    expect(hard([0.1])).toEqual(orange);
+    // several outputs: the arg max's class colour
+    const three = outputColor('softmax', 'classification', true)([0.2, 0.3, 0.5]);
+    expect(three[1]).toBeGreaterThan(three[0]); // class 2 is green
+    expect(CLASS_COLORS[2]![1]).toBeGreaterThan(CLASS_COLORS[2]![0]);
   });
 
   it('maps the extra features', () => {

@@ -4,8 +4,37 @@
  * only lays the numbers out (a transpose here is a different arrangement of the same numbers).
  */
 import type { Explanation, LayerExplanation } from '../../src/train/explain.js';
-import type { Matrix } from '../../src/tensor/matrix.js';
+import { Matrix } from '../../src/tensor/matrix.js';
 import { NetworkView, sub } from './draw.js';
+
+/** Matrices cross from the worker as plain {rows, cols, data}: made Matrix again for the views. */
+export function revive(e: Explanation): Explanation {
+  const m = (x: Matrix | null | undefined): Matrix | null => (x ? new Matrix(x.rows, x.cols, x.data) : null);
+  return {
+    ...e,
+    x: m(e.x)!,
+    y: m(e.y)!,
+    layers: e.layers.map((l) => ({
+      ...l,
+      W: m(l.W)!,
+      b: m(l.b)!,
+      aPrev: m(l.aPrev)!,
+      z: m(l.z)!,
+      a: m(l.a)!,
+      sigmaPrime: m(l.sigmaPrime),
+      dA: m(l.dA)!,
+      delta: m(l.delta)!,
+      dW: m(l.dW)!,
+      db: m(l.db)!,
+      dAPrev: m(l.dAPrev),
+      ...(l.dWPenalty ? { dWPenalty: m(l.dWPenalty)! } : {}),
+      ...(l.dWClipped ? { dWClipped: m(l.dWClipped)! } : {}),
+      ...(l.dbClipped ? { dbClipped: m(l.dbClipped)! } : {}),
+      ...(l.WNext ? { WNext: m(l.WNext)! } : {}),
+      ...(l.bNext ? { bNext: m(l.bNext)! } : {}),
+    })),
+  };
+}
 
 export interface BackwardStep {
   /** short title, e.g. "δ(2)" */
@@ -146,7 +175,8 @@ export function backwardSteps(e: Explanation): BackwardStep[] {
       body.append(eq(`${a(n)} = ${l.activation}(z(${n})) =`, matrixEl(l.a, `${n}.a`)));
     }
     body.append(eq('y =', matrixEl(e.y, 'y')));
-    body.append(eq(`${costNames[e.cost] ?? 'C'} =`, scalarEl(e.loss, 'loss')));
+    if (e.penalty > 0) body.append(eq(`${costNames[e.cost] ?? 'C'} + Σ_l (l1·Σ|W(l)| + l2·ΣW(l)²), the penalty ${fmt(e.penalty)} included =`, scalarEl(e.loss, 'loss')));
+    else body.append(eq(`${costNames[e.cost] ?? 'C'} =`, scalarEl(e.loss, 'loss')));
     const neurons = new Map<string, number>();
     for (const l of e.layers) for (const [k, v] of neuronMap(l.layer, l.a)) neurons.set(k, v);
     steps.push({ title: 'forward pass', text: 'The sample goes forward through every layer; the cost C compares the output a(L) with the target y.', body, highlight: { neurons, links: new Map() }, quiz: [] });
@@ -167,11 +197,18 @@ export function backwardSteps(e: Explanation): BackwardStep[] {
     const eta = e.learningRate ?? NaN;
     body.append(note(`Plain gradient descent with η = ${fmt(eta)}, for this one sample (the optimizer you chose for training, e.g. Adam, scales each step its own way). “apply this update” puts the new weights into the network.`));
     const links = new Map<string, number>();
+    const clipped = e.clipScale !== undefined;
+    if (clipped) {
+      body.append(note(`Clipping: the whole gradient g is scaled by min(1, clipNorm/‖g‖) = ${fmt(e.clipScale!)} before the update${e.clipScale! < 1 ? '' : ' (it is within the limit: unchanged)'}.`));
+    }
+    const g = clipped ? 'g' : '∂C/∂';
     for (const l of e.layers) {
       const n = l.layer;
-      if (l.WNext) body.append(eq(`W(${n}) ← W(${n}) − η·∂C/∂W(${n}) =`, matrixEl(l.W, null), `− ${fmt(eta)} ·`, matrixEl(l.dW, null), '=', matrixEl(l.WNext, `${n}.WNext`)));
-      if (l.bNext) body.append(eq(`b(${n}) ← b(${n}) − η·∂C/∂b(${n}) =`, matrixEl(l.b, null), `− ${fmt(eta)} ·`, matrixEl(l.db, null), '=', matrixEl(l.bNext, `${n}.bNext`)));
-      for (const [k, v] of linkMap(n, l.dW)) links.set(k, -v);
+      const dW = l.dWClipped ?? l.dW;
+      const db = l.dbClipped ?? l.db;
+      if (l.WNext) body.append(eq(`W(${n}) ← W(${n}) − η·${g}W(${n}) =`, matrixEl(l.W, null), `− ${fmt(eta)} ·`, matrixEl(dW, l.dWClipped ? `${n}.dWClipped` : null), '=', matrixEl(l.WNext, `${n}.WNext`)));
+      if (l.bNext) body.append(eq(`b(${n}) ← b(${n}) − η·${g}b(${n}) =`, matrixEl(l.b, null), `− ${fmt(eta)} ·`, matrixEl(db, l.dbClipped ? `${n}.dbClipped` : null), '=', matrixEl(l.bNext, `${n}.bNext`)));
+      for (const [k, v] of linkMap(n, dW)) links.set(k, -v);
     }
     steps.push({ title: 'update W ← W − η·∂C/∂W', text: 'Every weight moves against its gradient: the lines show the change −η·∂C/∂W.', body, highlight: { neurons: new Map(), links }, quiz: [] });
   }
@@ -311,7 +348,21 @@ function sigmaPrimeSlips(act: string, z: number, a: number): Quiz['slips'] {
 function weightGradientStep(l: LayerExplanation): BackwardStep {
   const n = l.layer;
   const body = el('div');
-  body.append(eq(`∂C/∂W(${n}) = δ(${n})·${a(n - 1)}ᵀ =`, matrixEl(l.delta, null), '·', matrixEl(l.aPrev, null, { transpose: true }), '=', matrixEl(l.dW, `${n}.dW`)));
+  if (l.dWPenalty) {
+    // with L1/L2 the penalty's own derivative joins the chain rule's part
+    body.append(
+      eq(
+        `∂C/∂W(${n}) = δ(${n})·${a(n - 1)}ᵀ + (l1·sign(W) + 2·l2·W) =`,
+        matrixEl(l.delta, null),
+        '·',
+        matrixEl(l.aPrev, null, { transpose: true }),
+        '+',
+        matrixEl(l.dWPenalty, `${n}.dWPenalty`),
+        '=',
+        matrixEl(l.dW, `${n}.dW`),
+      ),
+    );
+  } else body.append(eq(`∂C/∂W(${n}) = δ(${n})·${a(n - 1)}ᵀ =`, matrixEl(l.delta, null), '·', matrixEl(l.aPrev, null, { transpose: true }), '=', matrixEl(l.dW, `${n}.dW`)));
   body.append(eq(`∂C/∂b(${n}) = δ(${n}) =`, matrixEl(l.db, `${n}.db`)));
   // ask for the entry of the last neuron j from the first input k (an off-diagonal one where there is one)
   const j = l.W.rows - 1;

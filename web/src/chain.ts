@@ -6,9 +6,8 @@
  * in the worker (the `explainChain` callback), where the library is.
  */
 import type { ActivationId } from '../../src/activations/index.js';
-import { Matrix } from '../../src/tensor/matrix.js';
 import type { Explanation } from '../../src/train/explain.js';
-import { fmt } from './backward.js';
+import { fmt, revive } from './backward.js';
 import type { ChainRequest } from './protocol.js';
 
 export interface ChainState {
@@ -30,16 +29,6 @@ const RANGE = 4;
 
 export type ChainExplainer = (c: ChainRequest) => Promise<{ explanation: Explanation; curve: [number, number][] }>;
 
-/** The explanation as it crosses from the worker (plain objects): Matrix again. */
-function revive(e: Explanation): Explanation {
-  const m = (x: Matrix | null): Matrix | null => (x ? new Matrix(x.rows, x.cols, x.data) : null);
-  return {
-    ...e,
-    x: m(e.x)!,
-    y: m(e.y)!,
-    layers: e.layers.map((l) => ({ ...l, W: m(l.W)!, b: m(l.b)!, aPrev: m(l.aPrev)!, z: m(l.z)!, a: m(l.a)!, sigmaPrime: m(l.sigmaPrime), dA: m(l.dA)!, delta: m(l.delta)!, dW: m(l.dW)!, db: m(l.db)!, dAPrev: m(l.dAPrev) })),
-  };
-}
 
 function slider(label: string, value: number, min: number, max: number, onInput: (v: number) => void, testid: string): HTMLElement {
   const wrap = document.createElement('label');

@@ -721,7 +721,7 @@ export function drawFlowChart(canvas: HTMLCanvasElement, table: HTMLElement, flo
   for (let l = 0; l < layers; l++) {
     for (const [key, dash] of [['dW', []], ['delta', [4, 3]]] as const) {
       ctx.beginPath();
-      ctx.setLineDash(dash);
+      ctx.setLineDash([...dash]);
       flow.forEach((f, i) => {
         const v = f[key][l];
         if (v === undefined) return;

@@ -3,9 +3,8 @@
  * network itself: training, explain() and the downloads run in the worker (so the library's
  * WebAssembly is loaded once, there).
  */
-import { Matrix } from '../../src/tensor/matrix.js';
 import type { Explanation } from '../../src/train/explain.js';
-import { BackwardPanel, fmt } from './backward.js';
+import { BackwardPanel, fmt, revive } from './backward.js';
 import { mountChain } from './chain.js';
 import { DOMAIN, featureLabel, featureRows, featureValue, gridPoints, makeData, parsePointsCsv, targetRows, type RunData, type Sample } from './data.js';
 import { CLASS_COLORS, css, drawFlowChart, drawLossCharts, drawPlane, fromPixel, legendHtml, NetworkView, toPixel, type ChartHit } from './draw.js';
@@ -61,32 +60,6 @@ function ask<T>(request: Request): Promise<T> {
   });
 }
 
-/** Matrices cross from the worker as plain {rows, cols, data}: made Matrix again for the views. */
-function revive(e: Explanation): Explanation {
-  const m = (x: Matrix | null | undefined): Matrix | null => (x ? new Matrix(x.rows, x.cols, x.data) : null);
-  return {
-    ...e,
-    x: m(e.x)!,
-    y: m(e.y)!,
-    layers: e.layers.map((l) => ({
-      ...l,
-      W: m(l.W)!,
-      b: m(l.b)!,
-      aPrev: m(l.aPrev)!,
-      z: m(l.z)!,
-      a: m(l.a)!,
-      sigmaPrime: m(l.sigmaPrime),
-      dA: m(l.dA)!,
-      delta: m(l.delta)!,
-      dW: m(l.dW)!,
-      db: m(l.db)!,
-      dAPrev: m(l.dAPrev),
-      ...(l.WNext ? { WNext: m(l.WNext)! } : {}),
-      ...(l.bNext ? { bNext: m(l.bNext)! } : {}),
-    })),
-  };
-}
-
 // ---------------------------------------------------------------- page API for tests and the curious
 interface PageApi {
   ready: boolean;
@@ -119,6 +92,7 @@ declare global {
 }
 
 function publish(): void {
+  $<HTMLButtonElement>('bw-apply').disabled = explanation === null;
   const s = selected ? sampleOf(selected) : null;
   window.__backprop = {
     ready: snap !== null,
@@ -203,7 +177,17 @@ function showError(message: string | null): void {
 }
 
 function liveSettings(): LiveSettings {
-  return { optimizer: state.optimizer, learningRate: state.learningRate, batchSize: state.batchSize, schedule: state.schedule, patience: state.patience, l1: state.l1, l2: state.l2 };
+  return {
+    optimizer: state.optimizer,
+    learningRate: state.learningRate,
+    batchSize: state.batchSize,
+    schedule: state.schedule,
+    patience: state.patience,
+    l1: state.l1,
+    l2: state.l2,
+    weightDecay: state.weightDecay,
+    clipNorm: state.clipNorm,
+  };
 }
 
 /**
@@ -280,6 +264,8 @@ function setPlaying(on: boolean, tell = true): void {
 function change(mutate: (s: State) => void): void {
   mutate(state);
   state.weights = state.preset ? presetWeightsIfSameShape() : null;
+  // a lesson whose network changed shape is no longer that lesson (its text and weights would not fit)
+  if (state.preset && presetWeights(state.preset) && !state.weights) state.preset = '';
   reset(0);
 }
 
@@ -293,6 +279,8 @@ function presetWeightsIfSameShape(): PlainWeights[] | null {
 /** A change that applies to the running network (η, batch size, optimizer): the epoch goes on. */
 function changeLive(mutate: (s: State) => void): void {
   mutate(state);
+  // (the penalties are part of the configuration explain() and the downloads build from)
+  config = modelConfig(state, data);
   if ((snap?.epoch ?? 0) > 0) edited = true;
   send({ type: 'live', settings: liveSettings() });
   if (playing) setPlaying(true);
@@ -362,6 +350,8 @@ function syncControls(): void {
   fillNumbers($<HTMLSelectElement>('l1'), penaltyChoices, state.l1, (v) => (v === 0 ? 'none' : String(v)));
   fillNumbers($<HTMLSelectElement>('l2'), penaltyChoices, state.l2, (v) => (v === 0 ? 'none' : String(v)));
   $<HTMLSelectElement>('dropout').value = String(state.dropout);
+  fillNumbers($<HTMLSelectElement>('wd'), [0, 0.0001, 0.001, 0.01, 0.1], state.weightDecay, (v) => (v === 0 ? 'none' : String(v)));
+  fillNumbers($<HTMLSelectElement>('clip'), [0, 0.1, 0.5, 1, 5], state.clipNorm, (v) => (v === 0 ? 'none' : String(v)));
   $<HTMLSelectElement>('schedule').value = state.schedule;
   $<HTMLInputElement>('patience').value = String(state.patience);
   $<HTMLInputElement>('batch').value = String(state.batchSize);
@@ -508,6 +498,8 @@ function bind(): void {
   choose('l1', (s, v) => (s.l1 = Number(v)), true);
   choose('l2', (s, v) => (s.l2 = Number(v)), true);
   choose('dropout', (s, v) => (s.dropout = Number(v)));
+  choose('wd', (s, v) => (s.weightDecay = Number(v)), true);
+  choose('clip', (s, v) => (s.clipNorm = Number(v)), true);
   int('patience', 0, 100_000, (s, v) => (s.patience = v), true);
   choose('backend', (s, v) => (s.backend = v as State['backend']));
   $('add-layer').addEventListener('click', () => change((s) => s.hidden.push(s.hidden[s.hidden.length - 1] ?? 4)));
@@ -862,7 +854,7 @@ async function refreshBackward(training: boolean, force = false): Promise<void> 
   const y = targetRows([s], data);
   let e: Explanation;
   try {
-    e = revive(await ask<Explanation>({ kind: 'explain', model: config, weights: at.weights, x, y, learningRate: state.learningRate }));
+    e = revive(await ask<Explanation>({ kind: 'explain', model: config, weights: at.weights, x, y, learningRate: state.learningRate, clipNorm: state.clipNorm }));
   } catch (err) {
     showError(err instanceof Error ? err.message : String(err));
     return;
@@ -871,7 +863,7 @@ async function refreshBackward(training: boolean, force = false): Promise<void> 
   explanation = e;
   explainedFor = at;
   const label = data.task === 'regression' ? `target ${fmt(s.label)}` : `class ${s.label}`;
-  const weightsOf = `weights of epoch ${at.epoch}${editNote ? ` ${editNote}` : ''}`;
+  const weightsOf = `weights of epoch ${at.epoch}${editNote ? ` ${editNote}` : ''}${state.dropout > 0 ? ' (dropout off, as in prediction)' : ''}`;
   const bw = $('bw-sample');
   bw.textContent = `${sel.set} sample #${sel.index}: (x₁, x₂) = (${fmt(s.x1)}, ${fmt(s.x2)}), ${label} — ${weightsOf}, C = ${fmt(e.loss)}`;
   bw.dataset['set'] = sel.set;

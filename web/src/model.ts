@@ -87,13 +87,18 @@ export function earlyStoppingOf(patience: number, hasTest: boolean): EarlyStoppi
   return patience > 0 ? { monitor: hasTest ? 'valLoss' : 'loss', patience, restoreBest: false } : null;
 }
 
+/** The optimizer as code: its id, or the object with its weight decay. */
+function optimizerCode(s: State): string {
+  return s.weightDecay > 0 ? `optimizer('${s.optimizer}', { learningRate: ${s.learningRate}, weightDecay: ${s.weightDecay} })` : `'${s.optimizer}'`;
+}
+
 /** The fit options beyond the basic ones, as code (`yValidation`: the test targets as the network sees them). */
 function fitExtras(s: State, hasTest: boolean, yValidation: string): string {
   const schedule = scheduleOf(s.schedule, hasTest);
   const stopping = earlyStoppingOf(s.patience, hasTest);
   const json = (o: object): string => JSON.stringify(o).replace(/"(\w+)":/g, '$1: ').replace(/"/g, "'").replace(/,/g, ', ');
   const watched = (schedule?.kind === 'plateau' && schedule.monitor === 'valLoss') || stopping?.monitor === 'valLoss';
-  return `${schedule ? `, schedule: ${json(schedule)}` : ''}${stopping ? `, earlyStopping: ${json(stopping)}` : ''}${watched ? `, validationData: [validation.x, ${yValidation}]` : ''}`;
+  return `${s.clipNorm > 0 ? `, clipNorm: ${s.clipNorm}` : ''}${schedule ? `, schedule: ${json(schedule)}` : ''}${stopping ? `, earlyStopping: ${json(stopping)}` : ''}${watched ? `, validationData: [validation.x, ${yValidation}]` : ''}`;
 }
 
 export function codeOf(s: State, data: RunData, epochs: number, weights: readonly { W: ArrayLike<number>; b: ArrayLike<number> }[] | null = null): string {
@@ -142,14 +147,16 @@ export function codeOf(s: State, data: RunData, epochs: number, weights: readonl
       lines.push(`net.layers[${i}].b.set(${JSON.stringify(Array.from(w.b, num))});`);
     });
     lines.push(
-      `// train on from here: await net.fit(x, y, { epochs: ${epochs + 100}, initialEpoch: ${epochs}, batchSize: ${s.batchSize}, optimizer: '${s.optimizer}', learningRate: ${s.learningRate}, seed: ${s.seed}${extra} });`,
+      `// train on from here: await net.fit(x, y, { epochs: ${epochs + 100}, initialEpoch: ${epochs}, batchSize: ${s.batchSize}, optimizer: ${optimizerCode(s)}, learningRate: ${s.learningRate}, seed: ${s.seed}${extra} });`,
     );
   } else {
     lines.push(
-      `await net.fit(x, y, { epochs: ${Math.max(1, epochs)}, batchSize: ${s.batchSize}, optimizer: '${s.optimizer}', learningRate: ${s.learningRate}, seed: ${s.seed}${extra} });`,
+      `await net.fit(x, y, { epochs: ${Math.max(1, epochs)}, batchSize: ${s.batchSize}, optimizer: ${optimizerCode(s)}, learningRate: ${s.learningRate}, seed: ${s.seed}${extra} });`,
     );
   }
   if (extra.includes('validationData')) lines.splice(lines.findIndex((l) => l.startsWith('const { train }')), 1, `const { train, validation } = trainValidationSplit(all, ${s.testRatio}, ${s.seed}); // the test set watches the run`);
   const imports = s.dataset === 'custom' ? ['Matrix', 'network', 'oneHot', 'trainValidationSplit'] : s.dataset === 'wave' ? ['Matrix', 'network', 'Random', 'trainValidationSplit'] : ['network', 'toyDataset', 'trainValidationSplit'];
+  if (s.weightDecay > 0) imports.push('optimizer');
+  imports.sort();
   return [`import { ${imports.join(', ')} } from 'backprop';`, '', ...lines].join('\n');
 }

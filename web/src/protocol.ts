@@ -16,6 +16,10 @@ export interface LiveSettings {
   /** the penalties (the worker rebuilds the network around the same weights) */
   l1: number;
   l2: number;
+  /** the optimizer's decoupled weight decay (a change makes a fresh optimizer) */
+  weightDecay: number;
+  /** the gradient's global L2 norm limit (0: off) */
+  clipNorm: number;
 }
 
 export interface TrainSetup extends LiveSettings {
@@ -66,7 +70,7 @@ export interface ChainRequest {
  * (that would load the library's WebAssembly on the page too): explain() and the exports run here.
  */
 export type Request =
-  | { kind: 'explain'; model: ModelConfig; weights: LayerWeights[]; x: number[][]; y: number[][]; learningRate: number }
+  | { kind: 'explain'; model: ModelConfig; weights: LayerWeights[]; x: number[][]; y: number[][]; learningRate: number; clipNorm: number }
   | { kind: 'export'; format: 'model' | 'onnx' | 'tfjs'; model: ModelConfig; weights: LayerWeights[]; info: ExportInfo }
   | { kind: 'chain'; chain: ChainRequest };
 

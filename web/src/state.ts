@@ -101,6 +101,10 @@ export interface State {
   schedule: ScheduleName;
   /** early stopping: pause when the test loss has not improved for this many epochs (0: off) */
   patience: number;
+  /** decoupled weight decay λ of the optimizer (AdamW with Adam; 0: off) */
+  weightDecay: number;
+  /** clip the gradient to this global L2 norm (0: off) */
+  clipNorm: number;
 }
 
 export const MAX_UNITS = 64;
@@ -137,6 +141,8 @@ export function defaultState(): State {
     dropout: 0,
     schedule: 'none',
     patience: 0,
+    weightDecay: 0,
+    clipNorm: 0,
   };
 }
 
@@ -245,6 +251,8 @@ export function toHash(s: State, base: State = defaultState()): string {
   put('dropout', num(s.dropout), num(d.dropout));
   put('schedule', s.schedule, d.schedule);
   put('patience', String(s.patience), String(d.patience));
+  put('wd', num(s.weightDecay), num(d.weightDecay));
+  put('clip', num(s.clipNorm), num(d.clipNorm));
   const preset = p.get('preset');
   if (preset === null) return p.toString();
   p.delete('preset');
@@ -329,5 +337,7 @@ export function fromHash(hash: string, base: State = defaultState()): State {
   s.dropout = number('dropout', s.dropout, 0, 0.9);
   s.schedule = pick('schedule', SCHEDULE_IDS, s.schedule);
   s.patience = number('patience', s.patience, 0, 100_000, true);
+  s.weightDecay = number('wd', s.weightDecay, 0, 1);
+  s.clipNorm = number('clip', s.clipNorm, 0, 1e6);
   return s;
 }

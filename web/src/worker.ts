@@ -147,7 +147,7 @@ function start(id: number, setup: TrainSetup, k: Kernels): void {
     id,
     setup,
     net,
-    opt: makeOptimizer(setup.optimizer, { learningRate: setup.learningRate }),
+    opt: makeOptimizer(setup.optimizer, { learningRate: setup.learningRate, weightDecay: setup.weightDecay }),
     X: matrix(setup.xTrain, net.inputs),
     Y: matrix(setup.yTrain, outputs),
     Xt: setup.xTest.length ? matrix(setup.xTest, net.inputs) : null,
@@ -190,11 +190,12 @@ function applyLive(r: Run, s: LiveSettings): void {
       l.b.set(r.net.layers[i]!.b);
     });
     r.net = net;
-    r.opt = makeOptimizer(s.optimizer, { learningRate: s.learningRate });
+    r.opt = makeOptimizer(s.optimizer, { learningRate: s.learningRate, weightDecay: s.weightDecay });
     r.setup = { ...old, model };
-  } else if (s.optimizer !== old.optimizer) {
-    // a new optimizer starts with no state (momentum, Adam's moments); the same one keeps its state
-    r.opt = makeOptimizer(s.optimizer, { learningRate: s.learningRate });
+  } else if (s.optimizer !== old.optimizer || s.weightDecay !== old.weightDecay) {
+    // a new optimizer starts with no state (momentum, Adam's moments); the same one keeps its
+    // state (an optimizer's weight decay is fixed when it is made)
+    r.opt = makeOptimizer(s.optimizer, { learningRate: s.learningRate, weightDecay: s.weightDecay });
   } else r.opt.learningRate = s.learningRate;
   if (r.state) {
     // η is the schedule's η₀ (and where a plateau schedule starts again); a changed schedule or
@@ -244,6 +245,7 @@ async function trainEpoch(r: Run): Promise<void> {
     ...(earlyStopping ? { earlyStopping } : {}),
     ...(watched ? { validationData: [r.Xt!, r.Yt!] as const } : {}),
     ...(r.state ? { state: r.state } : {}),
+    ...(s.clipNorm > 0 ? { clipNorm: s.clipNorm } : {}),
   });
   r.state = schedule || earlyStopping ? h.state : undefined;
   r.rate = h.epochs[0]?.learningRate ?? r.opt.learningRate;
@@ -360,7 +362,7 @@ async function handle(m: ToWorker): Promise<void> {
 function answer(q: Request): { value: unknown; transfer: Transferable[] } {
   switch (q.kind) {
     case 'explain':
-      return { value: networkWithWeights(q.model, q.weights).explain(q.x, q.y, { learningRate: q.learningRate }), transfer: [] };
+      return { value: networkWithWeights(q.model, q.weights).explain(q.x, q.y, { learningRate: q.learningRate, ...(q.clipNorm > 0 ? { clipNorm: q.clipNorm } : {}) }), transfer: [] };
     case 'export': {
       const net = networkWithWeights(q.model, q.weights);
       const extra = { features: q.info.features, playground: q.info.link, epoch: q.info.epoch };
