@@ -5,6 +5,8 @@ import type { Matrix } from '../tensor/matrix.js';
 export interface ExplainContext {
   title: string;
   classNames?: string[];
+  /** Where η came from when the command chose it (e.g. "epoch 3 of the recorded run"). */
+  rateSource?: string;
 }
 
 const WIDTH = 80;
@@ -19,6 +21,7 @@ export function renderExplanation(e: Explanation, ctx: ExplainContext): string[]
   const arch = [e.x.rows, ...e.layers.map((l) => l.z.rows)].join('-');
   lines.push(clip(ctx.title));
   lines.push(clip(`network ${arch} (${e.layers.map((l) => l.activation).join(', ')}), cost ${e.cost}, C = ${num(e.loss)}`));
+  if (e.penalty) lines.push(clip(`penalty Σ_l l1·Σ|W(l)| + l2·ΣW(l)² = ${num(e.penalty)}, part of C (the cost alone: ${num(e.loss - e.penalty)})`));
   const out = e.layers[L - 1]!;
   lines.push(clip(`output a(${L}): ${topEntries(out.a, 3, ctx.classNames)}`));
   lines.push(clip(`target y:    ${topEntries(e.y, 1, ctx.classNames)}`));
@@ -29,7 +32,10 @@ export function renderExplanation(e: Explanation, ctx: ExplainContext): string[]
     lines.push(...renderLayer(e.layers[i]!, L, e, i === L - 1 ? ctx.classNames : undefined));
   }
   lines.push('');
-  lines.push('Update (gradient descent): W(l) ← W(l) − η·∂C/∂W(l),  b(l) ← b(l) − η·∂C/∂b(l)');
+  if (e.clipScale !== undefined) lines.push(clip(`Clipping: the gradient's global norm scaled by min(1, clipNorm/‖g‖) = ${num(e.clipScale)}`));
+  const clipped = e.layers.some((l) => l.dWClipped) ? ' (clipped)' : '';
+  lines.push(clip(`Update (gradient descent): W(l) ← W(l) − η·∂C/∂W(l)${clipped}, b(l) likewise`));
+  if (e.learningRate !== undefined) lines.push(clip(`  η = ${num(e.learningRate)}${ctx.rateSource ? ` (${ctx.rateSource})` : ''}`));
   return lines;
 }
 
@@ -38,6 +44,12 @@ function renderLayer(l: LayerExplanation, L: number, e: Explanation, names: stri
   const p = n - 1;
   const lines: string[] = [];
   lines.push(clip(`layer ${n} (${l.W.cols} → ${l.W.rows}, ${l.activation})` + '  ' + '─'.repeat(40)).slice(0, WIDTH));
+  if (l.mask) {
+    // the mask's entries are 0 or 1/(1 − p): the count of zeros is what dropout did to this sample
+    const dropped = l.mask.data.filter((v) => v === 0).length;
+    lines.push(...row(`m(${n})`, l.mask, `${dropped} of ${l.mask.data.length} dropped, the rest ×${num(Math.max(...l.mask.data))}`));
+    lines.push(...row(`ã(${n})`, l.aDropped!, `= a(${n}) ⊙ m(${n}), what layer ${n + 1} reads`, names));
+  }
   const dARule = n === L ? `C'(a, y)${costRule(e.cost)}` : `W(${n + 1})ᵀ·δ(${n + 1})`;
   lines.push(...row(`∂C/∂a(${n})`, l.dA, `= ${dARule}`, names));
   if (l.sigmaPrime) lines.push(...row(`σ'(z(${n}))`, l.sigmaPrime, '', names));
@@ -45,6 +57,11 @@ function renderLayer(l: LayerExplanation, L: number, e: Explanation, names: stri
     l.deltaRule === 'fused' ? `= ${e.cost === 'cross-entropy' ? 'a − y (softmax with cross-entropy)' : '(a − y)/n_L (sigmoid with BCE)'}` : l.deltaRule === 'softmax-jacobian' ? '= J_softmax·∂C/∂a' : `= ∂C/∂a(${n}) ⊙ σ'(z(${n}))`;
   lines.push(...row(`δ(${n})`, l.delta, deltaRule, names));
   lines.push(...row(`∂C/∂W(${n})`, l.dW, `= δ(${n})·a(${p})ᵀ`));
+  if (l.dWPenalty) {
+    const share = norm(l.dW) > 0 ? norm(l.dWPenalty) / norm(l.dW) : 0;
+    lines.push(...row(`  penalty's`, l.dWPenalty, `= l1·sign(W) + 2·l2·W, ${(100 * share).toFixed(1)}% of ‖∂C/∂W(${n})‖`));
+  }
+  if (l.dWClipped) lines.push(...row(`  clipped`, l.dWClipped, `∂C/∂W(${n}) as the update uses it`));
   const big = largest(l.dW);
   lines.push(clip(`    largest |∂C/∂w| ${num(big.value)} at w[${big.i},${big.j}]: ${p === 0 ? 'input' : `layer ${p}`} neuron ${big.j} → layer ${n} neuron ${big.i}`));
   lines.push(...row(`∂C/∂b(${n})`, l.db, `= δ(${n})`, names));

@@ -94,6 +94,9 @@ export function buildProgram(io: Output, exit: (status: number) => void = () => 
     .addOption(new Option('--index <n>', 'sample number').argParser(nonNegativeInt).default(0))
     .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
     .addOption(new Option('--lr <rate>', 'also show the update W − η·∂C/∂W with this η').argParser(positiveNumber))
+    .option('--step', "explain a training step as the model's training record defines it: dropout masks, the recorded clipping, the update with the recorded η")
+    .addOption(new Option('--epoch <n>', "with --step: η of this epoch of the recorded schedule").argParser(positiveInt))
+    .addOption(new Option('--mask-seed <n>', 'with --step: the key of the dropout masks (default 1)').argParser(nonNegativeInt))
     .option('--json', 'print every factor as JSON')
     .action(async (flags) => exit(await explainCommand(flags, io)));
 

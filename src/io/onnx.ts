@@ -3,9 +3,11 @@
  *
  * Graph: input `input` [N, inputs] (N symbolic) → for each dense layer one Gemm(transB = 1) with
  * the initializers W [units, inputs] (our layout, no transpose) and b [units], then its activation
- * node (Sigmoid / Relu / Tanh / LeakyRelu(alpha) / Softmax(axis −1); none for linear) → `output`
- * [N, outputs]. Gemm computes Y = X·Wᵀ + b with X one sample per row: row k of Y is W·x_k + b, the
- * same z(l) as ours.
+ * (Sigmoid / Relu / Tanh / LeakyRelu(alpha) / Elu(alpha) / Softplus / Softmax(axis −1); none for
+ * linear; GELU and SiLU, which have no operator in opset 13, as compositions of exact ones:
+ * GELU(z) = 0.5·z·(1 + Erf(z/√2)), SiLU(z) = z·Sigmoid(z)) → `output` [N, outputs]. Gemm computes
+ * Y = X·Wᵀ + b with X one sample per row: row k of Y is W·x_k + b, the same z(l) as ours. Dropout
+ * is the identity at inference: no node. A custom activation is code ONNX cannot hold: refused.
  *
  * The protobuf schema is the subset of onnx/onnx.proto (proto2, package onnx) that such a model
  * needs, with the field numbers of that file, built with protobufjs reflection.
@@ -164,6 +166,15 @@ interface Node {
 export function toOnnx(net: Network, options: OnnxExportOptions = {}): Uint8Array {
   const nodes: Node[] = [];
   const initializers: object[] = [];
+  // scalar constants (GELU's), one initializer each however many layers use them
+  const constants = new Map<number, string>();
+  const constant = (value: number, name: string): string => {
+    if (!constants.has(value)) {
+      constants.set(value, name);
+      initializers.push(floatTensor(name, [], [value]));
+    }
+    return constants.get(value)!;
+  };
   let x = 'input';
   const last = net.layers.length - 1;
   net.layers.forEach((layer, i) => {
@@ -183,12 +194,38 @@ export function toOnnx(net: Network, options: OnnxExportOptions = {}): Uint8Arra
     x = z;
     if (act === 'linear') return;
     const a = i === last ? 'output' : `layers.${i}.a`;
-    const op = OP[act];
-    if (!op) throw new OptionError(`ONNX export does not support activation '${act}' (layer ${i + 1}) yet`);
-    const node: Node = { name: `layers.${i}.${act}`, op_type: op, input: [z], output: [a] };
-    if (act === 'leaky-relu') node.attribute = [{ name: 'alpha', type: ATTR_FLOAT, f: layer.act.alpha }];
-    if (act === 'softmax') node.attribute = [{ name: 'axis', type: ATTR_INT, i: -1 }];
-    nodes.push(node);
+    const node = (op: string, input: string[], output: string, attribute?: Attribute[]) =>
+      nodes.push({ name: output === a ? `layers.${i}.${act}` : output, op_type: op, input, output: [output], ...(attribute ? { attribute } : {}) });
+    if (layer.act.elementwise && layer.act.custom) {
+      throw new OptionError(`ONNX export cannot hold the custom activation "${act}" of layer ${i + 1}: its functions are code, not ONNX operators`);
+    }
+    const t = (name: string) => `layers.${i}.${act}.${name}`;
+    switch (act) {
+      case 'gelu':
+        // 0.5·z·(1 + Erf(z/√2)), as PyTorch exports nn.GELU() (Erf: opset 9+)
+        node('Div', [z, constant(Math.SQRT2, 'const.sqrt2')], t('scaled'));
+        node('Erf', [t('scaled')], t('erf'));
+        node('Add', [t('erf'), constant(1, 'const.one')], t('cdf2'));
+        node('Mul', [z, t('cdf2')], t('twice'));
+        node('Mul', [t('twice'), constant(0.5, 'const.half')], a);
+        break;
+      case 'silu':
+        node('Sigmoid', [z], t('sigmoid'));
+        node('Mul', [z, t('sigmoid')], a);
+        break;
+      case 'leaky-relu':
+      case 'elu':
+        node(act === 'elu' ? 'Elu' : 'LeakyRelu', [z], a, [{ name: 'alpha', type: ATTR_FLOAT, f: layer.act.alpha }]);
+        break;
+      case 'softmax':
+        node('Softmax', [z], a, [{ name: 'axis', type: ATTR_INT, i: -1 }]);
+        break;
+      default: {
+        const op = OP[act];
+        if (!op) throw new OptionError(`ONNX export does not support activation '${act}' (layer ${i + 1})`);
+        node(op, [z], a);
+      }
+    }
     x = a;
   });
 
@@ -215,12 +252,12 @@ export function toOnnx(net: Network, options: OnnxExportOptions = {}): Uint8Arra
   return new Uint8Array(encoded);
 }
 
+/** Activations that are one ONNX operator without attributes. */
 const OP: Record<string, string | undefined> = {
   sigmoid: 'Sigmoid',
   relu: 'Relu',
   tanh: 'Tanh',
-  'leaky-relu': 'LeakyRelu',
-  softmax: 'Softmax',
+  softplus: 'Softplus',
 };
 
 /** A float tensor [N, size] with a symbolic batch dimension N. */

@@ -6,8 +6,12 @@
  * Each of our dense layers becomes a Keras Dense layer. Keras kernels are [inputs, units], the
  * transpose of our W [units, inputs], so this export (and only this one) transposes. Keras has no
  * leaky-ReLU Dense activation: such a layer becomes Dense(activation 'linear') + LeakyReLU(alpha).
+ * elu (α = 1), gelu (tfjs-layers' 'gelu' is the exact x·Φ(x) with erf, not the tanh form, which
+ * is 'gelu_new'), softplus and silu ('swish': x·sigmoid(x)) are Dense activations. Dropout is the
+ * identity at inference: no layer. Refused, naming the layer: custom activations (code, not
+ * Keras), and ELU with α ≠ 1 (TF.js' ELU layer throws for any α but 1).
  */
-import type { ActivationId } from '../activations/index.js';
+import { OptionError } from '../errors.js';
 import type { Network } from '../network.js';
 import type { JsonObject } from './model-file.js';
 
@@ -54,13 +58,17 @@ export interface TfjsExport {
   weights: Uint8Array;
 }
 
-/** Keras spellings of our elementwise activations; leaky-relu is handled as a separate layer. */
+/** Keras spellings of our activations; leaky-relu is handled as a separate layer. */
 const KERAS_ACTIVATION: Record<string, string | undefined> = {
   sigmoid: 'sigmoid',
   relu: 'relu',
   tanh: 'tanh',
   linear: 'linear',
   softmax: 'softmax',
+  elu: 'elu',
+  gelu: 'gelu',
+  softplus: 'softplus',
+  silu: 'swish',
 };
 
 /** The model.json object and the weights bytes of a TF.js Layers model equal to `net` (in float32). */
@@ -72,13 +80,20 @@ export function toTfjs(net: Network, options: TfjsExportOptions = {}): TfjsExpor
   net.layers.forEach((layer, i) => {
     // Layer names are unique within the model: TF.js matches weights to variables by `${layer}/kernel`.
     const name = `dense_${i + 1}`;
+    if (layer.act.elementwise && layer.act.custom) {
+      throw new OptionError(`TF.js export cannot hold the custom activation "${layer.act.id}" of layer ${i + 1}: its functions are code, not a Keras activation`);
+    }
     const isLeaky = layer.act.id === 'leaky-relu';
+    const activation = isLeaky ? 'linear' : KERAS_ACTIVATION[layer.act.id]!;
+    if (layer.act.id === 'elu' && layer.act.alpha !== 1) {
+      throw new OptionError(`TF.js export cannot hold ELU with α = ${layer.act.alpha} (layer ${i + 1}): TF.js' elu and ELU layer support α = 1 only`);
+    }
     const config: Record<string, unknown> = {
       name,
       trainable: true,
       dtype: 'float32',
       units: layer.units,
-      activation: isLeaky ? 'linear' : KERAS_ACTIVATION[layer.act.id as Exclude<ActivationId, 'leaky-relu'>],
+      activation,
       use_bias: true,
       kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
       bias_initializer: { class_name: 'Zeros', config: {} },

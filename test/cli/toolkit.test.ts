@@ -144,3 +144,39 @@ describe('bad toolkit flags: one line naming the flag, exit status 2', () => {
     expect((await run('train', '--resume', join(dir, 'refuse.ckpt.safetensors'), '--epochs', '2', '--out', out)).code).toBe(0);
   });
 });
+
+describe('backprop explain shows the toolkit factors', () => {
+  it('--step: the dropout mask and ã, the penalty’s share of ∂C/∂W, the clipped gradient and scale, the epoch’s η', async () => {
+    const model = join(dir, 'explain.safetensors');
+    expect((await run('train', '--data', 'moons', '--layers', '6', '--epochs', '4', '--dropout', '0.5', '--l2', '0.01', '--clip-norm', '0.05', '--schedule', 'cosine', '--warmup', '1', '--out', model)).code).toBe(0);
+    const r = await run('explain', '--model', model, '--data', 'moons', '--index', '2', '--step', '--epoch', '3');
+    expect(r.code).toBe(0);
+    for (const line of r.out) expect([...line].length).toBeLessThanOrEqual(80);
+    const text = r.out.join('\n');
+    expect(text).toMatch(/^backprop explain: a training step on sample 2 of moons/);
+    expect(text).toMatch(/\n  m\(1\) +6×1 .* (\d) of 6 dropped, the rest ×2\.000\n/);
+    expect(text).toMatch(/\n  ã\(1\) +6×1 .*= a\(1\) ⊙ m\(1\)/);
+    expect(text).toMatch(/\npenalty Σ_l l1·Σ\|W\(l\)\| \+ l2·ΣW\(l\)² = [\d.]+, part of C/);
+    expect(text).toMatch(/penalty's +2×6 .*= l1·sign\(W\) \+ 2·l2·W, [\d.]+% of ‖∂C\/∂W\(2\)‖/);
+    expect(text).toMatch(/clipped +6×2 .*∂C\/∂W\(1\) as the update uses it/);
+    expect(text).toMatch(/\nClipping: the gradient's global norm scaled by min\(1, clipNorm\/‖g‖\) = [\d.e-]+\n/);
+    // cosine after one warm-up epoch: epoch 3 is e = 1 of 3, η = η₀·(1 + cos(π/3))/2 = 0.75·0.001
+    expect(text).toMatch(/\n  η = 7\.50e-4 \(epoch 3 of the recorded run\)$/);
+    const json = JSON.parse((await run('explain', '--model', model, '--data', 'moons', '--index', '2', '--step', '--json')).out[0]!);
+    expect(Object.keys(json.layers[0])).toEqual(expect.arrayContaining(['mask', 'aDropped', 'dWPenalty', 'dWClipped']));
+    expect(json.learningRate).toBe(0.001);
+    // without --step: a prediction's backward pass (no mask, no clipping)
+    const plain = (await run('explain', '--model', model, '--data', 'moons', '--index', '2')).out.join('\n');
+    expect(plain).not.toMatch(/m\(1\)|Clipping|clipped/);
+    expect(plain).toMatch(/penalty's/);
+  });
+
+  it.each([
+    [['--epoch', '2'], /--epoch is for --step/],
+    [['--step', '--epoch', '9'], /--epoch 9 is beyond the 4 epochs of the recorded run/],
+  ])('explain %j: exit 2', async (args, message) => {
+    const r = await run('explain', '--model', join(dir, 'explain.safetensors'), '--data', 'moons', ...(args as string[]));
+    expect(r.code).toBe(2);
+    expect(r.err.join('\n')).toMatch(message as RegExp);
+  });
+});
