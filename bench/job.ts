@@ -12,7 +12,8 @@ const MiB = 1024 * 1024;
 /**
  * One (net, library) measurement, in this order:
  * 1. training throughput: warm-up, then the median of timed segments (full batches, shuffled);
- * 2. back to the initial weights, then the accuracy run: `epochs` full epochs, timed as a whole;
+ * 2. back to the initial weights, then the accuracy run: `epochs` full epochs (each at its
+ *    scheduled η for a net with a schedule), timed as a whole;
  * 3. inference throughput on the test set, batches of `inferBatch`, warm-up excluded;
  * 4. test accuracy of the trained weights on the whole test split; peak RSS of this process.
  */
@@ -34,9 +35,11 @@ export async function runJob(job: Job, log: (message: string) => void): Promise<
 
   await trainer.reset();
   const batches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
-  const steps = job.epochs * batches.batchesPerEpoch;
   const started = performance.now();
-  await trainer.train(batches, steps, false);
+  for (let epoch = 0; epoch < job.epochs; epoch++) {
+    trainer.startEpoch?.(epoch, job.epochs);
+    await trainer.train(batches, batches.batchesPerEpoch, false);
+  }
   const epochSeconds = (performance.now() - started) / 1000;
   log(`${job.epochs} epoch(s) in ${epochSeconds.toFixed(1)} s`);
 

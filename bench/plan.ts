@@ -62,6 +62,32 @@ export function variants(options: BenchOptions, available: Availability): { vari
   return { variants: chosen.map(({ library, backend, threads }) => ({ library, backend, threads })), skipped };
 }
 
+/**
+ * Libraries that do not run the toolkit nets, and why. Their rows would need hand-written AdamW
+ * and dropout: that would time our code on their tensors, not the library's training toolkit.
+ */
+export const TOOLKIT_SKIPS: Partial<Record<LibraryName, string>> = {
+  'tfjs-cpu': 'TF.js has no decoupled weight decay (no AdamW in tf.train)',
+  'tfjs-wasm': 'TF.js has no decoupled weight decay (no AdamW in tf.train)',
+  'jax-js': 'jax-js comes without an optimizer library here (@jax-js/optax is not installed), so AdamW would be hand-written',
+};
+
+/** Every (net, row) measurement to run, in table order, and why any were left out. */
+export function plan(options: BenchOptions, available: Availability): { jobs: Job[]; skipped: string[] } {
+  const rows = variants(options, available);
+  const skipped = [...rows.skipped];
+  const jobs: Job[] = [];
+  for (const net of options.nets) {
+    for (const v of rows.variants) {
+      const reason = NET_SPECS[net].toolkit ? TOOLKIT_SKIPS[v.library] : undefined;
+      // (each library named in TOOLKIT_SKIPS has a single row, so this is one note per library)
+      if (reason === undefined) jobs.push(makeJob(net, v, options));
+      else skipped.push(`${net} ${v.library}: ${reason}`);
+    }
+  }
+  return { jobs, skipped };
+}
+
 export function makeJob(net: NetName, v: Variant, options: BenchOptions): Job {
   return {
     net,

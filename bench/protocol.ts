@@ -6,7 +6,7 @@
 
 import type { NetSpec } from './nets.js';
 
-export const NETS = ['tiny', 'seed', 'modern'] as const;
+export const NETS = ['tiny', 'seed', 'modern', 'modern-toolkit'] as const;
 export type NetName = (typeof NETS)[number];
 
 export const LIBRARIES = ['backprop', 'tfjs-cpu', 'tfjs-wasm', 'jax-js', 'pytorch'] as const;

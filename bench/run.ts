@@ -12,7 +12,7 @@ import { epochOrders } from './batches.js';
 import { FASHION_MNIST_TRAIN, loadBenchData, writeRawData, XOR_SIZES } from './data.js';
 import { gitState, machine, versions } from './environment.js';
 import { NET_SPECS } from './nets.js';
-import { INFER_BATCH, makeJob, variants } from './plan.js';
+import { INFER_BATCH, plan } from './plan.js';
 import type { ChildResult, Job } from './protocol.js';
 import { isNoisy, ratios, table } from './report.js';
 import { PYTHON, runChild } from './spawn.js';
@@ -35,16 +35,15 @@ async function main(): Promise<number> {
   const host = machine();
   const wantsTorch = options.libraries === null || options.libraries.includes('pytorch');
   const torch = wantsTorch && spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 120_000 }).status === 0;
-  const plan = variants(options, { torch, cores: host.cpus });
-  const jobs = options.nets.flatMap((net) => plan.variants.map((v) => makeJob(net, v, options)));
+  const { jobs, skipped } = plan(options, { torch, cores: host.cpus });
   const temp = mkdtempSync(join(tmpdir(), 'backprop-bench-'));
   if (jobs.some((j) => j.library === 'pytorch')) preparePython(jobs, temp);
 
   console.error(`bench: ${jobs.length} measurements, one at a time${options.quick ? ' (quick)' : ''}`);
-  for (const s of plan.skipped) console.error(`bench: skipped ${s}`);
+  for (const s of skipped) console.error(`bench: skipped ${s}`);
   const results: ChildResult[] = [];
   const failures: { net: string; library: string; backend: string; threads: number; error: string }[] = [];
-  const notes: string[] = plan.skipped.map((s) => `skipped ${s}`);
+  const notes: string[] = skipped.map((s) => `skipped ${s}`);
   for (const [i, job] of jobs.entries()) {
     console.error(`[${i + 1}/${jobs.length}] ${job.net} · ${job.library} ${job.backend}×${job.threads}`);
     const t0 = performance.now();

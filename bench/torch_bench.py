@@ -5,13 +5,17 @@ measurement protocol (bench/measure.ts). Optional: the parent runs it only when
 
 The loop is the one every PyTorch tutorial shows: nn.Sequential of nn.Linear, torch.optim.SGD or
 torch.optim.Adam (default implementation), zero_grad(set_to_none=True), loss.backward(), step();
-the training set as one tensor, each batch taken by index. The accuracy run uses the JavaScript
-children's batch order (a file from the parent), so all libraries train on the same batches. Threads are set explicitly
-(torch.set_num_threads, and OMP/OpenBLAS variables set by the parent before torch loads).
+the training set as one tensor, each batch taken by index. A toolkit net (spec["toolkit"]) adds
+nn.Dropout after each hidden activation (train mode while training, eval mode for inference),
+torch.optim.AdamW with the decay on the weights only, and its cosine rate set by hand per epoch.
+The accuracy run uses the JavaScript children's batch order (a file from the parent), so all
+libraries train on the same batches. Threads are set explicitly (torch.set_num_threads, and
+OMP/OpenBLAS variables set by the parent before torch loads).
 """
 
 import gzip
 import json
+import math
 import os
 import platform
 import resource
@@ -125,14 +129,45 @@ def build_model(job):
         # Softmax is part of F.cross_entropy, so the last layer of the cross-entropy net emits logits.
         if act != "softmax":
             layers.append(ACTIVATIONS[act]())
+        # backprop masks a hidden layer's activations, so the dropout comes after the activation
+        if not last and toolkit(spec) and toolkit(spec)["dropout"][l] > 0:
+            layers.append(torch.nn.Dropout(toolkit(spec)["dropout"][l]))
     return torch.nn.Sequential(*layers)
+
+
+def toolkit(spec):
+    """The training toolkit's settings of a toolkit net (bench/nets.ts), None for a plain net."""
+    return spec.get("toolkit")
 
 
 def build_optimizer(job, model):
     spec = job["spec"]
+    tk = toolkit(spec)
+    if tk:
+        if spec["optimizer"] != "adam":
+            raise ValueError(f"toolkit nets use Adam (AdamW), not {spec['optimizer']}")
+        # AdamW decays θ ← θ − η·λ·θ before the Adam update, as backprop does; like backprop's, on
+        # the weights only (torch.optim.AdamW would decay every parameter given to it, biases too).
+        weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+        biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
+        groups = [{"params": weights, "weight_decay": tk["weightDecay"]}, {"params": biases, "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=spec["learningRate"], betas=(0.9, 0.999), eps=1e-8)
     if spec["optimizer"] == "adam":
         return torch.optim.Adam(model.parameters(), lr=spec["learningRate"], betas=(0.9, 0.999), eps=1e-8)
     return torch.optim.SGD(model.parameters(), lr=spec["learningRate"])
+
+
+def scheduled_rate(spec, epoch, epochs):
+    """η of epoch `epoch` (0-based) of `epochs`: fit's cosine schedule (src/train/schedule.ts),
+    η_min + (η₀ − η_min)(1 + cos(π·e/E))/2 over the E epochs after a linear warm-up of W epochs."""
+    s = toolkit(spec)["schedule"]
+    if s["kind"] != "cosine":
+        raise ValueError(f"schedule {s['kind']!r}: only 'cosine' is written here")
+    base, low, warmup = spec["learningRate"], s["minLearningRate"], s["warmupEpochs"]
+    if epoch < warmup:
+        return base * (epoch + 1) / warmup
+    span = max(1, epochs - warmup)
+    return low + (base - low) * (1 + math.cos(math.pi * (epoch - warmup) / span)) / 2
 
 
 # ---- measurement (mirrors bench/measure.ts and bench/interference.ts) -------------------------
@@ -301,11 +336,17 @@ def run(job):
     model = build_model(job)
     optimizer = build_optimizer(job, model)
     batches = FixedBatches(job["epochOrderPath"], len(train_x), batch, job["epochs"])
-    steps = job["epochs"] * -(-len(train_x) // batch)
+    steps_per_epoch = -(-len(train_x) // batch)
     t0 = time.perf_counter()
-    train(batches, steps, False)
+    for epoch in range(job["epochs"]):
+        if toolkit(spec):
+            for group in optimizer.param_groups:
+                group["lr"] = scheduled_rate(spec, epoch, job["epochs"])
+        train(batches, steps_per_epoch, False)
     epoch_seconds = time.perf_counter() - t0
     log(job, f"{job['epochs']} epoch(s) in {epoch_seconds:.1f} s")
+    # Inference without dropout (a no-op for the plain nets, which have no train-only layers).
+    model.eval()
 
     infer_batch = min(job["inferBatch"], len(test_x))
     cursor = {"next": 0}
@@ -340,7 +381,8 @@ def run(job):
         "testSamples": len(test_x),
         "rssAfterDataMB": round(rss_after_data),
         "interference": meter.result(),
-        "loop": "nn.Sequential(nn.Linear, ...), torch.optim SGD/Adam, zero_grad(set_to_none=True), backward(), step(); batches by index",
+        "loop": "nn.Sequential(nn.Linear, ...), torch.optim SGD/Adam, zero_grad(set_to_none=True), backward(), step(); batches by index"
+        + ("; nn.Dropout after hidden activations, AdamW (weights only), cosine lr set per epoch" if toolkit(spec) else ""),
         "versions": {
             "torch": torch.__version__,
             "numpy": np.__version__,

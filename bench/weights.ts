@@ -1,18 +1,26 @@
 import { writeFileSync } from 'node:fs';
 import { network, type Network } from '../src/network.js';
 import { adam, sgd, type Optimizer } from '../src/optimizers/index.js';
-import { ADAM, activationOf, layerCount, type NetSpec } from './nets.js';
+import { ADAM, activationOf, dropoutOf, layerCount, type NetSpec } from './nets.js';
 
-/** Builds a benchmark net with backprop; the seed fixes the initial weights (backprop's default init). */
+/**
+ * Builds a benchmark net with backprop; the seed fixes the initial weights (backprop's default
+ * init, which dropout does not change). A toolkit net's hidden layers get their `dropout`.
+ */
 export function buildNetwork(spec: NetSpec, seed: number, kernels: { backend: 'js' | 'wasm'; threads: number } = { backend: 'js', threads: 1 }): Network {
-  const layers = spec.sizes.slice(1).map((units, l) => ({ units, activation: activationOf(spec, l) }));
+  const layers = spec.sizes.slice(1).map((units, l) => {
+    const dropout = dropoutOf(spec, l);
+    return { units, activation: activationOf(spec, l), ...(dropout > 0 ? { dropout } : {}) };
+  });
   return network([spec.sizes[0]!, ...layers], { loss: spec.loss, seed, backend: kernels.backend, threads: kernels.threads });
 }
 
+/** The net's optimizer at η₀; a toolkit net's has decoupled weight decay (Adam's is then AdamW). */
 export function buildOptimizer(spec: NetSpec): Optimizer {
+  const weightDecay = spec.toolkit?.weightDecay;
   return spec.optimizer === 'adam'
-    ? adam({ learningRate: spec.learningRate, beta1: ADAM.beta1, beta2: ADAM.beta2, epsilon: ADAM.epsilon })
-    : sgd({ learningRate: spec.learningRate });
+    ? adam({ learningRate: spec.learningRate, beta1: ADAM.beta1, beta2: ADAM.beta2, epsilon: ADAM.epsilon, weightDecay })
+    : sgd({ learningRate: spec.learningRate, weightDecay });
 }
 
 /** Every library starts from these: W(l) is units × inputs, row-major (backprop's and PyTorch's layout). */

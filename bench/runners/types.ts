@@ -20,6 +20,11 @@ export interface Trainer {
    * `fullOnly`), resolving once all the work is finished.
    */
   train(batches: BatchOrder, steps: number, fullOnly: boolean): Promise<void>;
+  /**
+   * Called before each epoch of the accuracy run (0-based, of `epochs`) by runners of a net with a
+   * learning-rate schedule: sets that epoch's η, as `fit` does. The throughput segments never call it.
+   */
+  startEpoch?(epoch: number, epochs: number): void;
   /** The outputs (rows × outputs, row-major) for x (rows × inputs), read back into JavaScript. */
   predict(x: Float32Array, rows: number): Promise<Float32Array>;
   /** Back to the initial weights with a fresh optimizer, for the accuracy run. */

@@ -86,7 +86,7 @@ describe('command line', () => {
   it('reads filters and rejects unknown names with one line', () => {
     const o = parseOptions(['--quick', '--net', 'seed,modern', '--library', 'backprop', '--epochs', '3']);
     expect(o).toMatchObject({ quick: true, nets: ['seed', 'modern'], libraries: ['backprop'], epochs: 3, retries: 0 });
-    expect(() => parseOptions(['--net', 'huge'])).toThrow(/--net: unknown "huge"; valid: tiny, seed, modern/);
+    expect(() => parseOptions(['--net', 'huge'])).toThrow(/--net: unknown "huge"; valid: tiny, seed, modern, modern-toolkit/);
     expect(() => parseOptions(['--epochs', '0'])).toThrow(/--epochs must be an integer ≥ 1/);
   });
 });
