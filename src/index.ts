@@ -37,6 +37,8 @@ export {
   type Evaluation,
   type Gradients,
   type LayerGradients,
+  type LayerWeights,
+  type LayerWeightsLike,
 } from './network.js';
 export type { TargetLike } from './train/data.js';
 export type { FitOptions, History, EpochLogs, BatchLogs, TrainingState } from './train/fit.js';

@@ -1,4 +1,4 @@
-import { OptionError } from './errors.js';
+import { DataError, OptionError, ShapeError } from './errors.js';
 import { Model, type ModelOptions } from './nn/model.js';
 import type { DenseSpec } from './nn/dense.js';
 import type { Optimizer } from './optimizers/index.js';
@@ -18,6 +18,18 @@ export interface LayerGradients {
   dW: Matrix;
   /** ∂C/∂b(l), units × 1 */
   db: Matrix;
+}
+
+/** One layer's parameters as plain arrays: W(l) as `units` rows of `inputs` weights, b(l) of `units`. */
+export interface LayerWeights {
+  W: number[][];
+  b: number[];
+}
+
+/** What `setWeights` takes per layer: W(l) as rows (nested arrays, or a units × inputs Matrix) and b(l). */
+export interface LayerWeightsLike {
+  W: readonly (readonly number[])[] | Matrix;
+  b: ArrayLike<number>;
 }
 
 export interface Gradients {
@@ -92,6 +104,62 @@ export class Network extends Model {
   /** Trains by mini-batch gradient descent; see FitOptions. */
   fit(x: MatrixLike, y: TargetLike, options: FitOptions = {}): Promise<History> {
     return fit(this, this.batch, x, y, options);
+  }
+
+  /**
+   * A table of the layers: shape (inputs → units), activation, parameter count, dropout and
+   * penalties; then the total, the cost and the dtype.
+   *
+   * @example
+   * console.log(network([2, 4, 1]).summary());
+   */
+  summary(): string {
+    const rows = [['layer', 'shape', 'activation', 'parameters', 'training']];
+    let total = 0;
+    this.layers.forEach((l, i) => {
+      const count = l.units * l.inputs + l.units;
+      total += count;
+      const extras = [l.dropout ? `dropout ${l.dropout}` : '', l.l1 ? `l1 ${l.l1}` : '', l.l2 ? `l2 ${l.l2}` : ''].filter(Boolean);
+      rows.push([String(i + 1), `${l.inputs} → ${l.units}`, l.act.id, count.toLocaleString('en-US'), extras.join(', ')]);
+    });
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    const lines = rows.map((r) => r.map((cell, c) => (c === 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+    lines.push(`${total.toLocaleString('en-US')} parameters, input ${this.inputs}, cost ${this.cost.id}, ${this.dtype}`);
+    return lines.join('\n');
+  }
+
+  /** Every layer's W(l) and b(l), copied into plain arrays (W as units rows of inputs weights, PyTorch's layout). */
+  getWeights(): LayerWeights[] {
+    return this.layers.map((l) => ({
+      W: Array.from({ length: l.units }, (_, r) => Array.from(l.W.subarray(r * l.inputs, (r + 1) * l.inputs))),
+      b: Array.from(l.b),
+    }));
+  }
+
+  /**
+   * Replaces every layer's W(l) and b(l), as `getWeights` gives them. Everything is checked before
+   * anything is written: a wrong layer count or shape throws ShapeError (naming the layer and both
+   * shapes), a non-finite number DataError.
+   */
+  setWeights(weights: readonly LayerWeightsLike[]): void {
+    if (weights.length !== this.layers.length) throw new ShapeError(`setWeights: ${weights.length} layers given, the network has ${this.layers.length}`);
+    const flat = weights.map(({ W, b }, i) => {
+      const l = this.layers[i]!;
+      const rows = W instanceof Matrix ? W.rows : W.length;
+      const cols = W instanceof Matrix ? W.cols : (W.find((r) => r.length !== l.inputs) ?? W[0])?.length ?? 0;
+      if (rows !== l.units || cols !== l.inputs) throw new ShapeError(`setWeights: layer ${i + 1}'s W is ${l.units}×${l.inputs} (units × inputs), got ${rows}×${cols}`);
+      if (b.length !== l.units) throw new ShapeError(`setWeights: layer ${i + 1}'s b has ${l.units} entries, got ${b.length}`);
+      const w = W instanceof Matrix ? Array.from(W.data) : W.flat();
+      const bad = [...w, ...Array.from(b)].findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new DataError(`setWeights: layer ${i + 1} has a non-finite ${bad < w.length ? 'weight' : 'bias'}`);
+      return { w, b };
+    });
+    flat.forEach(({ w, b }, i) => {
+      this.layers[i]!.W.set(w);
+      this.layers[i]!.b.set(Array.from(b));
+    });
+    // the step's guard bounds updates by the largest weight it measured: these are new
+    this.weightsChanged();
   }
 
   /** Every chain-rule factor of one backpropagation step on these samples, per layer; changes nothing. */

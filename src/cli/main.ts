@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ACTIVATIONS } from '../activations/index.js';
 import { TASKS } from '../data/dataset.js';
@@ -33,10 +34,16 @@ function dataOptions(cmd: Command, withDefault: boolean, limit: string): Command
     .addOption(new Option('--limit <n>', limit).argParser(positiveInt));
 }
 
+/** The package's version, from its package.json (two levels up from both src/cli and dist/cli). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 /** The program; each command's action hands its exit status to `exit`. */
 export function buildProgram(io: Output, exit: (status: number) => void = () => undefined): Command {
   const program = new Command('backprop')
     .description('Train, evaluate, explain and export dense neural networks trained by backpropagation.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.result(s.trimEnd()), writeErr: (s) => io.info(s.trimEnd()) });

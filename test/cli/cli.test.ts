@@ -17,6 +17,11 @@ const dir = mkdtempSync(join(tmpdir(), 'backprop-cli-'));
 const model = join(dir, 'circles.safetensors');
 
 describe('backprop train / eval / predict / explain / export', () => {
+  it('--version prints the package version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    for (const flag of ['--version', '-V']) expect(await run(flag)).toEqual({ code: 0, out: [version], err: [] });
+  });
+
   it('trains a toy set and saves a model', async () => {
     const r = await run('train', '--data', 'circles', '--layers', '8', '--activation', 'tanh', '--epochs', '30', '--batch-size', '16', '--lr', '0.03', '--out', model);
     expect(r.code).toBe(0);
