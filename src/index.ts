@@ -83,6 +83,7 @@ export {
   checkpointToBytes,
   checkpointFromBytes,
   optimizerConfig,
+  optimizerSettings,
   resumeOptions,
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,

@@ -1,7 +1,7 @@
 import type { ActivationId } from '../activations/index.js';
 import { OptionError } from '../errors.js';
 import { loadCheckpoint, saveCheckpoint, saveModel } from '../io/node-files.js';
-import { resumeOptions, type JsonObject, type ModelInfoInput, type TrainingConfig } from '../io/model-file.js';
+import { optimizerSettings, resumeOptions, type JsonObject, type ModelInfoInput, type TrainingConfig } from '../io/model-file.js';
 import type { LossId } from '../losses/index.js';
 import type { DenseSpec } from '../nn/dense.js';
 import type { InitId } from '../nn/init.js';
@@ -80,7 +80,7 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
     opt = resumed.optimizer;
     run = resumeOptions(resumed);
     // a checkpoint written before training records existed: its optimizer as it is now
-    const recorded = resumed.info.training ?? { optimizer: { id: opt.id, ...opt.hyperParameters(), learningRate: resumed.state?.baseLearningRate ?? opt.learningRate }, batchSize: flags.batchSize, epochs: flags.epochs };
+    const recorded = resumed.info.training ?? { optimizer: { ...optimizerSettings(opt), learningRate: resumed.state?.baseLearningRate ?? opt.learningRate }, batchSize: flags.batchSize, epochs: flags.epochs };
     training = { ...recorded, batchSize: flags.batchSize, epochs: flags.epochs };
     const initialEpoch = resumed.epoch;
     if (net.inputs !== trainSet.x.cols || net.outputs !== outputs) {
@@ -99,11 +99,13 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
     ];
     net = new Network(trainSet.x.cols, specs, { loss, seed: flags.seed, init: flags.init, backend: flags.backend, threads: flags.threads, l1: flags.l1, l2: flags.l2 });
     opt = optimizerById(flags.optimizer, { learningRate: flags.lr, momentum: flags.momentum, nesterov: flags.nesterov, rho: flags.rho, weightDecay: flags.weightDecay });
-    run = { optimizer: opt, seed: flags.seed, ...toolkitOptions(flags) };
-    training = { optimizer: { id: opt.id, ...opt.hyperParameters() } as TrainingConfig['optimizer'], batchSize: flags.batchSize, epochs: flags.epochs, ...toolkitOptions(flags) };
+    const toolkit = toolkitOptions(flags);
+    run = { optimizer: opt, seed: flags.seed, ...toolkit };
+    training = { optimizer: optimizerSettings(opt), batchSize: flags.batchSize, epochs: flags.epochs, ...toolkit };
   }
-  if (!validation && usesValidation(run)) {
-    throw new OptionError(`${resumed ? `the run in ${flags.resume}` : '--early-stop or --schedule plateau'} monitors the validation set, but --validation is 0`);
+  // a new run's flags were checked by checkFlags; a resumed run's --validation may have changed
+  if (resumed && !validation && usesValidation(run)) {
+    throw new OptionError(`the run in ${flags.resume} monitors the validation set, but --validation is 0`);
   }
 
   const architecture = [net.inputs, ...net.layers.map((l) => l.units)].join('-');

@@ -409,6 +409,11 @@ function readState(
   return state;
 }
 
+/** An optimizer's id, learning rate and hyper-parameters, as a training record stores them. */
+export function optimizerSettings(opt: Optimizer): OptimizerSettings {
+  return { id: opt.id, learningRate: opt.learningRate, ...opt.hyperParameters() };
+}
+
 /** What a checkpoint records of an optimizer besides its slot buffers. */
 export function optimizerConfig(opt: Optimizer): OptimizerConfig {
   return { id: opt.id, t: opt.t, learningRate: opt.learningRate, ...opt.hyperParameters() };

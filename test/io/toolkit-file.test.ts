@@ -10,6 +10,7 @@ import {
   checkpointToBytes,
   modelFromBytes,
   modelToBytes,
+  optimizerSettings,
   resumeOptions,
   type LoadedCheckpoint,
   type TrainingConfig,
@@ -246,7 +247,7 @@ describe('checkpoints resume the toolkit bit for bit', () => {
     it(`${k.label}: ${AT} epochs + checkpoint + resumed = ${EPOCHS} uninterrupted epochs`, async () => {
       const make = () => network([3, ...k.layers], { seed: 5, loss: 'cross-entropy' });
       const opt = k.optimizer();
-      const training: TrainingConfig = { optimizer: { id: opt.id, ...opt.hyperParameters() } as TrainingConfig['optimizer'], epochs: EPOCHS, batchSize: 8, ...k.training };
+      const training: TrainingConfig = { optimizer: optimizerSettings(opt), epochs: EPOCHS, batchSize: 8, ...k.training };
       const fitSeed = 99;
       const full = make();
       let checkpoint: Uint8Array | undefined;
