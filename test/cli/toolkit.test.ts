@@ -1,11 +1,11 @@
 /** `backprop train`'s toolkit flags: what they put in the model, --resume with them, and bad values. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { loadModel } from '../../src/io/node-files.js';
-import { bits } from '../io/helpers.js';
+import { bits, rewrite } from '../io/helpers.js';
 
 async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -178,5 +178,38 @@ describe('backprop explain shows the toolkit factors', () => {
     const r = await run('explain', '--model', join(dir, 'explain.safetensors'), '--data', 'moons', ...(args as string[]));
     expect(r.code).toBe(2);
     expect(r.err.join('\n')).toMatch(message as RegExp);
+  });
+});
+
+describe('older files', () => {
+  it('a checkpoint without a training record or state (written before them) still resumes, and gets a record', async () => {
+    const out = join(dir, 'old.safetensors');
+    expect((await run('train', '--data', 'moons', '--layers', '4', '--optimizer', 'momentum', '--lr', '0.05', '--epochs', '2', '--checkpoint-every', '1', '--out', out)).code).toBe(0);
+    const ckpt = join(dir, 'old.ckpt.safetensors');
+    const old = rewrite(new Uint8Array(readFileSync(ckpt)), (_, m) => {
+      const info = JSON.parse(m['backprop']!) as Record<string, unknown>;
+      delete info['training'];
+      m['backprop'] = JSON.stringify(info);
+      const c = JSON.parse(m['checkpoint']!) as Record<string, unknown>;
+      delete c['state'];
+      m['checkpoint'] = JSON.stringify(c);
+    });
+    writeFileSync(ckpt, old);
+    const r = await run('train', '--resume', ckpt, '--epochs', '3', '--out', join(dir, 'old-resumed.safetensors'));
+    expect(r.code).toBe(0);
+    const { info } = await loadModel(join(dir, 'old-resumed.safetensors'));
+    expect(info.training).toEqual({ optimizer: { id: 'momentum', learningRate: 0.05, momentum: 0.9 }, batchSize: 32, epochs: 3 });
+  });
+});
+
+describe('backprop export of a toolkit model', () => {
+  it('writes ONNX and TF.js for gelu with dropout (the exports drop the dropout)', async () => {
+    const model = join(dir, 'gelu.safetensors');
+    expect((await run('train', '--data', 'moons', '--layers', '6', '--activation', 'gelu', '--dropout', '0.3', '--epochs', '1', '--out', model)).code).toBe(0);
+    expect((await run('export', '--model', model, '--format', 'onnx', '--out', join(dir, 'gelu.onnx'))).code).toBe(0);
+    expect(readFileSync(join(dir, 'gelu.onnx')).toString('latin1')).toContain('Erf');
+    expect((await run('export', '--model', model, '--format', 'tfjs', '--out', join(dir, 'gelu-tfjs'))).code).toBe(0);
+    const layers = (JSON.parse(readFileSync(join(dir, 'gelu-tfjs', 'model.json'), 'utf8')) as { modelTopology: { config: { layers: { config: { activation: string } }[] } } }).modelTopology.config.layers;
+    expect(layers.map((l) => l.config.activation)).toEqual(['gelu', 'softmax']);
   });
 });
