@@ -34,7 +34,7 @@ import type { Kernels } from '../kernels/types.js';
 import { LOSSES, type LossId } from '../losses/index.js';
 import type { DenseSpec } from '../nn/dense.js';
 import { Network, type NetworkOptions } from '../network.js';
-import { OPTIMIZERS, optimizer as optimizerById, type Optimizer, type OptimizerId } from '../optimizers/index.js';
+import { OPTIMIZERS, optimizer as optimizerById, type Optimizer, type OptimizerId, type OptimizerOptions } from '../optimizers/index.js';
 import type { DType, FloatArray } from '../tensor/matrix.js';
 import type { FitOptions, TrainingState } from '../train/fit.js';
 import { checkEarlyStopping, checkSchedule, type EarlyStopping, type Schedule, type Watch } from '../train/schedule.js';
@@ -74,21 +74,7 @@ export interface ModelInfoInput {
 }
 
 /** An optimizer's id, learning rate and hyper-parameters (what `optimizer(id, …)` takes). */
-export interface OptimizerSettings {
-  id: OptimizerId;
-  learningRate: number;
-  /** momentum: μ, Nesterov's form */
-  momentum?: number;
-  nesterov?: boolean;
-  /** adam: β1, β2; adam and rmsprop: ε */
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
-  /** rmsprop: ρ */
-  rho?: number;
-  /** decoupled weight decay λ (weights only) */
-  weightDecay?: number;
-}
+export type OptimizerSettings = { id: OptimizerId; learningRate: number } & Omit<OptimizerOptions, 'learningRate'>;
 
 /**
  * The `training` record of a model file: the settings of the run that trained it. The optimizer's
