@@ -803,8 +803,21 @@ describe.skipIf(!HAVE_CHROMIUM)(`playground in Chromium (${CHROMIUM})`, () => {
     const chart = (await page.locator('[data-testid=loss-chart]').boundingBox())!;
     await page.mouse.move(chart.x + chart.width - 8, chart.y + chart.height / 2);
     await expect.poll(() => page.locator('[data-testid=chart-readout]').textContent()).toMatch(/^epoch 20: train loss [\d.e-]+, test loss [\d.e-]+/);
+    // the plane's pixels: the output's map, then the hovered neuron's own map instead
+    const pixels = (): Promise<string> =>
+      page.$eval('[data-testid=plane]', (c) => {
+        const canvas = c as HTMLCanvasElement;
+        const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let sum = 0;
+        for (let i = 0; i < d.length; i += 4 * 97) sum = (sum * 31 + d[i]! + 7 * d[i + 1]! + 13 * d[i + 2]!) % 1_000_003;
+        return String(sum);
+      });
+    const output = await pixels();
     await page.locator('[data-testid=network] [data-neuron="1:0"]').hover();
     await expect.poll(() => page.locator('[data-testid=legend]').textContent()).toContain('neuron 1 of layer 1');
+    expect(await pixels()).not.toBe(output);
+    await page.mouse.move(5, 5);
+    await expect.poll(pixels).toBe(output);
     await page.screenshot({ path: join(ARTIFACTS, 'desktop-regression-hover.png') });
     await page.close();
     const blobs = await open('data=blobs&classes=4&discretize=1', { width: 1280, height: 800 });
