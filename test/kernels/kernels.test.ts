@@ -21,6 +21,11 @@ const backends: [string, () => Kernels][] = [
 ];
 
 const rng = new Random(20240611);
+/** Fills x in place with N(0, 1) draws (in place: TypedArray.map would return an array outside the kernels' memory). */
+function normals(x: Float32Array, r: Random): Float32Array {
+  for (let i = 0; i < x.length; i++) x[i] = r.normal();
+  return x;
+}
 function fill(a: FloatArray, lo = -1, hi = 1): FloatArray {
   for (let i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * rng.uniform();
   return a;
@@ -699,11 +704,13 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
       const [units, n, inputs] = [131, 37, 260];
       const outputs = [one, ...many].map((k) => {
         const r = new Random(3);
-        const W = k.alloc(units * inputs).map(() => r.normal());
-        const X = k.alloc(inputs * n).map(() => r.normal());
-        const b = k.alloc(units).map(() => r.normal());
+        const W = normals(k.alloc(units * inputs), r);
+        const X = normals(k.alloc(inputs * n), r);
+        const b = normals(k.alloc(units), r);
         const z = k.alloc(units * n);
         const a = k.alloc(units * n);
+        // every array in the kernels' memory, so that the wasm kernels (and their threads) run
+        if (k !== jsKernels) for (const x of [W, X, b, z, a]) expect((k as WasmKernels).owns(x)).toBe(true);
         k.denseForward(activation('tanh'), W, X, b, z, a, units, n, inputs);
         return [Array.from(z), Array.from(a)];
       });
@@ -713,18 +720,19 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
       const [samples, batch, width] = [40, 10, 787];
       const small = [one, ...many].map((k) => {
         const r = new Random(4);
-        const data = k.alloc(samples * width).map(() => r.normal());
-        const W = k.alloc(31 * width).map(() => r.normal());
-        const b = k.alloc(31).map(() => r.normal());
+        const data = normals(k.alloc(samples * width), r);
+        const W = normals(k.alloc(31 * width), r);
+        const b = normals(k.alloc(31), r);
         const XT = k.alloc(batch * width);
         const z = k.alloc(31 * batch);
         const a = k.alloc(31 * batch);
+        if (k !== jsKernels) for (const x of [data, W, b, XT]) expect((k as WasmKernels).owns(x)).toBe(true);
         k.gatherRows(data, width, [39, 0, 7, 7, 21, 3, 38, 1, 2, 30], 0, batch, XT);
         k.denseForward(activation('sigmoid'), W, XT, b, z, a, 31, batch, width, true);
         // the fused backward into the layer below (rows of ∂C/∂a_prev split)
         const dA = k.alloc(width * batch);
         const deltaPrev = k.alloc(width * batch);
-        const zPrev = k.alloc(width * batch).map(() => r.normal());
+        const zPrev = normals(k.alloc(width * batch), r);
         const aPrev = k.alloc(width * batch);
         k.activate(activation('tanh'), zPrev, aPrev, width, batch);
         k.denseBackward(activation('tanh'), W, z, zPrev, aPrev, dA, deltaPrev, 31, batch, width);
