@@ -176,7 +176,8 @@ export function fromTfjs(modelJson: unknown, readWeights: (path: string) => Uint
   let inputs: number | undefined;
   for (const { class_name: kind, config: c } of entries!) {
     const name = String(c?.['name'] ?? kind);
-    const shape = (c?.['batch_input_shape'] ?? c?.['batchInputShape']) as (number | null)[] | undefined;
+    // TF.js and Keras 2 write batch_input_shape (or batchInputShape), Keras 3 batch_shape
+    const shape = (c?.['batch_input_shape'] ?? c?.['batchInputShape'] ?? c?.['batch_shape']) as (number | null)[] | undefined;
     if (shape && inputs === undefined) inputs = shape[shape.length - 1] ?? undefined;
     const last = layers[layers.length - 1];
     // An activation layer gives the Dense before it its activation (that Dense must be linear).

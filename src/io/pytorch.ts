@@ -466,7 +466,8 @@ function readme(model: PytorchModel, modelFile: string, data: PytorchData, out: 
 \`train.py\` rebuilds the network ${architecture(model)} from \`${modelFile}\` as \`nn.Sequential\`,
 trains it on \`${dataLabel(data)}\` with the cost, optimizer and constants backprop recorded, and writes
 \`${out}\`, a backprop model file with the same metadata. It needs PyTorch only
-(\`apt-get install -y python3-torch libopenblas0-pthread\` on Debian).
+(\`apt-get install -y python3-torch libopenblas0-pthread\` on Debian; \`python3\` below is the
+Python that has it, there \`/usr/bin/python3\`).
 
 ## One process
 
