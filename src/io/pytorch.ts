@@ -552,17 +552,26 @@ def read_csv(path, label, task, class_names):
     if isinstance(label, str) and label.isdigit():
         label = int(label)
     if isinstance(label, str):
+        if label not in rows[0]:
+            sys.exit(f"{path}: no column named {label!r} in the header; columns: {', '.join(rows[0])}")
         column = rows[0].index(label)
         header = True
     else:
         column = len(rows[0]) - 1 if label is None else label
         features = [j for j in range(len(rows[0])) if j != column]
         header = any(rows[0][j] and not NUMBER.match(rows[0][j]) and not NON_FINITE.match(rows[0][j]) for j in features)
+    first = 2 if header else 1  # the number of the first data row, for messages
     rows = rows[1:] if header else rows
     features = [j for j in range(len(rows[0])) if j != column]
-    x = torch.tensor([[float(r[j]) for j in features] for r in rows], dtype=torch.float32)
+
+    def number(k, j):
+        if not NUMBER.match(rows[k][j]):
+            sys.exit(f"{path}: row {first + k}, column {j + 1}: {rows[k][j]!r} is not a finite number")
+        return float(rows[k][j])
+
+    x = torch.tensor([[number(k, j) for j in features] for k in range(len(rows))], dtype=torch.float32)
     if task == "regression":
-        return x, torch.tensor([[float(r[column])] for r in rows], dtype=torch.float32)
+        return x, torch.tensor([[number(k, column)] for k in range(len(rows))], dtype=torch.float32)
     index = {c: i for i, c in enumerate(class_names)}
     unknown = sorted({r[column] for r in rows} - set(index))
     if unknown:
