@@ -68,6 +68,16 @@ describe('round trips through other formats', () => {
     });
   }
 
+  it('backprop → ONNX → backprop: gelu (Div, Erf, Add, Mul, Mul), silu (Sigmoid, Mul), elu(0.5), softplus', () => {
+    const net = network(
+      [3, { units: 5, activation: 'gelu' }, { units: 4, activation: 'silu' }, { units: 4, activation: 'elu', alpha: 0.5 }, { units: 2, activation: 'softplus' }],
+      { loss: 'mse', seed: 5, init: 'normal' },
+    );
+    const back = fromOnnx(toOnnx(net), 'toolkit.onnx');
+    expect(back.specs).toEqual(net.specs);
+    expectSamePredictions(net, back);
+  });
+
   it('the CLI imports ONNX and writes a model that eval opens', async () => {
     const net = makeNetwork(ARCHITECTURES[1]!);
     const onnx = join(dir, 'net.onnx');
