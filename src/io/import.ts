@@ -9,7 +9,7 @@
  *                   transpose of our W), their activations, Activation/ReLU/Softmax/LeakyReLU
  *                   layers after a linear Dense, and Dropout (the identity at inference).
  *   onnx            a graph that is a chain of Gemm, or MatMul + Add, each optionally followed by
- *                   one activation node.
+ *                   one activation node, or SiLU/GELU in the nodes backprop's export writes.
  *
  * Anything else is refused with one line naming the first unsupported layer or op. Bad files are
  * typed errors: FormatError (not the format, truncated, wrong dtype, missing bias), ShapeError
@@ -176,7 +176,8 @@ export function fromTfjs(modelJson: unknown, readWeights: (path: string) => Uint
   let inputs: number | undefined;
   for (const { class_name: kind, config: c } of entries!) {
     const name = String(c?.['name'] ?? kind);
-    const shape = (c?.['batch_input_shape'] ?? c?.['batchInputShape']) as (number | null)[] | undefined;
+    // TF.js and Keras 2 write batch_input_shape (or batchInputShape), Keras 3 batch_shape
+    const shape = (c?.['batch_input_shape'] ?? c?.['batchInputShape'] ?? c?.['batch_shape']) as (number | null)[] | undefined;
     if (shape && inputs === undefined) inputs = shape[shape.length - 1] ?? undefined;
     const last = layers[layers.length - 1];
     // An activation layer gives the Dense before it its activation (that Dense must be linear).
@@ -335,6 +336,33 @@ export function fromOnnx(bytes: Uint8Array, source: string, options: ImportOptio
     return { dims, data };
   };
   const attribute = (node: OnnxNode, name: string): OnnxAttribute | undefined => node.attribute?.find((a) => a.name === name);
+  /** The value of a one-element float initializer, or undefined. */
+  const scalar = (name: string | undefined): number | undefined => {
+    if (name === undefined || !initializers.has(name)) return undefined;
+    const { data } = values(name);
+    return data.length === 1 ? data[0] : undefined;
+  };
+  const near = (v: number | undefined, target: number): boolean => v !== undefined && Math.abs(v - target) <= 1e-6 * Math.abs(target);
+  const takes = (node: OnnxNode | undefined, op: string, ...inputs: string[]): node is OnnxNode =>
+    node?.op_type === op && inputs.every((i) => (node.input ?? []).includes(i));
+  /** Nodes k.. computing SiLU z·Sigmoid(z): their count, or 0. */
+  const silu = (k: number, z: string): number => {
+    const [sigmoid, mul] = [nodes[k], nodes[k + 1]];
+    return takes(sigmoid, 'Sigmoid', z) && takes(mul, 'Mul', z, sigmoid.output![0]!) ? 2 : 0;
+  };
+  /** Nodes k.. computing GELU 0.5·z·(1 + Erf(z/√2)) as backprop writes it (constants as initializers): their count, or 0. */
+  const gelu = (k: number, z: string): number => {
+    const [div, erf, add, mul, half] = nodes.slice(k, k + 5);
+    const out = (n: OnnxNode | undefined) => n?.output?.[0] ?? '';
+    const other = (n: OnnxNode, known: string) => (n.input ?? []).find((i) => i !== known);
+    const ok =
+      takes(div, 'Div', z) && near(scalar(other(div, z)), Math.SQRT2) &&
+      takes(erf, 'Erf', out(div)) &&
+      takes(add, 'Add', out(erf)) && near(scalar(other(add, out(erf))), 1) &&
+      takes(mul, 'Mul', z, out(add)) &&
+      takes(half, 'Mul', out(mul)) && near(scalar(other(half, out(mul))), 0.5);
+    return ok ? 5 : 0;
+  };
 
   let x = (graph!.input ?? []).find((i) => !initializers.has(i.name))?.name ?? fail('the graph has no input');
   const layers: ForeignLayer[] = [];
@@ -366,6 +394,14 @@ export function fromOnnx(bytes: Uint8Array, source: string, options: ImportOptio
       k++;
       x = add!.output![0]!;
       continue;
+    } else if (silu(k, x) || gelu(k, x)) {
+      // activations that ONNX writes as several nodes
+      const count = silu(k, x) || gelu(k, x);
+      if (!last || last.activation !== 'linear') fail(`unsupported ${label}: an activation must follow a Gemm or MatMul + Add directly`);
+      last!.activation = count === 2 ? 'silu' : 'gelu';
+      k += count - 1;
+      x = nodes[k]!.output![0]!;
+      continue;
     } else if (node.op_type in ONNX_ACTIVATIONS) {
       if (!last || last.activation !== 'linear') fail(`unsupported ${label}: an activation must follow a Gemm or MatMul + Add directly`);
       if (node.op_type === 'Softmax') {
@@ -374,6 +410,7 @@ export function fromOnnx(bytes: Uint8Array, source: string, options: ImportOptio
       }
       last!.activation = ONNX_ACTIVATIONS[node.op_type]!;
       if (node.op_type === 'LeakyRelu') last!.alpha = shortestDecimal(attribute(node, 'alpha')?.f ?? 0.01);
+      if (node.op_type === 'Elu') last!.alpha = shortestDecimal(attribute(node, 'alpha')?.f ?? 1);
     } else if (node.op_type !== 'Identity') {
       fail(`unsupported op ${node.op_type} (node '${node.name ?? k}'); backprop imports chains of Gemm or MatMul + Add and activations`);
     }

@@ -16,9 +16,11 @@
  *   momentum, nesterov        g' = g + μ·v after v ← μ·v + g, θ ← θ − η·g'         = SGD(..., nesterov=True)
  *   adam                      bias-corrected moments, θ ← θ − η·m̂/(√v̂ + ε)        = Adam(lr=η, betas=(β1, β2), eps=ε)
  *   rmsprop                   v ← ρ·v + (1 − ρ)·g², θ ← θ − η·g/(√v + ε)          = RMSprop(lr=η, alpha=ρ, eps=ε, centered=False)
- *   weightDecay λ (decoupled, weights only): θ ← θ − η·λ·θ before the step         = AdamW for adam; the same line by hand for SGD
+ *   weightDecay λ (decoupled, weights only): θ ← θ − η·λ·θ before the step         = AdamW for adam; the same line by hand for the others
  */
 import { OptionError } from '../errors.js';
+import { SCHEDULES as SCHEDULE_KINDS, type Schedule } from '../train/schedule.js';
+import type { OptimizerSettings, TrainingConfig } from './model-file.js';
 
 /** A layer as the model file records it; activation ids beyond today's are mapped when the table knows them. */
 export interface PytorchLayer {
@@ -32,36 +34,14 @@ export interface PytorchLayer {
   l2?: number;
 }
 
-export interface TrainingOptimizer {
-  id: string;
-  learningRate: number;
-  momentum?: number;
-  nesterov?: boolean;
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
-  rho?: number;
-  weightDecay?: number;
-}
+/** An optimizer as the training record holds it: id, η and hyper-parameters. */
+export type TrainingOptimizer = OptimizerSettings;
 
-export type TrainingSchedule =
-  | { kind: 'step'; every: number; factor: number; warmupEpochs?: number }
-  | { kind: 'exponential'; factor: number; warmupEpochs?: number }
-  | { kind: 'cosine'; minLearningRate?: number; warmupEpochs?: number }
-  | { kind: 'plateau'; patience: number; factor: number; monitor?: string; minDelta?: number; minLearningRate?: number; warmupEpochs?: number };
-
-/** The `training` object of the model metadata: how the model was (or is to be) trained. */
-export interface TrainingRecord {
-  optimizer: TrainingOptimizer;
-  batchSize: number;
-  epochs: number;
-  schedule?: TrainingSchedule;
-  earlyStopping?: { monitor?: string; patience: number; minDelta?: number; restoreBest?: boolean };
-  clipNorm?: number;
-  clipValue?: number;
+/** The `training` record of a model file (see model-file.ts), plus fit's validationSplit. */
+export type TrainingRecord = TrainingConfig & {
   /** Hold out the last fraction of the training samples for validation (backprop's validationSplit). */
   validationSplit?: number;
-}
+};
 
 /** backprop train's --validation default: what train.py holds out when a recorded rule watches the validation set. */
 const DEFAULT_VALIDATION_SPLIT = 0.1;
@@ -174,15 +154,17 @@ const OPTIMIZERS: Record<string, (o: TrainingOptimizer) => { make: string; note:
   }),
 };
 
-/** Schedules: the factor of the base rate η at epoch e (0-based), for torch's LambdaLR. */
-const SCHEDULES: Record<string, (s: TrainingSchedule, epochs: number) => string> = {
-  step: (s) => `${py((s as { factor: number }).factor)} ** (e // ${py((s as { every: number }).every)})`,
-  exponential: (s) => `${py((s as { factor: number }).factor)} ** e`,
-  cosine: (s, epochs) => {
-    const span = epochs - (s.kind === 'cosine' ? (s.warmupEpochs ?? 0) : 0);
-    return `MIN_RATE + (1 - MIN_RATE) * (1 + math.cos(math.pi * e / ${Math.max(1, span)})) / 2`;
-  },
-};
+/** A schedule's factor of η at epoch e counted from the end of the warm-up, in Python, for torch's LambdaLR. */
+function scheduleFactor(s: Exclude<Schedule, { kind: 'plateau' }>, epochs: number): string {
+  switch (s.kind) {
+    case 'step':
+      return `${py(s.factor)} ** (e // ${py(s.every)})`;
+    case 'exponential':
+      return `${py(s.factor)} ** e`;
+    case 'cosine':
+      return `MIN_RATE + (1 - MIN_RATE) * (1 + math.cos(math.pi * e / ${Math.max(1, epochs - (s.warmupEpochs ?? 0))})) / 2`;
+  }
+}
 
 /** The generated train.py and README for a model (see the module comment). */
 export function toPytorch(model: PytorchModel, options: PytorchExportOptions = {}): PytorchExport {
@@ -210,13 +192,12 @@ function trainingOf(model: PytorchModel, given: Partial<TrainingRecord> = {}): T
   const recorded = model.training ?? DEFAULT_TRAINING;
   const t: TrainingRecord = { ...recorded, ...stripUndefined(given) };
   if (!(t.optimizer.id in OPTIMIZERS)) throw new OptionError(`optimizer ${JSON.stringify(t.optimizer.id)} has no PyTorch counterpart here; valid: ${Object.keys(OPTIMIZERS).join(', ')}`);
-  if (t.optimizer.weightDecay && t.optimizer.id === 'rmsprop') throw new OptionError('weightDecay is defined for sgd, momentum and adam, not rmsprop');
   for (const [k, v] of [['batchSize', t.batchSize], ['epochs', t.epochs]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new OptionError(`training ${k} must be an integer ≥ 1, got ${String(v)}`);
   }
   if (t.schedule?.kind === 'plateau' && t.schedule.warmupEpochs) throw new OptionError('a plateau schedule with warmupEpochs has no PyTorch counterpart here (ReduceLROnPlateau after a warm-up); drop the warm-up');
-  if (t.schedule && t.schedule.kind !== 'plateau' && !(t.schedule.kind in SCHEDULES)) {
-    throw new OptionError(`schedule kind ${JSON.stringify((t.schedule as { kind: unknown }).kind)} has no PyTorch counterpart here; valid: ${[...Object.keys(SCHEDULES), 'plateau'].join(', ')}`);
+  if (t.schedule && !(SCHEDULE_KINDS as readonly string[]).includes(t.schedule.kind)) {
+    throw new OptionError(`schedule kind ${JSON.stringify(t.schedule.kind)} has no PyTorch counterpart here; valid: ${SCHEDULE_KINDS.join(', ')}`);
   }
   return t;
 }
@@ -384,7 +365,7 @@ function optimizerCode(t: TrainingRecord): string {
   const o = t.optimizer;
   const { make, note } = OPTIMIZERS[o.id]!(o);
   const decay = o.weightDecay ?? 0;
-  // AdamW decays the weights' group itself; for sgd and momentum the decoupled decay is a line of the loop.
+  // AdamW decays the weights' group itself; for the others the decoupled decay is a line of the loop.
   const groups =
     o.id === 'adam' && decay
       ? `[{"params": weights, "weight_decay": ${py(decay)}}, {"params": biases, "weight_decay": 0.0}]`
@@ -399,7 +380,7 @@ def optimizer(net):
     return ${make}
 
 
-SGD_WEIGHT_DECAY = ${py(o.id === 'adam' ? 0 : decay)}  # λ of θ ← θ − η·λ·θ on the weights before each step (sgd, momentum)
+WEIGHT_DECAY = ${py(o.id === 'adam' ? 0 : decay)}  # λ of θ ← θ − η·λ·θ on the weights before each step (AdamW does it itself)
 `;
 }
 
@@ -444,7 +425,7 @@ def rate_factor(epoch):
     if epoch < WARMUP_EPOCHS:
         return (epoch + 1) / WARMUP_EPOCHS
     e = epoch - WARMUP_EPOCHS
-    return ${SCHEDULES[s.kind]!(s, t.epochs)}
+    return ${scheduleFactor(s, t.epochs)}
 
 
 def schedule(opt):
@@ -466,7 +447,8 @@ function readme(model: PytorchModel, modelFile: string, data: PytorchData, out: 
 \`train.py\` rebuilds the network ${architecture(model)} from \`${modelFile}\` as \`nn.Sequential\`,
 trains it on \`${dataLabel(data)}\` with the cost, optimizer and constants backprop recorded, and writes
 \`${out}\`, a backprop model file with the same metadata. It needs PyTorch only
-(\`apt-get install -y python3-torch libopenblas0-pthread\` on Debian).
+(\`apt-get install -y python3-torch libopenblas0-pthread\` on Debian; \`python3\` below is the
+Python that has it, there \`/usr/bin/python3\`).
 
 ## One process
 
@@ -570,17 +552,26 @@ def read_csv(path, label, task, class_names):
     if isinstance(label, str) and label.isdigit():
         label = int(label)
     if isinstance(label, str):
+        if label not in rows[0]:
+            sys.exit(f"{path}: no column named {label!r} in the header; columns: {', '.join(rows[0])}")
         column = rows[0].index(label)
         header = True
     else:
         column = len(rows[0]) - 1 if label is None else label
         features = [j for j in range(len(rows[0])) if j != column]
         header = any(rows[0][j] and not NUMBER.match(rows[0][j]) and not NON_FINITE.match(rows[0][j]) for j in features)
+    first = 2 if header else 1  # the number of the first data row, for messages
     rows = rows[1:] if header else rows
     features = [j for j in range(len(rows[0])) if j != column]
-    x = torch.tensor([[float(r[j]) for j in features] for r in rows], dtype=torch.float32)
+
+    def number(k, j):
+        if not NUMBER.match(rows[k][j]):
+            sys.exit(f"{path}: row {first + k}, column {j + 1}: {rows[k][j]!r} is not a finite number")
+        return float(rows[k][j])
+
+    x = torch.tensor([[number(k, j) for j in features] for k in range(len(rows))], dtype=torch.float32)
     if task == "regression":
-        return x, torch.tensor([[float(r[column])] for r in rows], dtype=torch.float32)
+        return x, torch.tensor([[number(k, column)] for k in range(len(rows))], dtype=torch.float32)
     index = {c: i for i, c in enumerate(class_names)}
     unknown = sorted({r[column] for r in rows} - set(index))
     if unknown:
@@ -811,11 +802,11 @@ def main():
             cost = batch_cost(net, out, yb)
             cost.backward()
             clip([p.grad for p in net.parameters()])
-            if SGD_WEIGHT_DECAY:
+            if WEIGHT_DECAY:
                 with torch.no_grad():
                     for group in opt.param_groups[:1]:  # the weights' group, not the biases'
                         for W in group["params"]:
-                            W.mul_(1 - group["lr"] * SGD_WEIGHT_DECAY)
+                            W.mul_(1 - group["lr"] * WEIGHT_DECAY)
             opt.step()
             totals += torch.tensor([float(cost) * len(xb), correct(out.detach(), yb), len(xb)], dtype=torch.float64, device=device)
         if world > 1:

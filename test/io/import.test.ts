@@ -68,6 +68,16 @@ describe('round trips through other formats', () => {
     });
   }
 
+  it('backprop → ONNX → backprop: gelu (Div, Erf, Add, Mul, Mul), silu (Sigmoid, Mul), elu(0.5), softplus', () => {
+    const net = network(
+      [3, { units: 5, activation: 'gelu' }, { units: 4, activation: 'silu' }, { units: 4, activation: 'elu', alpha: 0.5 }, { units: 2, activation: 'softplus' }],
+      { loss: 'mse', seed: 5, init: 'normal' },
+    );
+    const back = fromOnnx(toOnnx(net), 'toolkit.onnx');
+    expect(back.specs).toEqual(net.specs);
+    expectSamePredictions(net, back);
+  });
+
   it('the CLI imports ONNX and writes a model that eval opens', async () => {
     const net = makeNetwork(ARCHITECTURES[1]!);
     const onnx = join(dir, 'net.onnx');
@@ -209,6 +219,38 @@ describe('TF.js: a model written by @tensorflow/tfjs itself', () => {
     let worst = 0;
     got.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected[i]!))));
     expect(worst).toBeLessThan(1e-6);
+  });
+});
+
+describe('Keras layers models as tensorflowjs_converter writes them', () => {
+  /** model.json of a Keras 3 Sequential (InputLayer with batch_shape, wrapped in model_config) of one Dense 3 → 2. */
+  const keras = (features: number) => ({
+    modelTopology: {
+      keras_version: '3.0.0',
+      model_config: {
+        class_name: 'Sequential',
+        config: {
+          name: 'sequential',
+          layers: [
+            { class_name: 'InputLayer', config: { batch_shape: [null, features], name: 'input_layer' } },
+            { class_name: 'Dense', config: { name: 'dense', units: 2, activation: 'relu', use_bias: true } },
+          ],
+        },
+      },
+    },
+    weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'dense/kernel', shape: [3, 2], dtype: 'float32' }, { name: 'dense/bias', shape: [2], dtype: 'float32' }] }],
+  });
+  // kernel [[1, 2], [3, 4], [5, 6]] (inputs × units), bias [0.5, −100]
+  const weights = new Uint8Array(Float32Array.from([1, 2, 3, 4, 5, 6, 0.5, -100]).buffer);
+
+  it('reads the kernel as the transpose of W: relu(x·kernel + b)', () => {
+    const net = fromTfjs(keras(3), () => weights, 'model.json');
+    // x = [1, 1, 1]: x·kernel + b = [1 + 3 + 5 + 0.5, 2 + 4 + 6 − 100] = [9.5, −88] → relu → [9.5, 0]
+    expect(Array.from(net.predict([[1, 1, 1]]).data)).toEqual([9.5, 0]);
+  });
+
+  it("refuses an input shape that the first Dense does not take", () => {
+    expect(() => fromTfjs(keras(4), () => weights, 'model.json')).toThrow(new ShapeError("model.json: the model's input has 4 features but layer 'dense' takes 3"));
   });
 });
 
