@@ -1279,24 +1279,28 @@ export function activationDerivative(act: i32, alpha: f32, z: usize, a: usize, o
 }
 
 /**
- * max_i |x_i|, NaN when any entry is NaN and +∞ when any is ±∞ (WebAssembly's max propagates NaN):
- * the divergence guard's one pass, which also bounds how far an update can move a weight.
+ * max_i |x_i|, NaN when any entry is NaN and +∞ when any is ±∞: the divergence guard's one pass,
+ * which also bounds how far an update can move a weight. |x|'s bits (sign cleared) order as
+ * integers exactly as the values do, with +∞ above every finite value and NaN above +∞, so one
+ * integer max per lane does it (WebAssembly's NaN-propagating f32x4.max costs several instructions).
  */
 export function maxAbs(x: usize, count: i32): f32 {
+  const mask = i32x4.splat(0x7fffffff);
   // four independent accumulators: one max chain would wait on the max latency every 4 floats
-  let acc = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+  let acc = i32x4.splat(0), acc1 = i32x4.splat(0), acc2 = i32x4.splat(0), acc3 = i32x4.splat(0);
   let i = 0;
   for (; i + 16 <= count; i += 16) {
     const p = x + (<usize>i << 2);
-    acc = f32x4.max(acc, f32x4.abs(v128.load(p)));
-    acc1 = f32x4.max(acc1, f32x4.abs(v128.load(p, 16)));
-    acc2 = f32x4.max(acc2, f32x4.abs(v128.load(p, 32)));
-    acc3 = f32x4.max(acc3, f32x4.abs(v128.load(p, 48)));
+    acc = i32x4.max_s(acc, v128.and(v128.load(p), mask));
+    acc1 = i32x4.max_s(acc1, v128.and(v128.load(p, 16), mask));
+    acc2 = i32x4.max_s(acc2, v128.and(v128.load(p, 32), mask));
+    acc3 = i32x4.max_s(acc3, v128.and(v128.load(p, 48), mask));
   }
-  acc = f32x4.max(f32x4.max(acc, acc1), f32x4.max(acc2, acc3));
-  for (; i + 4 <= count; i += 4) acc = f32x4.max(acc, f32x4.abs(v128.load(x + (<usize>i << 2))));
-  for (; i < count; i++) acc = f32x4.max(acc, f32x4.abs(f32x4.splat(load<f32>(x + (<usize>i << 2)))));
-  return Mathf.max(Mathf.max(f32x4.extract_lane(acc, 0), f32x4.extract_lane(acc, 1)), Mathf.max(f32x4.extract_lane(acc, 2), f32x4.extract_lane(acc, 3)));
+  acc = i32x4.max_s(i32x4.max_s(acc, acc1), i32x4.max_s(acc2, acc3));
+  for (; i + 4 <= count; i += 4) acc = i32x4.max_s(acc, v128.and(v128.load(x + (<usize>i << 2)), mask));
+  let m = max(max(i32x4.extract_lane(acc, 0), i32x4.extract_lane(acc, 1)), max(i32x4.extract_lane(acc, 2), i32x4.extract_lane(acc, 3)));
+  for (; i < count; i++) m = max(m, load<i32>(x + (<usize>i << 2)) & 0x7fffffff);
+  return reinterpret<f32>(m);
 }
 
 // ---- training toolkit: dropout, penalties, clipping ------------------------------------------

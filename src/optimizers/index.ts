@@ -77,8 +77,12 @@ abstract class Base implements Optimizer {
   protected slots = new Map<string, FloatArray>();
   /** Slots allocated by `slot` itself (restored ones still have to be moved into the kernels' memory). */
   private readonly placed = new WeakSet<FloatArray>();
-  /** Upper bounds of |slot value| per slot name (e.g. 'v'), kept from the gradient bounds; see bound(). */
-  protected stateMax = new Map<string, number>();
+  /** The names of this optimizer's per-parameter slots (e.g. Adam's 'm' and 'v'); slot bounds are kept by their index. */
+  protected abstract readonly slotNames: readonly string[];
+  /** Upper bounds of |slot value|, per slot index, kept from the gradient bounds (see bound()): no pass over the state. */
+  private readonly slotMaxes = new Float64Array(2);
+  /** The slot bounds computed by the last bound() call, committed by step(). */
+  private readonly nextSlotMaxes = new Float64Array(2);
 
   constructor(learningRate: number, weightDecay = 0) {
     this.learningRate = positive('learning rate', learningRate);
@@ -102,28 +106,24 @@ abstract class Base implements Optimizer {
 
   abstract bound(thetaMax: number, gradMax: number): number;
 
-  /** Records the bound of a slot after this step (committed by step()); returns it. */
-  protected slotBound(name: string, next: number): number {
-    this.pending.set(name, next);
+  /** Records the bound of slot i after this step (committed by step()); returns it. */
+  protected slotBound(i: number, next: number): number {
+    this.nextSlotMaxes[i] = next;
     return next;
   }
 
-  /** Slot bounds computed by the last bound() call, committed by step(). */
-  private pending = new Map<string, number>();
-
   protected commitBounds(): void {
-    for (const [k, v] of this.pending) this.stateMax.set(k, v);
-    this.pending.clear();
+    this.slotMaxes.set(this.nextSlotMaxes);
   }
 
   /** `bound`, or Infinity when a slot bound of this bound() call is out of range. */
   protected safe(bound: number): number {
-    for (const v of this.pending.values()) if (!(v < SAFE)) return Infinity;
+    for (let i = 0; i < this.slotNames.length; i++) if (!(this.nextSlotMaxes[i]! < SAFE)) return Infinity;
     return bound;
   }
 
-  protected slotMax(name: string): number {
-    return this.stateMax.get(name) ?? 0;
+  protected slotMax(i: number): number {
+    return this.slotMaxes[i]!;
   }
 
   /**
@@ -161,12 +161,10 @@ abstract class Base implements Optimizer {
     this.t = state.t;
     this.slots = new Map(Object.entries(state.slots).map(([k, v]) => [k, v.slice()]));
     // the bounds of restored state, measured: a slot key ends in its slot name
-    this.stateMax.clear();
+    this.slotMaxes.fill(0);
     for (const [k, v] of this.slots) {
-      const name = k.slice(k.lastIndexOf('.') + 1);
-      let m = this.stateMax.get(name) ?? 0;
-      for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]!));
-      this.stateMax.set(name, m);
+      const i = this.slotNames.indexOf(k.slice(k.lastIndexOf('.') + 1));
+      for (let j = 0; j < v.length; j++) this.slotMaxes[i] = Math.max(this.slotMaxes[i]!, Math.abs(v[j]!));
     }
   }
 }
@@ -174,6 +172,7 @@ abstract class Base implements Optimizer {
 /** Plain gradient descent: θ ← θ − η·∂C/∂θ. */
 class Sgd extends Base {
   readonly id = 'sgd' as const;
+  protected readonly slotNames = [];
   bound(thetaMax: number, gradMax: number): number {
     return this.moved(thetaMax, this.learningRate * gradMax);
   }
@@ -187,6 +186,7 @@ class Sgd extends Base {
 /** Gradient descent with momentum: v ← μ·v + ∂C/∂θ; θ ← θ − η·v (Nesterov: θ ← θ − η·(∂C/∂θ + μ·v)). */
 class Momentum extends Base {
   readonly id = 'momentum' as const;
+  protected readonly slotNames = ['v'];
   readonly mu: number;
   readonly nesterov: boolean;
   constructor(learningRate: number, mu: number, nesterov: boolean, weightDecay: number) {
@@ -200,7 +200,7 @@ class Momentum extends Base {
     return { ...super.hyperParameters(), momentum: this.mu, ...(this.nesterov ? { nesterov: true } : {}) };
   }
   bound(thetaMax: number, gradMax: number): number {
-    const v = this.slotBound('v', this.mu * this.slotMax('v') + gradMax);
+    const v = this.slotBound(0, this.mu * this.slotMax(0) + gradMax);
     return this.safe(this.moved(thetaMax, this.learningRate * (this.nesterov ? gradMax + this.mu * v : v)));
   }
   step(params: readonly Parameter[], kernels: Kernels): void {
@@ -214,6 +214,7 @@ class Momentum extends Base {
 /** RMSprop: v ← ρ·v + (1−ρ)·g²; θ ← θ − η·g/(√v + ε). */
 class Rmsprop extends Base {
   readonly id = 'rmsprop' as const;
+  protected readonly slotNames = ['v'];
   constructor(
     learningRate: number,
     readonly rho: number,
@@ -228,7 +229,7 @@ class Rmsprop extends Base {
     return { ...super.hyperParameters(), rho: this.rho, epsilon: this.epsilon };
   }
   bound(thetaMax: number, gradMax: number): number {
-    this.slotBound('v', this.rho * this.slotMax('v') + (1 - this.rho) * gradMax * gradMax);
+    this.slotBound(0, this.rho * this.slotMax(0) + (1 - this.rho) * gradMax * gradMax);
     // v ≥ (1−ρ)·g², so |g|/(√v + ε) ≤ 1/√(1−ρ)
     return this.safe(this.moved(thetaMax, this.learningRate / Math.sqrt(1 - this.rho)));
   }
@@ -243,6 +244,7 @@ class Rmsprop extends Base {
 /** Adam (Kingma & Ba): moving averages of g and g², bias-corrected. */
 class Adam extends Base {
   readonly id = 'adam' as const;
+  protected readonly slotNames = ['m', 'v'];
   constructor(
     learningRate: number,
     readonly beta1: number,
@@ -261,8 +263,8 @@ class Adam extends Base {
   }
   bound(thetaMax: number, gradMax: number): number {
     const { beta1: b1, beta2: b2 } = this;
-    const m = this.slotBound('m', b1 * this.slotMax('m') + (1 - b1) * gradMax);
-    this.slotBound('v', b2 * this.slotMax('v') + (1 - b2) * gradMax * gradMax);
+    const m = this.slotBound(0, b1 * this.slotMax(0) + (1 - b1) * gradMax);
+    this.slotBound(1, b2 * this.slotMax(1) + (1 - b2) * gradMax * gradMax);
     const t = this.t + 1;
     const c1 = 1 - Math.pow(b1, t);
     const c2 = 1 - Math.pow(b2, t);
