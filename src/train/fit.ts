@@ -139,7 +139,7 @@ export async function fit(net: Model, batch: Batch, x: MatrixLike, y: TargetLike
       const start = b * batchSize;
       const n = Math.min(batchSize, samples - start);
       const loss = trainer.step(order, start, n, epoch + 1, b + 1);
-      correct += trainer.correct;
+      correct += trainer.correct();
       lossSum += loss * n;
       seen += n;
       options.onBatchEnd?.({ epoch, batch: b, batches, size: n, loss });

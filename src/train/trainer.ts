@@ -23,8 +23,6 @@ export interface StepOptions {
 export class Trainer {
   readonly X: Matrix;
   readonly Y: Matrix;
-  /** Samples of the last step whose prediction (before the update) matched the target. */
-  correct = 0;
   /** The last step's penalty l1·Σ|W| + l2·ΣW² (included in the cost it returned). */
   penalty = 0;
   /** The factor clipNorm applied to the last step's gradient (1: not clipped). */
@@ -32,6 +30,8 @@ export class Trainer {
   readonly clipNorm: number | undefined;
   readonly clipValue: number | undefined;
   private readonly seed: number;
+  /** Whether any layer drops out (else no mask key is drawn). */
+  private readonly dropout: boolean;
   /** Steps taken without a position (then the step count stands in for it). */
   private steps = 0;
 
@@ -46,6 +46,7 @@ export class Trainer {
     this.clipNorm = limit('clipNorm', options.clipNorm);
     this.clipValue = limit('clipValue', options.clipValue);
     this.seed = options.seed ?? model.seed;
+    this.dropout = model.layers.some((l) => l.dropout > 0);
     [this.X, this.Y] = batch.stage(X, Y);
     model.weightsChanged();
   }
@@ -65,15 +66,20 @@ export class Trainer {
     batch.load(this.X, this.Y, order, start, n);
     const xT = batch.xT;
     const x = xT ?? batch.x();
-    const key = dropoutHash(dropoutHash(this.seed, epoch ?? 0), step ?? ++this.steps);
-    const a = model.forward(x, n, xT !== null, key);
+    const key = this.dropout ? dropoutHash(dropoutHash(this.seed, epoch ?? 0), step ?? ++this.steps) : undefined;
+    model.forward(x, n, xT !== null, key);
     const loss = model.loss(batch.y, n);
     if (!Number.isFinite(loss)) throw new DivergenceError('loss', loss, { epoch, step });
-    this.correct = batch.correct(a);
     this.penalty = model.backward(batch.y, n, x, xT !== null);
-    this.clipScale = clip(model, this.clipValue, this.clipNorm);
+    if (this.clipValue !== undefined || this.clipNorm !== undefined) this.clipScale = clip(model, this.clipValue, this.clipNorm);
     model.step(this.optimizer, epoch, step);
     return loss + this.penalty;
+  }
+
+  /** Samples of the last step whose prediction (before its update) matched the target. */
+  correct(): number {
+    const last = this.model.layers[this.model.layers.length - 1]!;
+    return this.batch.correct(last.a);
   }
 }
 
