@@ -55,7 +55,7 @@ function run(block: CodeBlock, dir: string): Promise<Result> {
     [command, args] = [process.execPath, [...(block.lang === 'ts' ? ['--import', tsx] : []), file]];
   }
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 150_000 });
+    const child = spawn(command, args, { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 270_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -86,7 +86,7 @@ for (const doc of docs) {
         const where = `${relative(root, block.file)}:${block.line}\n--- stderr ---\n${r.stderr}`;
         expect(r.status, where).toBe(0);
         if (block.expected) expect(lines(r.stdout), where).toEqual(lines(block.expected.join('\n')));
-      }, 180_000);
+      }, 300_000);
     }
   });
 }
