@@ -8,6 +8,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 cd "$root"
+# .npmrc has ignore-scripts=true, so packing runs no prepare script: build what the package ships
+npm run --silent build >/dev/null
+npm run --silent build:web >/dev/null
 tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
 cd "$work"
 npm init -y >/dev/null

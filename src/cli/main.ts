@@ -83,7 +83,7 @@ export function buildProgram(io: Output, exit: (status: number) => void = () => 
     });
 
   dataOptions(program.command('eval').description('loss, accuracy, per-class accuracy and confusion matrix of a model on a data set'), true, 'evaluate only the first n samples of the split')
-    .requiredOption('--model <file>', 'model file')
+    .option('--model <file>', 'model file', 'model.safetensors')
     .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
     .option('--json', 'print JSON')
     .action(async (flags) => exit(await evaluate(flags, io)));
@@ -91,13 +91,13 @@ export function buildProgram(io: Output, exit: (status: number) => void = () => 
   program
     .command('predict')
     .description('one prediction per CSV row (features only)')
-    .requiredOption('--model <file>', 'model file')
+    .option('--model <file>', 'model file', 'model.safetensors')
     .requiredOption('--input <file.csv|->', 'CSV of features, "-" for standard input')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .action(async (flags) => exit(await predict(flags, io)));
 
   dataOptions(program.command('explain').description('one backpropagation step for one sample, from the cost back to the input'), true, 'load only the first n samples of the split (--index must be below n)')
-    .requiredOption('--model <file>', 'model file')
+    .option('--model <file>', 'model file', 'model.safetensors')
     .addOption(new Option('--index <n>', 'sample number').argParser(nonNegativeInt).default(0))
     .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
     .addOption(new Option('--lr <rate>', 'also show the update W − η·∂C/∂W with this η').argParser(positiveNumber))

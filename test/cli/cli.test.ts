@@ -17,6 +17,23 @@ const dir = mkdtempSync(join(tmpdir(), 'backprop-cli-'));
 const model = join(dir, 'circles.safetensors');
 
 describe('backprop train / eval / predict / explain / export', () => {
+  it('eval, predict and explain read model.safetensors when --model is not given', async () => {
+    const cwd = process.cwd();
+    const here = mkdtempSync(join(tmpdir(), 'backprop-default-model-'));
+    process.chdir(here);
+    try {
+      expect((await run('eval', '--data', 'xor')).err.join('\n')).toMatch(/model\.safetensors/);
+      expect((await run('train', '--data', 'xor', '--layers', '4', '--epochs', '1')).code).toBe(0);
+      expect(existsSync(join(here, 'model.safetensors'))).toBe(true);
+      expect((await run('eval', '--data', 'xor')).code).toBe(0);
+      expect((await run('explain', '--data', 'xor', '--index', '1')).out[0]).toMatch(/^backprop explain: sample 1 of xor/);
+      writeFileSync(join(here, 'rows.csv'), '0.5,0.5\n');
+      expect((await run('predict', '--input', 'rows.csv')).out).toHaveLength(2);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('--version prints the package version and exits 0', async () => {
     const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     for (const flag of ['--version', '-V']) expect(await run(flag)).toEqual({ code: 0, out: [version], err: [] });

