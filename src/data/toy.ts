@@ -91,6 +91,11 @@ function classification(
 }
 
 function plane(samples: number, noise: number, random: Random): Dataset {
+  return surface('plane', samples, noise, random, (a, b) => (a + b) / 2);
+}
+
+/** A regression set: uniform points (a, b) of [−1, 1]², y = f(a, b) + noise·N(0, 1), from the seeded generator. */
+export function surface(name: string, samples: number, noise: number, random: Random, f: (a: number, b: number) => number): Dataset {
   const x = new Float32Array(samples * 2);
   const y = new Float32Array(samples);
   for (let i = 0; i < samples; i++) {
@@ -98,15 +103,9 @@ function plane(samples: number, noise: number, random: Random): Dataset {
     const b = 2 * random.uniform() - 1;
     x[2 * i] = a;
     x[2 * i + 1] = b;
-    y[i] = (a + b) / 2 + noise * random.normal();
+    y[i] = f(a, b) + noise * random.normal();
   }
-  return checkDataset({
-    name: 'plane',
-    x: new Matrix(samples, 2, x),
-    y: new Matrix(samples, 1, y),
-    task: 'regression',
-    featureNames: ['x1', 'x2'],
-  });
+  return checkDataset({ name, x: new Matrix(samples, 2, x), y: new Matrix(samples, 1, y), task: 'regression', featureNames: ['x1', 'x2'] });
 }
 
 function xor(label: number, random: Random): Point {

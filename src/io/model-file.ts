@@ -34,7 +34,7 @@ import type { Kernels } from '../kernels/types.js';
 import { LOSSES, type LossId } from '../losses/index.js';
 import type { DenseSpec } from '../nn/dense.js';
 import { Network, type NetworkOptions } from '../network.js';
-import { OPTIMIZERS, optimizer as optimizerById, type Optimizer, type OptimizerId, type OptimizerOptions } from '../optimizers/index.js';
+import { OPTIMIZERS, OPTIMIZER_SLOTS, optimizer as optimizerById, type Optimizer, type OptimizerId, type OptimizerOptions } from '../optimizers/index.js';
 import type { DType, FloatArray } from '../tensor/matrix.js';
 import type { FitOptions, TrainingState } from '../train/fit.js';
 import { checkEarlyStopping, checkSchedule, type EarlyStopping, type Schedule, type Watch } from '../train/schedule.js';
@@ -242,7 +242,7 @@ export function checkpointFromBytes(bytes: Uint8Array, name = 'checkpoint data',
 
   // Slot tensors: each optimizer.{param}.{slot} shaped like its parameter, in the network's dtype;
   // once the optimizer has stepped (t > 0) every parameter has every slot of its kind.
-  const slotNames = SLOTS[config.id];
+  const slotNames = OPTIMIZER_SLOTS[config.id];
   const shapes = parameterShapes(network);
   const dtype = network.dtype === 'float64' ? 'F64' : 'F32';
   const slots: Record<string, FloatArray> = {};
@@ -405,8 +405,6 @@ export function optimizerConfig(opt: Optimizer): OptimizerConfig {
   return { id: opt.id, t: opt.t, learningRate: opt.learningRate, ...opt.hyperParameters() };
 }
 
-/** The per-parameter buffers each optimizer keeps (see src/optimizers). */
-const SLOTS: Record<OptimizerId, readonly string[]> = { sgd: [], momentum: ['v'], adam: ['m', 'v'], rmsprop: ['v'] };
 
 function tensor(shape: number[], data: FloatArray, dtype: DType): SafetensorsTensor {
   // Copies: the encoder must see exactly the values of this instant, and slots may be Float64.

@@ -6,6 +6,9 @@ import { allocate } from '../tensor/matrix.js';
 export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
 export type OptimizerId = (typeof OPTIMIZERS)[number];
 
+/** The per-parameter buffers each optimizer keeps (slot keys are `${parameter name}.${slot}`). */
+export const OPTIMIZER_SLOTS: Readonly<Record<OptimizerId, readonly string[]>> = { sgd: [], momentum: ['v'], adam: ['m', 'v'], rmsprop: ['v'] };
+
 /** A trainable tensor θ with its gradient ∂C/∂θ, both flat; `name` is stable (used in files). */
 export interface Parameter {
   readonly name: string;
@@ -172,7 +175,7 @@ abstract class Base implements Optimizer {
 /** Plain gradient descent: θ ← θ − η·∂C/∂θ. */
 class Sgd extends Base {
   readonly id = 'sgd' as const;
-  protected readonly slotNames = [];
+  protected readonly slotNames = OPTIMIZER_SLOTS.sgd;
   bound(thetaMax: number, gradMax: number): number {
     return this.moved(thetaMax, this.learningRate * gradMax);
   }
@@ -186,7 +189,7 @@ class Sgd extends Base {
 /** Gradient descent with momentum: v ← μ·v + ∂C/∂θ; θ ← θ − η·v (Nesterov: θ ← θ − η·(∂C/∂θ + μ·v)). */
 class Momentum extends Base {
   readonly id = 'momentum' as const;
-  protected readonly slotNames = ['v'];
+  protected readonly slotNames = OPTIMIZER_SLOTS.momentum;
   readonly mu: number;
   readonly nesterov: boolean;
   constructor(learningRate: number, mu: number, nesterov: boolean, weightDecay: number) {
@@ -214,7 +217,7 @@ class Momentum extends Base {
 /** RMSprop: v ← ρ·v + (1−ρ)·g²; θ ← θ − η·g/(√v + ε). */
 class Rmsprop extends Base {
   readonly id = 'rmsprop' as const;
-  protected readonly slotNames = ['v'];
+  protected readonly slotNames = OPTIMIZER_SLOTS.rmsprop;
   constructor(
     learningRate: number,
     readonly rho: number,
@@ -244,7 +247,7 @@ class Rmsprop extends Base {
 /** Adam (Kingma & Ba): moving averages of g and g², bias-corrected. */
 class Adam extends Base {
   readonly id = 'adam' as const;
-  protected readonly slotNames = ['m', 'v'];
+  protected readonly slotNames = OPTIMIZER_SLOTS.adam;
   constructor(
     learningRate: number,
     readonly beta1: number,

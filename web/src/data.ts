@@ -4,7 +4,7 @@
  */
 import { checkDataset, type Dataset } from '../../src/data/dataset.js';
 import { oneHot, trainValidationSplit } from '../../src/data/preprocess.js';
-import { toyDataset } from '../../src/data/toy.js';
+import { surface, toyDataset } from '../../src/data/toy.js';
 import { Random } from '../../src/random.js';
 import { Matrix } from '../../src/tensor/matrix.js';
 import { FEATURE_LABELS, type Feature, type State, type UserPoint } from './state.js';
@@ -116,17 +116,7 @@ function samplesOf(ds: Dataset): Sample[] {
  * y = sin(πx₁)·cos(πx₂/2) + noise, on uniform points of [−1, 1]², from the library's seeded generator.
  */
 export function waveDataset(samples: number, noise: number, seed: number): Dataset {
-  const random = new Random(seed);
-  const x = new Float32Array(samples * 2);
-  const y = new Float32Array(samples);
-  for (let i = 0; i < samples; i++) {
-    const a = 2 * random.uniform() - 1;
-    const b = 2 * random.uniform() - 1;
-    x[2 * i] = a;
-    x[2 * i + 1] = b;
-    y[i] = Math.sin(Math.PI * a) * Math.cos((Math.PI * b) / 2) + noise * random.normal();
-  }
-  return checkDataset({ name: 'wave', x: new Matrix(samples, 2, x), y: new Matrix(samples, 1, y), task: 'regression', featureNames: ['x1', 'x2'] });
+  return surface('wave', samples, noise, new Random(seed), (a, b) => Math.sin(Math.PI * a) * Math.cos((Math.PI * b) / 2));
 }
 
 /** The library call that makes the (unsplit) data set of a state; shared with "copy as code". */

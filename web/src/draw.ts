@@ -535,14 +535,8 @@ export function sub(n: number): string {
     .join('');
 }
 
-export interface ChartHit {
-  epoch: number;
-  learningRate: number;
-  trainLoss: number;
-  testLoss: number | null;
-  trainAccuracy: number | null;
-  testAccuracy: number | null;
-}
+/** The epoch under the pointer on the loss and accuracy charts. */
+export type ChartHit = EpochPoint;
 
 interface Series {
   values: (number | null)[];
