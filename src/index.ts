@@ -9,7 +9,15 @@ export {
   FormatError,
   PathError,
 } from './errors.js';
-export { ACTIVATIONS, activation, type Activation, type ActivationId, type CustomActivation } from './activations/index.js';
+export {
+  ACTIVATIONS,
+  activation,
+  type Activation,
+  type ActivationId,
+  type CustomActivation,
+  type ElementwiseActivation,
+  type SoftmaxActivation,
+} from './activations/index.js';
 export { LOSSES, loss, type Loss, type LossId, type CustomLoss } from './losses/index.js';
 export {
   OPTIMIZERS,

@@ -1,6 +1,15 @@
 /**
  * Seeded pseudo-random numbers (xoshiro128**, seeded by splitmix32) so that the same seed gives
  * bit-identical runs in Node and in the browser. Never touches Math.random.
+ *
+ * @example
+ * ```ts
+ * import { Random } from 'backprop';
+ *
+ * const rng = new Random(42);
+ * const order = rng.shuffle(Uint32Array.from([0, 1, 2, 3, 4]));
+ * console.log(order, rng.uniform(), rng.normal());   // the same numbers on every run with seed 42
+ * ```
  */
 export class Random {
   private s0: number;
@@ -63,7 +72,13 @@ export class Random {
   }
 
   /** Fisher–Yates shuffle in place. */
-  shuffle<T extends { length: number; [i: number]: number }>(order: T): T {
+  shuffle<
+    T extends {
+      /** The number of entries to permute. */
+      length: number;
+      [i: number]: number;
+    },
+  >(order: T): T {
     for (let i = order.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const t = order[i]!;

@@ -1,16 +1,33 @@
 import { OptionError, oneOf } from '../errors.js';
 
+/** The built-in activations' ids, as a layer's `activation` names them (`swish` is `silu`). */
 export const ACTIVATIONS = ['sigmoid', 'relu', 'tanh', 'leaky-relu', 'linear', 'softmax', 'elu', 'gelu', 'softplus', 'silu', 'swish'] as const;
+/** One of {@link ACTIVATIONS}: a built-in activation's id. */
 export type ActivationId = (typeof ACTIVATIONS)[number];
 
 /**
  * A user-defined elementwise activation: σ(z) and σ'(z) (which may use a = σ(z)). Layers using one
  * run their activation on the JavaScript kernels; `gradientCheck` checks df against f.
+ *
+ * @example
+ * ```ts
+ * import { network, type CustomActivation } from 'backprop';
+ *
+ * // the bent identity σ(z) = (√(z² + 1) − 1)/2 + z, σ'(z) = z/(2√(z² + 1)) + 1
+ * const bent: CustomActivation = {
+ *   name: 'bent-identity',
+ *   f: (z) => (Math.sqrt(z * z + 1) - 1) / 2 + z,
+ *   df: (z) => z / (2 * Math.sqrt(z * z + 1)) + 1,
+ * };
+ * const net = network([2, { units: 4, activation: bent }, 1]);
+ * ```
  */
 export interface CustomActivation {
   /** Stored in model files; must not be a built-in activation's id. */
   name: string;
+  /** a = σ(z) */
   f(z: number): number;
+  /** σ'(z), given z and a = σ(z) (use whichever is cheaper) */
   df(z: number, a: number): number;
 }
 
@@ -23,6 +40,7 @@ export interface ElementwiseActivation {
   readonly id: string;
   /** Leaky ReLU's slope for z ≤ 0, ELU's α for z ≤ 0; 0 for the others. */
   readonly alpha: number;
+  /** True: σ acts on each entry alone (tells it apart from softmax). */
   readonly elementwise: true;
   /** True for a user-defined activation (the kernels run it in JavaScript). */
   readonly custom?: true;
@@ -38,11 +56,15 @@ export interface ElementwiseActivation {
  * column by column.
  */
 export interface SoftmaxActivation {
+  /** Always `softmax`. */
   readonly id: 'softmax';
+  /** Softmax has no parameter. */
   readonly alpha: 0;
+  /** False: each a_i depends on every z_j of its sample. */
   readonly elementwise: false;
 }
 
+/** An activation as a layer holds it: elementwise σ with σ', or softmax over a sample's units. */
 export type Activation = ElementwiseActivation | SoftmaxActivation;
 
 const sigmoid: ElementwiseActivation = {
@@ -192,7 +214,22 @@ export function customActivation(c: CustomActivation): ElementwiseActivation {
   return { id: c.name, alpha: 0, elementwise: true, custom: true, f: c.f, df: c.df };
 }
 
-/** Looks an activation up by id; unknown ids throw an OptionError listing the valid ones. */
+/**
+ * Looks an activation up by id; unknown ids throw an OptionError listing the valid ones.
+ *
+ * @param id - a built-in id (see {@link ACTIVATIONS}) or a {@link CustomActivation}
+ * @param options - `alpha`: leaky ReLU's slope for z ≤ 0 (default 0.01) or ELU's α (default 1)
+ * @example
+ * ```ts
+ * import { activation } from 'backprop';
+ *
+ * const sigma = activation('sigmoid');
+ * if (sigma.elementwise) {
+ *   const a = sigma.f(0);
+ *   console.log(a, sigma.df(0, a));   // 0.5 0.25, σ'(z) = σ(z)(1 − σ(z))
+ * }
+ * ```
+ */
 export function activation(id: string | CustomActivation, options: { alpha?: number } = {}): Activation {
   if (typeof id === 'object') return customActivation(id);
   switch (oneOf('activation', id, ACTIVATIONS)) {

@@ -2,7 +2,9 @@ import type { Activation } from '../activations/index.js';
 import { OptionError, oneOf } from '../errors.js';
 import type { FloatArray } from '../tensor/matrix.js';
 
+/** The built-in costs' ids, as `network(…, {loss})` names them. */
 export const LOSSES = ['mse', 'cross-entropy', 'binary-cross-entropy'] as const;
+/** One of {@link LOSSES}: a built-in cost's id. */
 export type LossId = (typeof LOSSES)[number];
 
 /**
@@ -111,10 +113,26 @@ const binaryCrossEntropy: Loss = {
  * A user-defined cost, one sample at a time: C_k = value(a, y) for the output a = a(L) and the
  * target y of sample k (arrays of n_L values), and gradient(a, y, dA) writes ∂C_k/∂a into dA. The
  * batch cost is the mean over the samples. It runs in JavaScript; `gradientCheck` checks it.
+ *
+ * @example
+ * ```ts
+ * import { network, type CustomLoss } from 'backprop';
+ *
+ * // the mean absolute error C_k = (1/n_L) Σ_i |a_i − y_i|, ∂C_k/∂a_i = sign(a_i − y_i)/n_L
+ * const mae: CustomLoss = {
+ *   name: 'mae',
+ *   value: (a, y) => a.reduce((s, ai, i) => s + Math.abs(ai - y[i]!), 0) / a.length,
+ *   gradient: (a, y, dA) => a.forEach((ai, i) => (dA[i] = Math.sign(ai - y[i]!) / a.length)),
+ * };
+ * const net = network([3, 8, { units: 1, activation: 'linear' }], { loss: mae });
+ * ```
  */
 export interface CustomLoss {
+  /** Stored in model files; must not be a built-in cost's id. */
   name: string;
+  /** C_k for one sample's output a = a(L) and target y. */
   value(a: Float64Array, y: Float64Array): number;
+  /** Writes ∂C_k/∂a into dA (zeroed before the call). */
   gradient(a: Float64Array, y: Float64Array, dA: Float64Array): void;
 }
 
@@ -161,7 +179,19 @@ export function customLoss(c: CustomLoss): Loss {
   };
 }
 
-/** Looks a cost up by id (or makes a custom one); unknown ids throw an OptionError listing the valid ones. */
+/**
+ * Looks a cost up by id (or makes a custom one); unknown ids throw an OptionError listing the valid ones.
+ *
+ * @param id - a built-in id (see {@link LOSSES}) or a {@link CustomLoss}
+ * @example
+ * ```ts
+ * import { loss } from 'backprop';
+ *
+ * // C = (1/N) Σ_k (1/n_L) Σ_i (a_i − y_i)²: one sample, one output, a = 0.8, y = 1
+ * const a = new Float64Array([0.8]);
+ * console.log(loss('mse').value(a, a, new Float64Array([1]), 1, 1).toFixed(2));   // 0.04
+ * ```
+ */
 export function loss(id: string | CustomLoss): Loss {
   if (typeof id === 'object') return customLoss(id);
   switch (oneOf('loss', id, LOSSES)) {

@@ -3,7 +3,9 @@ import type { Kernels } from '../kernels/types.js';
 import type { FloatArray } from '../tensor/matrix.js';
 import { allocate } from '../tensor/matrix.js';
 
+/** The built-in optimizers' ids, as `fit(…, {optimizer})` and {@link optimizer} name them. */
 export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
+/** One of {@link OPTIMIZERS}: a built-in optimizer's id. */
 export type OptimizerId = (typeof OPTIMIZERS)[number];
 
 /** The per-parameter buffers each optimizer keeps (slot keys are `${parameter name}.${slot}`). */
@@ -11,8 +13,11 @@ export const OPTIMIZER_SLOTS: Readonly<Record<OptimizerId, readonly string[]>> =
 
 /** A trainable tensor θ with its gradient ∂C/∂θ, both flat; `name` is stable (used in files). */
 export interface Parameter {
+  /** Stable across runs and files, e.g. `layers.0.weight`; it keys the optimizer's slots. */
   readonly name: string;
+  /** θ, updated in place by the optimizer. */
   readonly value: FloatArray;
+  /** ∂C/∂θ of the last backward pass, the same length as `value`. */
   readonly grad: FloatArray;
   /** Whether weight decay applies (weights: yes; biases: no). */
   readonly decays: boolean;
@@ -20,6 +25,7 @@ export interface Parameter {
 
 /** What an optimizer must remember between steps, so that a resumed run continues exactly. */
 export interface OptimizerState {
+  /** Which optimizer the state belongs to (a state only loads into the same kind). */
   id: OptimizerId;
   /** Steps taken so far (Adam's bias correction needs it). */
   t: number;
@@ -27,14 +33,21 @@ export interface OptimizerState {
   slots: Record<string, FloatArray>;
 }
 
-/** Moves every parameter against its gradient. */
+/**
+ * Moves every parameter against its gradient: θ ← θ − η·(the optimizer's direction). Made by
+ * {@link sgd}, {@link momentum}, {@link adam}, {@link rmsprop} or {@link optimizer}; `fit`
+ * sets `learningRate` each epoch when a schedule is given.
+ */
 export interface Optimizer {
+  /** Which of the built-in optimizers this is. */
   readonly id: OptimizerId;
+  /** η, the step size of the next update. */
   learningRate: number;
   /** Steps taken so far. */
   readonly t: number;
   /** The learning rate and the hyper-parameters this optimizer was made with (what `optimizer(id, …)` takes). */
   hyperParameters(): OptimizerOptions;
+  /** One update of every parameter from its `grad` (the training step calls it after the backward pass). */
   step(params: readonly Parameter[], kernels: Kernels): void;
   /**
    * An upper bound of max|θ| after the next step, given max|θ| before it (thetaMax) and
@@ -43,19 +56,25 @@ export interface Optimizer {
    * no update can overflow.
    */
   bound(thetaMax: number, gradMax: number): number;
+  /** A copy of what the optimizer remembers (step count, moment buffers), for a checkpoint. */
   state(): OptimizerState;
+  /** Continues from a saved state: the next step is the one the saved run would have taken. */
   loadState(state: OptimizerState): void;
 }
 
+/** Every optimizer's settings; each takes the ones it uses (defaults in brackets). */
 export interface OptimizerOptions {
+  /** η (sgd and momentum 0.01, adam and rmsprop 0.001) */
   learningRate?: number;
   /** momentum: μ (default 0.9) */
   momentum?: number;
   /** momentum: Nesterov's form θ ← θ − η·(g + μ·v) (default false) */
   nesterov?: boolean;
-  /** adam: β1, β2 (defaults 0.9, 0.999); adam and rmsprop: ε (default 1e-8) */
+  /** adam: β1, the decay of the mean of g (default 0.9) */
   beta1?: number;
+  /** adam: β2, the decay of the mean of g² (default 0.999) */
   beta2?: number;
+  /** adam and rmsprop: ε in the denominator √v + ε (default 1e-8) */
   epsilon?: number;
   /** rmsprop: ρ, the decay of the mean square (default 0.9) */
   rho?: number;
@@ -286,23 +305,87 @@ class Adam extends Base {
   }
 }
 
+/**
+ * Plain gradient descent θ ← θ − η·∂C/∂θ (η default 0.01; `weightDecay` optional).
+ *
+ * @example
+ * ```ts
+ * import { network, sgd } from 'backprop';
+ *
+ * const net = network([2, 4, 1], { seed: 3, init: 'normal' });
+ * const x = [[0, 0], [0, 1], [1, 0], [1, 1]];
+ * const y = [[0], [1], [1], [0]];
+ * await net.fit(x, y, { epochs: 4000, batchSize: 4, optimizer: sgd({ learningRate: 2 }) });
+ * ```
+ */
 export function sgd(options: OptimizerOptions = {}): Optimizer {
   return new Sgd(options.learningRate ?? DEFAULT_LEARNING_RATE.sgd, options.weightDecay ?? 0);
 }
 
+/**
+ * Gradient descent with momentum: v ← μ·v + ∂C/∂θ, θ ← θ − η·v; with `nesterov`,
+ * θ ← θ − η·(∂C/∂θ + μ·v). Defaults η = 0.01, μ = 0.9.
+ *
+ * @example
+ * ```ts
+ * import { momentum, network, toyDataset } from 'backprop';
+ *
+ * const { x, y } = toyDataset('circles', { samples: 200, seed: 1 });
+ * const net = network([2, { units: 8, activation: 'tanh' }, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
+ * await net.fit(x, y, { epochs: 20, optimizer: momentum({ learningRate: 0.05, momentum: 0.9, nesterov: true }) });
+ * ```
+ */
 export function momentum(options: OptimizerOptions = {}): Optimizer {
   return new Momentum(options.learningRate ?? DEFAULT_LEARNING_RATE.momentum, options.momentum ?? 0.9, options.nesterov ?? false, options.weightDecay ?? 0);
 }
 
+/**
+ * Adam (Kingma & Ba): m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², θ ← θ − η·m̂/(√v̂ + ε) with the
+ * bias-corrected m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ). Defaults η = 0.001, β1 = 0.9, β2 = 0.999, ε = 1e-8;
+ * with `weightDecay` it is AdamW.
+ *
+ * @example
+ * ```ts
+ * import { adam, network, toyDataset } from 'backprop';
+ *
+ * const { x, y } = toyDataset('moons', { samples: 400, seed: 1 });
+ * const net = network([2, { units: 16, activation: 'relu' }, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
+ * await net.fit(x, y, { epochs: 40, batchSize: 16, optimizer: adam({ learningRate: 0.01, weightDecay: 1e-4 }) });
+ * ```
+ */
 export function adam(options: OptimizerOptions = {}): Optimizer {
   return new Adam(options.learningRate ?? DEFAULT_LEARNING_RATE.adam, options.beta1 ?? 0.9, options.beta2 ?? 0.999, options.epsilon ?? 1e-8, options.weightDecay ?? 0);
 }
 
+/**
+ * RMSprop: v ← ρ·v + (1−ρ)·g², θ ← θ − η·g/(√v + ε). Defaults η = 0.001, ρ = 0.9, ε = 1e-8.
+ *
+ * @example
+ * ```ts
+ * import { network, rmsprop, toyDataset } from 'backprop';
+ *
+ * const { x, y } = toyDataset('spirals', { samples: 300, seed: 1 });
+ * const net = network([2, { units: 32, activation: 'tanh' }, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
+ * await net.fit(x, y, { epochs: 30, batchSize: 32, optimizer: rmsprop({ learningRate: 0.005, rho: 0.9 }) });
+ * ```
+ */
 export function rmsprop(options: OptimizerOptions = {}): Optimizer {
   return new Rmsprop(options.learningRate ?? DEFAULT_LEARNING_RATE.rmsprop, options.rho ?? 0.9, options.epsilon ?? 1e-8, options.weightDecay ?? 0);
 }
 
-/** An optimizer by id; unknown ids throw an OptionError listing the valid ones. */
+/**
+ * An optimizer by id; unknown ids throw an OptionError listing the valid ones.
+ *
+ * @param id - one of {@link OPTIMIZERS}
+ * @param options - the settings of that optimizer (see {@link OptimizerOptions})
+ * @example
+ * ```ts
+ * import { optimizer } from 'backprop';
+ *
+ * const opt = optimizer('adam', { learningRate: 0.01 });
+ * console.log(opt.id, opt.learningRate, opt.hyperParameters());
+ * ```
+ */
 export function optimizer(id: string, options: OptimizerOptions = {}): Optimizer {
   switch (oneOf('optimizer', id, OPTIMIZERS)) {
     case 'sgd':

@@ -1,12 +1,29 @@
 import { DataError, ShapeError } from '../errors.js';
 
+/** The precision of a network's numbers: `float32` (the default, the fast kernels) or `float64` (the gradient checks). */
 export type DType = 'float32' | 'float64';
+/** The storage of a {@link Matrix}: one contiguous typed array of its dtype. */
 export type FloatArray = Float32Array | Float64Array;
 
-/** A dense row-major matrix over one contiguous typed array. */
+/**
+ * A dense row-major matrix over one contiguous typed array: entry (i, j) is `data[i·cols + j]`.
+ * Batches are samples × features (one row per sample), as `predict` returns them.
+ *
+ * @example
+ * ```ts
+ * import { Matrix } from 'backprop';
+ *
+ * const m = Matrix.fromArray([[1, 2, 3], [4, 5, 6]]);
+ * console.log(m.shape, m.get(1, 0));          // [ 2, 3 ] 4
+ * console.log(m.transpose().toArray());       // [ [ 1, 4 ], [ 2, 5 ], [ 3, 6 ] ]
+ * ```
+ */
 export class Matrix<T extends FloatArray = FloatArray> {
+  /** The number of rows (samples, in a batch). */
   readonly rows: number;
+  /** The number of columns (features, or a layer's units). */
   readonly cols: number;
+  /** The rows × cols entries, row after row. */
   readonly data: T;
 
   constructor(rows: number, cols: number, data: T) {
@@ -18,6 +35,7 @@ export class Matrix<T extends FloatArray = FloatArray> {
     this.data = data;
   }
 
+  /** A rows × cols matrix of zeros in the given precision. */
   static zeros(rows: number, cols: number, dtype: DType = 'float32'): Matrix {
     return new Matrix(rows, cols, allocate(dtype, rows * cols));
   }
@@ -37,32 +55,39 @@ export class Matrix<T extends FloatArray = FloatArray> {
     return new Matrix(r, c, data);
   }
 
+  /** `float64` over a Float64Array, else `float32`. */
   get dtype(): DType {
     return this.data instanceof Float64Array ? 'float64' : 'float32';
   }
 
+  /** [rows, cols]. */
   get shape(): [number, number] {
     return [this.rows, this.cols];
   }
 
+  /** Entry (i, j): row i, column j (0-based). */
   get(i: number, j: number): number {
     return this.data[i * this.cols + j]!;
   }
 
+  /** Row i as a view on the same storage (no copy: writing to it writes the matrix). */
   row(i: number): T {
     return this.data.subarray(i * this.cols, (i + 1) * this.cols) as T;
   }
 
+  /** The rows as nested plain arrays (a copy). */
   toArray(): number[][] {
     const out: number[][] = [];
     for (let i = 0; i < this.rows; i++) out.push(Array.from(this.row(i)));
     return out;
   }
 
+  /** `JSON.stringify` writes the nested rows, as {@link Matrix.toArray} gives them. */
   toJSON(): number[][] {
     return this.toArray();
   }
 
+  /** Mᵀ: a new cols × rows matrix of the same dtype. */
   transpose(): Matrix<T> {
     const out = new (this.data.constructor as new (n: number) => T)(this.data.length);
     for (let i = 0; i < this.rows; i++) {
@@ -71,6 +96,7 @@ export class Matrix<T extends FloatArray = FloatArray> {
     return new Matrix(this.cols, this.rows, out);
   }
 
+  /** A copy with its own storage. */
   clone(): Matrix<T> {
     return new Matrix(this.rows, this.cols, this.data.slice() as T);
   }
@@ -93,7 +119,17 @@ export function allocate(dtype: DType, length: number): FloatArray {
 }
 
 /** What the API accepts as a batch: rows are samples. A flat typed array needs the number of columns. */
-export type MatrixLike = Matrix | readonly (readonly number[])[] | { data: ArrayLike<number>; rows: number; cols: number };
+export type MatrixLike =
+  | Matrix
+  | readonly (readonly number[])[]
+  | {
+      /** rows × cols values, row after row. */
+      data: ArrayLike<number>;
+      /** The number of samples. */
+      rows: number;
+      /** The number of features. */
+      cols: number;
+    };
 
 /** Turns any accepted input into a Matrix of samples × features in the given dtype (copying only if needed). */
 export function toMatrix(x: MatrixLike, dtype: DType, what = 'input'): Matrix {
