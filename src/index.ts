@@ -50,9 +50,9 @@ export {
 } from './network.js';
 export type { TargetLike } from './train/data.js';
 export type { FitOptions, History, EpochLogs, BatchLogs, TrainingState } from './train/fit.js';
-export type { Schedule, EarlyStopping, Monitor } from './train/schedule.js';
+export type { Schedule, EarlyStopping, Monitor, Watch } from './train/schedule.js';
 export type { StepOptions } from './train/trainer.js';
-export { gradientCheck, type GradientCheckOptions, type GradientCheckResult } from './train/gradient-check.js';
+export { gradientCheck, type Checkable, type GradientCheckOptions, type GradientCheckResult } from './train/gradient-check.js';
 export type { Explanation, LayerExplanation, ExplainOptions } from './train/explain.js';
 export type { Kernels } from './kernels/types.js';
 export {

@@ -7,11 +7,13 @@ import type { InitId } from './init.js';
 
 /** How a dense layer is described by users and in model files. */
 export interface DenseSpec {
+  /** n_l, the number of neurons: the rows of W(l) and the length of b(l). */
   units: number;
   /** A built-in activation (default 'sigmoid'), or your own {name, f, df}. */
   activation?: ActivationId | CustomActivation;
   /** leaky-relu's slope for z ≤ 0 (default 0.01); elu's α (default 1) */
   alpha?: number;
+  /** This layer's weight initialisation (default: the network's `init`, else 'auto'). */
   init?: InitId;
   /** Only needed on the first layer of `sequential([...])`. */
   inputs?: number;
@@ -23,7 +25,18 @@ export interface DenseSpec {
   l2?: number;
 }
 
-/** A dense layer spec, for `sequential([dense({...}), ...])`. */
+/**
+ * A dense layer spec, for `sequential([dense({...}), ...])` (Keras style; `network` takes the same
+ * objects in its list).
+ *
+ * @example
+ * ```ts
+ * import { dense, sequential } from 'backprop';
+ *
+ * const net = sequential([dense({ inputs: 2, units: 4, activation: 'tanh' }), dense({ units: 1, activation: 'sigmoid' })], { seed: 1 });
+ * console.log(net.layers.map((l) => `${l.inputs}→${l.units}`).join(' '));   // 2→4 4→1
+ * ```
+ */
 export function dense(spec: DenseSpec): DenseSpec {
   return { ...spec };
 }
@@ -32,10 +45,24 @@ export function dense(spec: DenseSpec): DenseSpec {
  * One dense layer l: z(l) = W(l)·a(l-1) + b(l), a(l) = σ(z(l)), and its backward pass.
  * W is units × inputs (row-major, PyTorch's and ONNX Gemm(transB)'s layout); batch quantities are
  * units × n, one column per sample. Buffers are sized for a batch capacity and reused.
+ *
+ * A network's layers are `net.layers`; build networks with {@link network} or {@link sequential}
+ * rather than with this class.
+ *
+ * @example
+ * ```ts
+ * import { network } from 'backprop';
+ *
+ * const [hidden] = network([3, { units: 2, activation: 'relu' }, 1], { seed: 1 }).layers;
+ * console.log(hidden.units, hidden.inputs, hidden.act.id, hidden.W.length);   // 2 3 relu 6
+ * ```
  */
 export class Dense {
+  /** n_(l−1), the length of a(l−1): the columns of W(l). */
   readonly inputs: number;
+  /** n_l, the number of neurons: the rows of W(l). */
   readonly units: number;
+  /** σ of this layer. */
   readonly act: Activation;
   /** W(l), units × inputs */
   readonly W: FloatArray;
@@ -49,15 +76,20 @@ export class Dense {
   readonly dropout: number;
   /** Penalty coefficients of W(l): C += l1·Σ|W| + l2·ΣW². */
   readonly l1: number;
+  /** The L2 coefficient of that penalty. */
   readonly l2: number;
 
-  /** z(l), a(l), ∂C_k/∂a(l) and δ(l) = ∂C_k/∂z(l) for the current batch, units × n */
+  /** z(l) for the current batch, units × n */
   z!: FloatArray;
+  /** a(l) = σ(z(l)) for the current batch, units × n */
   a!: FloatArray;
+  /** ∂C_k/∂a(l) for the current batch, units × n */
   dA!: FloatArray;
+  /** δ(l) = ∂C_k/∂z(l) for the current batch, units × n */
   delta!: FloatArray;
-  /** With dropout: the mask m (0 or 1/(1−p)) and ã = a ⊙ m that the next layer reads, units × n */
+  /** With dropout: the mask m (0 or 1/(1−p)), units × n */
   mask: FloatArray | null = null;
+  /** With dropout: ã = a ⊙ m that the next layer reads, units × n */
   dropped: FloatArray | null = null;
   /** Whether the last forward pass applied the mask (training with dropout). */
   masked = false;
@@ -84,6 +116,7 @@ export class Dense {
     this.reserve(1);
   }
 
+  /** This layer as a spec (activation resolved, regularisation as set): what a model file stores. */
   get spec(): DenseSpec {
     const s: DenseSpec = { units: this.units, activation: this.act.elementwise && this.act.custom ? { name: this.act.id, f: this.act.f, df: this.act.df } : (this.act.id as ActivationId) };
     if (this.act.id === 'leaky-relu' || this.act.id === 'elu') s.alpha = this.act.alpha;

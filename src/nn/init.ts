@@ -2,7 +2,9 @@ import { oneOf } from '../errors.js';
 import type { Random } from '../random.js';
 import type { FloatArray } from '../tensor/matrix.js';
 
+/** The weight initialisations' ids: 'auto' (He for ReLU-family layers, Glorot otherwise), 'normal' N(0, 1), 'glorot', 'he', 'zeros'. */
 export const INITIALIZERS = ['auto', 'normal', 'glorot', 'he', 'zeros'] as const;
+/** One of {@link INITIALIZERS}. */
 export type InitId = (typeof INITIALIZERS)[number];
 
 export function checkInit(id: unknown): InitId {

@@ -10,6 +10,7 @@ import type { DType, FloatArray } from '../tensor/matrix.js';
 import { Dense, denseFromSpec, type DenseSpec } from './dense.js';
 import { checkInit, initialize, resolveInit, type InitId } from './init.js';
 
+/** How {@link network} and {@link sequential} build a network; every field has a default. */
 export interface ModelOptions {
   /** The cost C: 'mse' (default), 'cross-entropy' (softmax output), 'binary-cross-entropy' (sigmoid output), or your own {name, value, gradient}. */
   loss?: LossId | CustomLoss;
@@ -50,11 +51,17 @@ const ownKernels = new FinalizationRegistry<WasmKernels>((kernels) => kernels.di
  * (one column per sample) is given by the caller: see train/batch.ts.
  */
 export class Model {
+  /** n_0, the number of input features. */
   readonly inputs: number;
+  /** Layers 1..L, in order from the input. */
   readonly layers: readonly Dense[];
+  /** The cost C that training minimises. */
   readonly cost: Loss;
+  /** The precision of every weight and batch buffer. */
   readonly dtype: DType;
+  /** The kernels doing the matrix work (WebAssembly SIMD or JavaScript). */
   readonly kernels: Kernels;
+  /** The seed of the initial weights (given, or drawn and kept so a run can be repeated). */
   readonly seed: number;
   private readonly params: Parameter[];
   /** An upper bound of max|θ| over all parameters (Infinity: to be measured), kept by step. */
@@ -101,6 +108,7 @@ export class Model {
     ]);
   }
 
+  /** n_L, the units of the output layer. */
   get outputs(): number {
     return this.layers[this.layers.length - 1]!.units;
   }

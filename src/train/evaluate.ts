@@ -3,6 +3,7 @@ import { Matrix } from '../tensor/matrix.js';
 import type { Batch } from './batch.js';
 import { range } from './data.js';
 
+/** What {@link Network.evaluate} measures over a data set. */
 export interface Evaluation {
   /** C = (1/N) Σ_k C_k over all samples, plus the weights' penalty when the layers have one */
   loss: number;

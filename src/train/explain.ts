@@ -45,19 +45,23 @@ export interface LayerExplanation {
    * gradient is computed for the input)
    */
   dAPrev: Matrix | null;
-  /** With dropout (a dropoutKey given): the mask m(l), 0 or 1/(1 − p), and ã(l) = a(l) ⊙ m(l), units × n */
+  /** With dropout (a dropoutKey given): the mask m(l), 0 or 1/(1 − p), units × n */
   mask?: Matrix;
+  /** With dropout: ã(l) = a(l) ⊙ m(l), what layer l+1 reads, units × n */
   aDropped?: Matrix;
   /** With an L1/L2 penalty: its share of dW, l1·sign(W) + 2·l2·W (dW includes it) */
   dWPenalty?: Matrix;
-  /** With clipping: the gradient the update uses, after clipValue and clipNorm */
+  /** With clipping: the ∂C/∂W the update uses, after clipValue and clipNorm */
   dWClipped?: Matrix;
+  /** With clipping: the ∂C/∂b the update uses */
   dbClipped?: Matrix;
-  /** W − η·∂C/∂W and b − η·∂C/∂b, when a learning rate was given */
+  /** W − η·∂C/∂W, when a learning rate was given */
   WNext?: Matrix;
+  /** b − η·∂C/∂b, when a learning rate was given */
   bNext?: Matrix;
 }
 
+/** One backpropagation step laid out factor by factor, as {@link Network.explain} returns it. */
 export interface Explanation {
   /** the cost's id (a custom cost's name) */
   cost: string;
@@ -73,18 +77,21 @@ export interface Explanation {
   x: Matrix;
   /** y, outputs × n */
   y: Matrix;
+  /** η, when given: then every layer has WNext and bNext */
   learningRate?: number;
   /** layers 1..L in forward order; a backward walk reads them from the last to the first */
   layers: LayerExplanation[];
 }
 
+/** What {@link Network.explain} adds to the plain forward and backward pass. */
 export interface ExplainOptions {
   /** η (e.g. the epoch's scheduled rate): also give the plain gradient-descent update W ← W − η·∂C/∂W of every layer. */
   learningRate?: number;
   /** Explain a training step through the dropout masks this key draws (default: dropout off, as in prediction). */
   dropoutKey?: number;
-  /** Show the gradient clipped as a training step with these options clips it. */
+  /** Show the gradient clipped to this global L2 norm, as a training step with it clips it. */
   clipNorm?: number;
+  /** Show each gradient entry clamped to ±clipValue, as a training step with it clamps it. */
   clipValue?: number;
 }
 

@@ -9,6 +9,7 @@ import { evaluate } from './evaluate.js';
 import { checkEarlyStopping, checkSchedule, observe, scheduledRate, type EarlyStopping, type Monitor, type Schedule, type Watch } from './schedule.js';
 import { Trainer, type StepOptions } from './trainer.js';
 
+/** One epoch of a training run, as the history and `onEpochEnd` report it. */
 export interface EpochLogs {
   /** 0-based epoch number */
   epoch: number;
@@ -16,10 +17,13 @@ export interface EpochLogs {
   loss: number;
   /** training accuracy over the same forward passes */
   accuracy: number;
+  /** the cost over the validation set after the epoch (with validationData or validationSplit) */
   valLoss?: number;
+  /** the accuracy over the validation set after the epoch */
   valAccuracy?: number;
   /** η of this epoch (after the schedule) */
   learningRate: number;
+  /** wall-clock time of the epoch, validation included */
   seconds: number;
 }
 
@@ -31,22 +35,40 @@ export interface TrainingState {
   /** η₀, the rate the schedule starts from */
   baseLearningRate: number;
   /** the plateau schedule's current rate and watch */
-  plateau?: { learningRate: number } & Watch;
+  plateau?: {
+    /** η of the plateau schedule now (η₀ times its drops so far) */
+    learningRate: number;
+  } & Watch;
   /** early stopping's watch, and the best epoch's weights (W(1), b(1), W(2), …) when restoreBest */
-  earlyStopping?: Watch & { weights?: FloatArray[] };
+  earlyStopping?: Watch & {
+    /** W(1), b(1), W(2), … of the best epoch so far (with restoreBest) */
+    weights?: FloatArray[];
+  };
 }
 
+/** One batch of a training run, as `onBatchEnd` reports it. */
 export interface BatchLogs {
+  /** 0-based epoch number */
   epoch: number;
   /** 0-based batch number within the epoch */
   batch: number;
+  /** batches in the epoch */
   batches: number;
+  /** samples in this batch (the last one may be smaller) */
   size: number;
+  /** the batch's cost, before its update */
   loss: number;
 }
 
+/**
+ * How {@link Network.fit} trains: epochs and batches, the optimizer and its rate, the schedule,
+ * early stopping, validation, clipping (from {@link StepOptions}) and callbacks. Every field has a
+ * default.
+ */
 export interface FitOptions extends StepOptions {
+  /** Passes over the training set (default 1). */
   epochs?: number;
+  /** Samples per gradient step (default 32); the gradient is averaged over them. */
   batchSize?: number;
   /** 'sgd' (default), 'momentum', 'adam', 'rmsprop', or an optimizer object (keeps its state across calls). */
   optimizer?: OptimizerId | Optimizer;
@@ -56,6 +78,7 @@ export interface FitOptions extends StepOptions {
   schedule?: Schedule;
   /** Stop when a monitored quantity stops improving; see EarlyStopping. */
   earlyStopping?: EarlyStopping;
+  /** Shuffle the samples before each epoch (default true). */
   shuffle?: boolean;
   /** Seed of the shuffling and the dropout masks; default: the network's seed. Epoch e's order depends only on (seed, e). */
   seed?: number;
@@ -63,13 +86,16 @@ export interface FitOptions extends StepOptions {
   initialEpoch?: number;
   /** The run's state when resuming (from a checkpoint: see TrainingState). */
   state?: TrainingState;
+  /** A validation set [x, y], measured after each epoch (valLoss, valAccuracy). */
   validationData?: readonly [MatrixLike, TargetLike];
   /**
    * Hold out this fraction of the samples for validation: the last ones, taken before any
    * shuffling (as Keras does), so shuffle your data first if it is sorted. Not with validationData.
    */
   validationSplit?: number;
+  /** Before each epoch (0-based), with the number of batches it will run. */
   onEpochBegin?(epoch: number, batches: number): void;
+  /** After each batch's update. */
   onBatchEnd?(logs: BatchLogs): void;
   /** After each epoch; `state` is what a checkpoint needs to resume after this epoch. */
   onEpochEnd?(logs: EpochLogs, state: TrainingState): void | Promise<void>;
@@ -77,7 +103,9 @@ export interface FitOptions extends StepOptions {
   shouldStop?(): boolean;
 }
 
+/** What {@link Network.fit} returns: every epoch's logs and how the run ended. */
 export interface History {
+  /** One entry per epoch run, in order. */
   epochs: EpochLogs[];
   /** true when shouldStop ended training before the last epoch finished */
   stopped: boolean;
@@ -87,7 +115,9 @@ export interface History {
   bestEpoch?: number;
   /** Whether the weights of bestEpoch were put back at the end. */
   restoredBest?: boolean;
+  /** The optimizer used, with its state: pass it to the next `fit` to continue. */
   optimizer: Optimizer;
+  /** The run's state after the last epoch (for `initialEpoch` + `state`). */
   state: TrainingState;
 }
 

@@ -12,12 +12,63 @@ const MONITORS: readonly Monitor[] = ['loss', 'valLoss', 'accuracy', 'valAccurac
  * - cosine: η_min + (η₀ − η_min)·(1 + cos(π·e/E))/2 over the E epochs after the warm-up
  * - plateau: η is multiplied by `factor` when `monitor` (default valLoss) has not improved by more
  *   than `minDelta` for `patience` epochs (Keras' ReduceLROnPlateau)
+ *
+ * @example
+ * ```ts
+ * import { network, toyDataset } from 'backprop';
+ *
+ * const { x, y } = toyDataset('spirals', { samples: 300, seed: 1 });
+ * const net = network([2, { units: 32, activation: 'relu' }, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
+ * const history = await net.fit(x, y, {
+ *   epochs: 10, optimizer: 'adam', learningRate: 0.01,
+ *   schedule: { kind: 'cosine', minLearningRate: 1e-4, warmupEpochs: 2 },
+ * });
+ * console.log(history.epochs.map((e) => e.learningRate));   // 0.005, 0.01, then the cosine down towards 1e-4
+ * ```
  */
 export type Schedule =
-  | { kind: 'step'; every: number; factor: number; warmupEpochs?: number }
-  | { kind: 'exponential'; factor: number; warmupEpochs?: number }
-  | { kind: 'cosine'; minLearningRate?: number; warmupEpochs?: number }
-  | { kind: 'plateau'; patience: number; factor: number; monitor?: Monitor; minDelta?: number; minLearningRate?: number; warmupEpochs?: number };
+  | {
+      /** η₀·factor^⌊e/every⌋ */
+      kind: 'step';
+      /** Epochs between two drops. */
+      every: number;
+      /** The multiplier of each drop, in (0, 1]. */
+      factor: number;
+      /** Epochs of linear warm-up η₀·(e+1)/W before the schedule starts (default 0). */
+      warmupEpochs?: number;
+    }
+  | {
+      /** η₀·factor^e */
+      kind: 'exponential';
+      /** The multiplier per epoch, in (0, 1]. */
+      factor: number;
+      /** Epochs of linear warm-up η₀·(e+1)/W before the schedule starts (default 0). */
+      warmupEpochs?: number;
+    }
+  | {
+      /** η_min + (η₀ − η_min)·(1 + cos(π·e/E))/2 */
+      kind: 'cosine';
+      /** η_min, the rate at the last epoch (default 0). */
+      minLearningRate?: number;
+      /** Epochs of linear warm-up η₀·(e+1)/W before the schedule starts (default 0). */
+      warmupEpochs?: number;
+    }
+  | {
+      /** η·factor after `patience` epochs without improvement (Keras' ReduceLROnPlateau). */
+      kind: 'plateau';
+      /** Epochs without improvement before the rate drops. */
+      patience: number;
+      /** The multiplier of each drop, in (0, 1]. */
+      factor: number;
+      /** What must improve (default 'valLoss'). */
+      monitor?: Monitor;
+      /** How much better than the best counts as an improvement (default 0). */
+      minDelta?: number;
+      /** The rate never drops below this (default 0). */
+      minLearningRate?: number;
+      /** Epochs of linear warm-up η₀·(e+1)/W before the schedule starts (default 0). */
+      warmupEpochs?: number;
+    };
 
 export const SCHEDULES = ['step', 'exponential', 'cosine', 'plateau'] as const;
 
@@ -25,8 +76,9 @@ export const SCHEDULES = ['step', 'exponential', 'cosine', 'plateau'] as const;
 export interface EarlyStopping {
   /** 'valLoss' (default) or 'valAccuracy' (or the training set's 'loss' / 'accuracy') */
   monitor?: Monitor;
+  /** Epochs without improvement after which training ends. */
   patience: number;
-  /** default 0 */
+  /** How much better than the best counts as an improvement (default 0). */
   minDelta?: number;
   /** At the end, put back the weights of the best epoch (default true). */
   restoreBest?: boolean;
@@ -34,8 +86,11 @@ export interface EarlyStopping {
 
 /** Where a watched quantity stands: its best value so far, that epoch, and epochs without improvement since. */
 export interface Watch {
+  /** The best value so far (null before the first epoch). */
   best: number | null;
+  /** The 0-based epoch of that value (−1 before the first). */
   bestEpoch: number;
+  /** Epochs since then without an improvement. */
   wait: number;
 }
 

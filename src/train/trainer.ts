@@ -5,6 +5,7 @@ import type { Optimizer } from '../optimizers/index.js';
 import type { Matrix } from '../tensor/matrix.js';
 import type { Batch } from './batch.js';
 
+/** The options of one training step (`trainStep`, `trainer`, and `fit`, which passes them on). */
 export interface StepOptions {
   /** Clip the gradient to this global L2 norm: g ← g·min(1, clipNorm/‖g‖) over all parameters at once. */
   clipNorm?: number;
@@ -19,15 +20,33 @@ export interface StepOptions {
  * dropout), cost (with the penalty), backward (gradients averaged over the batch), clipping, and
  * one optimizer step. The training set is staged once (see Batch.stage); nothing is allocated per
  * step.
+ *
+ * Made by `net.trainer(x, y, optimizer)`, for a training loop of your own.
+ *
+ * @example
+ * ```ts
+ * import { network, sgd } from 'backprop';
+ *
+ * const net = network([2, 4, 1], { seed: 3, init: 'normal' });
+ * const trainer = net.trainer([[0, 0], [0, 1], [1, 0], [1, 1]], [[0], [1], [1], [0]], sgd({ learningRate: 2 }));
+ * const order = Uint32Array.from([0, 1, 2, 3]);
+ * let cost = 0;
+ * for (let epoch = 1; epoch <= 2000; epoch++) cost = trainer.step(order, 0, 4);   // full-batch gradient descent
+ * console.log(cost < 0.01);   // true: the cost of the last batch, before its update
+ * ```
  */
 export class Trainer {
+  /** The staged training inputs, samples × features. */
   readonly X: Matrix;
+  /** The staged targets, samples × outputs. */
   readonly Y: Matrix;
   /** The last step's penalty l1·Σ|W| + l2·ΣW² (included in the cost it returned). */
   penalty = 0;
   /** The factor clipNorm applied to the last step's gradient (1: not clipped). */
   clipScale = 1;
+  /** The global L2 norm the gradient is clipped to (undefined: none). */
   readonly clipNorm: number | undefined;
+  /** The bound each gradient entry is clamped to (undefined: none). */
   readonly clipValue: number | undefined;
   private readonly seed: number;
   /** Whether any layer drops out (else no mask key is drawn). */
@@ -36,10 +55,12 @@ export class Trainer {
   private steps = 0;
 
   constructor(
+    /** The network this trainer trains. */
     readonly model: Model,
     private readonly batch: Batch,
     X: Matrix,
     Y: Matrix,
+    /** The optimizer of every step (replaceable between steps). */
     public optimizer: Optimizer,
     options: StepOptions = {},
   ) {
