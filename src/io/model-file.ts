@@ -40,7 +40,9 @@ import type { FitOptions, TrainingState } from '../train/fit.js';
 import { checkEarlyStopping, checkSchedule, type EarlyStopping, type Schedule, type Watch } from '../train/schedule.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
 
+/** The `format` metadata entry of a backprop model file. */
 export const MODEL_FORMAT = 'backprop';
+/** The `format_version` this library writes and reads. */
 export const MODEL_FORMAT_VERSION = '1';
 
 /**
@@ -50,7 +52,9 @@ export const MODEL_FORMAT_VERSION = '1';
  */
 export const MAX_LAYERS = 1000;
 
+/** A JSON value: what a model file can keep in its metadata. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A JSON object. */
 export type JsonObject = { [key: string]: Json };
 
 /** What the caller adds to a saved model besides the network itself. */
@@ -74,47 +78,75 @@ export interface ModelInfoInput {
 }
 
 /** An optimizer's id, learning rate and hyper-parameters (what `optimizer(id, …)` takes). */
-export type OptimizerSettings = { id: OptimizerId; learningRate: number } & Omit<OptimizerOptions, 'learningRate'>;
+export type OptimizerSettings = {
+  /** Which optimizer. */
+  id: OptimizerId;
+  /** η (the base rate η₀ of a schedule). */
+  learningRate: number;
+} & Omit<OptimizerOptions, 'learningRate'>;
 
 /**
  * The `training` record of a model file: the settings of the run that trained it. The optimizer's
  * learningRate is the base rate η₀ that a schedule starts from.
  */
 export interface TrainingConfig {
+  /** The optimizer and its settings. */
   optimizer: OptimizerSettings;
+  /** Samples per step. */
   batchSize: number;
+  /** Epochs the run was asked for. */
   epochs: number;
+  /** The learning-rate schedule, if any. */
   schedule?: Schedule;
+  /** Early stopping, if any. */
   earlyStopping?: EarlyStopping;
+  /** Global gradient-norm clipping, if any. */
   clipNorm?: number;
+  /** Per-entry gradient clipping, if any. */
   clipValue?: number;
 }
 
 /** The `backprop` metadata of a model file: the architecture plus the caller's information. */
 export interface ModelInfo {
+  /** n_0, the input features. */
   inputs: number;
+  /** The layers' specs (units, activation, alpha, dropout, penalties). */
   layers: DenseSpec[];
+  /** The cost the network was built with. */
   loss: LossId;
+  /** The precision of the stored tensors. */
   dtype: DType;
+  /** The input transform to apply before predicting (null: none); see {@link applyPreprocessing}. */
   preprocessing: JsonObject | null;
+  /** Names of the output classes. */
   classNames?: string[];
+  /** Free-form task label, e.g. 'classification'. */
   task?: string;
   /** The network's seed (initial weights and default shuffling seed). */
   seed: number;
+  /** ISO 8601 time of saving. */
   createdAt: string;
+  /** How the model was trained, when recorded. */
   training?: TrainingConfig;
+  /** The caller's own JSON. */
   extra?: JsonObject;
 }
 
+/** A model file read back: the rebuilt network and its metadata. */
 export interface LoadedModel {
+  /** The network, with the saved weights. */
   network: Network;
+  /** The metadata stored with it. */
   info: ModelInfo;
 }
 
+/** How a model file's network is rebuilt. */
 export interface LoadOptions {
   /** Kernels for the rebuilt network (default: chosen by `backend` and `threads`, as for any network). */
   kernels?: Kernels;
+  /** As {@link ModelOptions.backend} (default 'auto'). */
   backend?: NetworkOptions['backend'];
+  /** As {@link ModelOptions.threads} (default 'auto'). */
   threads?: NetworkOptions['threads'];
   /**
    * The functions of the custom activations a file names (a file stores only the name), e.g.
@@ -147,17 +179,36 @@ export interface CheckpointState {
   extra?: JsonObject;
 }
 
+/** A checkpoint read back: the model plus what `fit` needs to continue (see {@link resumeOptions}). */
 export interface LoadedCheckpoint extends LoadedModel {
   /** A fresh optimizer with the saved hyper-parameters and state loaded. */
   optimizer: Optimizer;
+  /** The optimizer's record as stored. */
   optimizerConfig: OptimizerConfig;
+  /** Epochs completed: the `initialEpoch` to resume at. */
   epoch: number;
+  /** The run's shuffle seed. */
   fitSeed: number;
+  /** fit's TrainingState after that epoch, when saved. */
   state?: TrainingState;
+  /** The caller's own JSON, as saved. */
   extra?: JsonObject;
 }
 
-/** Serialises a network and its information into our model file (safetensors bytes). */
+/**
+ * Serialises a network and its information into our model file (safetensors bytes): W(l) and
+ * b(l) as tensors `layers.{i}.weight` / `layers.{i}.bias`, the architecture as metadata.
+ *
+ * @example
+ * ```ts
+ * import { modelFromBytes, modelToBytes, network } from 'backprop';
+ *
+ * const net = network([2, 3, 1], { seed: 1 });
+ * const bytes = modelToBytes(net, { task: 'classification', classNames: ['no', 'yes'] });
+ * const { network: copy, info } = modelFromBytes(bytes);
+ * console.log(info.classNames, copy.predict([[1, 2]]).get(0, 0) === net.predict([[1, 2]]).get(0, 0));   // [ 'no', 'yes' ] true
+ * ```
+ */
 export function modelToBytes(net: Network, info: ModelInfoInput = {}): Uint8Array {
   const tensors = layerTensors(net);
   refuseNonFinite(tensors);
@@ -168,6 +219,15 @@ export function modelToBytes(net: Network, info: ModelInfoInput = {}): Uint8Arra
  * Rebuilds the network a model file describes. `name` (the file name) appears in every error.
  * Predictions of the result are bit-identical to those of the saved network.
  * Throws a FormatError for anything that is not a model file of this format version.
+ *
+ * @example
+ * ```ts
+ * import { modelFromBytes, modelToBytes, network } from 'backprop';
+ *
+ * const bytes = modelToBytes(network([4, 8, 3], { seed: 1 }));
+ * const { network: net, info } = modelFromBytes(bytes, 'iris.safetensors');
+ * console.log(info.inputs, info.layers.length, net.outputs);   // 4 2 3
+ * ```
  */
 export function modelFromBytes(bytes: Uint8Array, name = 'model data', options: LoadOptions = {}): LoadedModel {
   const file = decodeSafetensors(bytes, name);
@@ -185,7 +245,25 @@ export function modelFromBytes(bytes: Uint8Array, name = 'model data', options: 
   return loaded;
 }
 
-/** A model file plus the optimizer state and training position needed to resume `fit` exactly. */
+/**
+ * A model file plus the optimizer state and training position needed to resume `fit` exactly.
+ *
+ * @example
+ * ```ts
+ * import { adam, checkpointToBytes, network, toyDataset } from 'backprop';
+ *
+ * const { x, y } = toyDataset('moons', { samples: 200, seed: 1 });
+ * const net = network([2, 8, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
+ * const optimizer = adam({ learningRate: 0.01 });
+ * let bytes = new Uint8Array();
+ * await net.fit(x, y, {
+ *   epochs: 5, optimizer,
+ *   onEpochEnd: (logs, state) => {
+ *     bytes = checkpointToBytes(net, {}, { optimizer, epoch: logs.epoch + 1, fitSeed: net.seed, state });
+ *   },
+ * });
+ * ```
+ */
 export function checkpointToBytes(net: Network, info: ModelInfoInput, state: CheckpointState): Uint8Array {
   if (!Number.isInteger(state.epoch) || state.epoch < 0) throw new OptionError(`checkpoint epoch must be an integer ≥ 0, got ${state.epoch}`);
   if (!Number.isInteger(state.fitSeed)) throw new OptionError(`checkpoint fitSeed must be an integer, got ${state.fitSeed}`);
@@ -221,7 +299,24 @@ export function checkpointToBytes(net: Network, info: ModelInfoInput, state: Che
   return encodeSafetensors(tensors, metadata);
 }
 
-/** Reads a checkpoint: the network, a fresh optimizer holding the saved state, and where to resume. */
+/**
+ * Reads a checkpoint: the network, a fresh optimizer holding the saved state, and where to resume.
+ *
+ * @example
+ * ```ts
+ * import { adam, checkpointFromBytes, checkpointToBytes, network, resumeOptions, toyDataset } from 'backprop';
+ *
+ * const { x, y } = toyDataset('moons', { samples: 200, seed: 1 });
+ * const net = network([2, 8, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
+ * const optimizer = adam({ learningRate: 0.01 });
+ * const history = await net.fit(x, y, { epochs: 3, optimizer });
+ * const bytes = checkpointToBytes(net, {}, { optimizer, epoch: 3, fitSeed: net.seed, state: history.state });
+ *
+ * const checkpoint = checkpointFromBytes(bytes);
+ * console.log(checkpoint.epoch, checkpoint.optimizer.t);   // 3 21
+ * await checkpoint.network.fit(x, y, { ...resumeOptions(checkpoint), epochs: 6 });   // epochs 3, 4 and 5
+ * ```
+ */
 export function checkpointFromBytes(bytes: Uint8Array, name = 'checkpoint data', options: LoadOptions = {}): LoadedCheckpoint {
   const file = decodeSafetensors(bytes, name);
   const { network, info } = readModel(file.tensors, file.metadata, name, options);
@@ -289,6 +384,15 @@ export function checkpointFromBytes(bytes: Uint8Array, name = 'checkpoint data',
  * and training state, and the settings of its `training` record (epochs, batch size, schedule,
  * early stopping, clipping). `fit(x, y, {...resumeOptions(c), ...more})` ends bit-identical to the
  * uninterrupted run on the same data.
+ *
+ * @example
+ * ```ts
+ * import { loadCheckpoint, resumeOptions, toyDataset } from 'backprop/node';
+ *
+ * const { x, y } = toyDataset('moons', { samples: 200, seed: 1 });
+ * const checkpoint = await loadCheckpoint('run.ckpt.safetensors');   // written by saveCheckpoint or `backprop train --checkpoint-every`
+ * await checkpoint.network.fit(x, y, resumeOptions(checkpoint));
+ * ```
  */
 export function resumeOptions(c: LoadedCheckpoint): FitOptions {
   const out: FitOptions = { optimizer: c.optimizer, initialEpoch: c.epoch, seed: c.fitSeed };
@@ -395,12 +499,31 @@ function readState(
   return state;
 }
 
-/** An optimizer's id, learning rate and hyper-parameters, as a training record stores them. */
+/**
+ * An optimizer's id, learning rate and hyper-parameters, as a training record stores them.
+ *
+ * @example
+ * ```ts
+ * import { adam, optimizerSettings } from 'backprop';
+ *
+ * console.log(optimizerSettings(adam({ learningRate: 0.01 })));   // { id: 'adam', learningRate: 0.01, beta1: 0.9, … }
+ * ```
+ */
 export function optimizerSettings(opt: Optimizer): OptimizerSettings {
   return { id: opt.id, learningRate: opt.learningRate, ...opt.hyperParameters() };
 }
 
-/** What a checkpoint records of an optimizer besides its slot buffers. */
+/**
+ * What a checkpoint records of an optimizer besides its slot buffers: its settings and t, the
+ * steps taken.
+ *
+ * @example
+ * ```ts
+ * import { optimizerConfig, sgd } from 'backprop';
+ *
+ * console.log(optimizerConfig(sgd()));   // { id: 'sgd', t: 0, learningRate: 0.01, … }
+ * ```
+ */
 export function optimizerConfig(opt: Optimizer): OptimizerConfig {
   return { id: opt.id, t: opt.t, learningRate: opt.learningRate, ...opt.hyperParameters() };
 }

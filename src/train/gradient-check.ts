@@ -1,5 +1,6 @@
+import type { Gradients } from '../network.js';
 import type { Parameter } from '../optimizers/index.js';
-import type { Matrix, MatrixLike } from '../tensor/matrix.js';
+import type { MatrixLike } from '../tensor/matrix.js';
 import type { TargetLike } from './data.js';
 
 /** What a gradient check needs of a network: its parameters and its gradients (with the cost) at a point. */
@@ -7,7 +8,7 @@ export interface Checkable {
   /** Every θ, perturbed in place by the check and put back. */
   parameters(): readonly Parameter[];
   /** The cost and ∂C/∂θ at the current parameters, as {@link Network.gradients} gives them. */
-  gradients(x: MatrixLike, y: TargetLike, options?: { dropoutKey?: number }): { loss: number; layers: { dW: Matrix; db: Matrix }[] };
+  gradients(x: MatrixLike, y: TargetLike, options?: { dropoutKey?: number }): Gradients;
 }
 
 /** The settings of {@link gradientCheck}. */
