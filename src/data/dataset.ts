@@ -1,25 +1,32 @@
 import { DataError, ShapeError } from '../errors.js';
 import { argmaxRows, Matrix } from '../tensor/matrix.js';
 
+/** What a data set's targets are: classes (one-hot y) or numbers to regress. */
 export const TASKS = ['classification', 'regression'] as const;
+/** One of {@link TASKS}. */
 export type Task = (typeof TASKS)[number];
 
 /** A labelled data set: one row of x and one row of y per sample. */
 export interface Dataset {
+  /** Shown in messages, e.g. 'moons' or a CSV file's name. */
   name: string;
   /** samples × features, float32 */
   x: Matrix;
   /** samples × outputs: one-hot for classification, target values for regression */
   y: Matrix;
+  /** classification or regression */
   task: Task;
   /** classification: the name of class i */
   classNames?: string[];
+  /** the name of feature j (a CSV file's header) */
   featureNames?: string[];
 }
 
 /** A training set with its held-out test set, as the standard benchmarks come. */
 export interface TrainTest {
+  /** The training set. */
   train: Dataset;
+  /** The held-out test set. */
   test: Dataset;
 }
 
@@ -37,13 +44,32 @@ export function checkDataset(ds: Dataset): Dataset {
   return ds;
 }
 
-/** The class index of every sample (the position of the largest entry of its row of y). */
+/**
+ * The class index of every sample (the position of the largest entry of its row of y).
+ *
+ * @example
+ * ```ts
+ * import { labelsOf, toyDataset } from 'backprop';
+ *
+ * console.log(labelsOf(toyDataset('blobs', { samples: 6, classes: 3 })));   // Uint32Array(6) [ 0, 1, 2, 0, 1, 2 ]
+ * ```
+ */
 export function labelsOf(ds: Dataset): Uint32Array {
   if (ds.task !== 'classification') throw new DataError(`${ds.name} is a regression data set; it has no class labels`);
   return argmaxRows(ds.y);
 }
 
-/** A new data set holding copies of the given samples, in the given order (repeats allowed). */
+/**
+ * A new data set holding copies of the given samples, in the given order (repeats allowed).
+ *
+ * @example
+ * ```ts
+ * import { subset, toyDataset } from 'backprop';
+ *
+ * const first10 = subset(toyDataset('moons'), Array.from({ length: 10 }, (_, i) => i), 'moons-10');
+ * console.log(first10.name, first10.x.rows);   // moons-10 10
+ * ```
+ */
 export function subset(ds: Dataset, indices: ArrayLike<number>, name = ds.name): Dataset {
   const n = ds.x.rows;
   for (let k = 0; k < indices.length; k++) {

@@ -4,7 +4,9 @@ import { assertFinite, Matrix } from '../tensor/matrix.js';
 import { range } from '../train/data.js';
 import { subset, type Dataset } from './dataset.js';
 
+/** The input transforms' kinds: 'none', 'scale' to [0, 1], 'standardize' to mean 0 and deviation 1. */
 export const PREPROCESSINGS = ['none', 'scale', 'standardize'] as const;
+/** One of {@link PREPROCESSINGS}. */
 export type PreprocessingKind = (typeof PREPROCESSINGS)[number];
 
 /**
@@ -13,13 +15,39 @@ export type PreprocessingKind = (typeof PREPROCESSINGS)[number];
  * standard deviation 1.
  */
 export type Preprocessing =
-  | { kind: 'none' }
-  | { kind: 'scale'; min: number[]; max: number[] }
-  | { kind: 'standardize'; mean: number[]; std: number[] };
+  | {
+      /** x unchanged. */
+      kind: 'none';
+    }
+  | {
+      /** x' = (x − min)/(max − min) per feature. */
+      kind: 'scale';
+      /** Each feature's minimum over the training set. */
+      min: number[];
+      /** Each feature's maximum over the training set. */
+      max: number[];
+    }
+  | {
+      /** x' = (x − mean)/std per feature. */
+      kind: 'standardize';
+      /** Each feature's mean over the training set. */
+      mean: number[];
+      /** Each feature's population standard deviation over the training set. */
+      std: number[];
+    };
 
 /**
  * Computes the statistics of a preprocessing from x alone: pass the training set, never the test
  * set, or its statistics leak into training.
+ *
+ * @example
+ * ```ts
+ * import { Matrix, applyPreprocessing, fitPreprocessing } from 'backprop';
+ *
+ * const train = Matrix.fromArray([[0, 10], [2, 30]]);
+ * const p = fitPreprocessing('standardize', train);   // { kind: 'standardize', mean: [1, 20], std: [1, 10] }
+ * console.log(applyPreprocessing(p, Matrix.fromArray([[1, 40]])).toArray());   // [ [ 0, 2 ] ]
+ * ```
  */
 export function fitPreprocessing(kind: PreprocessingKind, x: Matrix): Preprocessing {
   oneOf('preprocessing', kind, PREPROCESSINGS);
@@ -52,6 +80,14 @@ export function checkPreprocessing(p: unknown, features: number): Preprocessing 
 /**
  * Returns a new float32 matrix with the preprocessing applied to every row of x. A value the
  * transform takes beyond the float32 range is a DataError naming its row and column.
+ *
+ * @example
+ * ```ts
+ * import { Matrix, applyPreprocessing } from 'backprop';
+ *
+ * const scale = { kind: 'scale', min: [0], max: [255] } as const;   // pixels to [0, 1]
+ * console.log(applyPreprocessing(scale, Matrix.fromArray([[51], [255]])).toArray());   // [ [ 0.2 ], [ 1 ] ]
+ * ```
  */
 export function applyPreprocessing(p: Preprocessing, x: Matrix): Matrix {
   // p often comes from a model file, so it is checked rather than trusted.
@@ -72,7 +108,16 @@ export function applyPreprocessing(p: Preprocessing, x: Matrix): Matrix {
   return result;
 }
 
-/** Rows of the identity matrix: row i has a 1 in column labels[i]. */
+/**
+ * Rows of the identity matrix: row i has a 1 in column labels[i].
+ *
+ * @example
+ * ```ts
+ * import { oneHot } from 'backprop';
+ *
+ * console.log(oneHot([2, 0], 3).toArray());   // [ [ 0, 0, 1 ], [ 1, 0, 0 ] ]
+ * ```
+ */
 export function oneHot(labels: ArrayLike<number>, classes: number): Matrix {
   const out = new Float32Array(labels.length * classes);
   for (let i = 0; i < labels.length; i++) {
@@ -85,7 +130,18 @@ export function oneHot(labels: ArrayLike<number>, classes: number): Matrix {
   return new Matrix(labels.length, classes, out);
 }
 
-/** The samples in a seeded random order: the same seed gives the same order everywhere. */
+/**
+ * The samples in a seeded random order: the same seed gives the same order everywhere.
+ * Shuffle sorted data before `fit`'s `validationSplit`, which holds out the last samples.
+ *
+ * @example
+ * ```ts
+ * import { shuffleDataset, toyDataset } from 'backprop';
+ *
+ * const shuffled = shuffleDataset(toyDataset('blobs', { samples: 90 }), 7);
+ * console.log(shuffled.x.rows);   // 90
+ * ```
+ */
 export function shuffleDataset(ds: Dataset, seed: number): Dataset {
   return subset(ds, new Random(seed).shuffle(range(ds.x.rows)));
 }
@@ -93,8 +149,25 @@ export function shuffleDataset(ds: Dataset, seed: number): Dataset {
 /**
  * Holds out a seeded random `fraction` of the samples (rounded, at least one) for validation and
  * keeps the rest for training.
+ *
+ * @example
+ * ```ts
+ * import { toyDataset, trainValidationSplit } from 'backprop';
+ *
+ * const { train, validation } = trainValidationSplit(toyDataset('circles', { samples: 200 }), 0.25, 1);
+ * console.log(train.x.rows, validation.x.rows);   // 150 50
+ * ```
  */
-export function trainValidationSplit(ds: Dataset, fraction: number, seed: number): { train: Dataset; validation: Dataset } {
+export function trainValidationSplit(
+  ds: Dataset,
+  fraction: number,
+  seed: number,
+): {
+  /** The samples kept for training. */
+  train: Dataset;
+  /** The held-out samples. */
+  validation: Dataset;
+} {
   if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) {
     throw new OptionError(`validation fraction must be a number between 0 and 1 (exclusive), got ${String(fraction)}`);
   }

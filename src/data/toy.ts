@@ -4,9 +4,12 @@ import { Matrix } from '../tensor/matrix.js';
 import { checkDataset, type Dataset } from './dataset.js';
 import { oneHot } from './preprocess.js';
 
+/** The toy sets' names: five 2-D classification sets and one regression set ('plane'). */
 export const TOY_DATASETS = ['xor', 'circles', 'spirals', 'moons', 'blobs', 'plane'] as const;
+/** One of {@link TOY_DATASETS}. */
 export type ToyName = (typeof TOY_DATASETS)[number];
 
+/** How a toy set is drawn; every field has a default. */
 export interface ToyOptions {
   /** Number of samples (default 200), spread evenly over the classes. */
   samples?: number;
@@ -38,6 +41,14 @@ const SPIRAL_TURNS = 1.75;
  * - moons: scikit-learn's two interleaving half circles, centred and scaled into [-1, 1] × [-0.5, 0.5].
  * - blobs: Gaussian clusters (standard deviation 0.15) centred evenly on a circle of radius 0.6.
  * - plane (regression): uniform points, target (x1 + x2) / 2.
+ *
+ * @example
+ * ```ts
+ * import { toyDataset } from 'backprop';
+ *
+ * const moons = toyDataset('moons', { samples: 400, seed: 1 });
+ * console.log(moons.x.shape, moons.y.shape, moons.classNames);   // [ 400, 2 ] [ 400, 2 ] [ '0', '1' ]
+ * ```
  */
 export function toyDataset(name: ToyName, options: ToyOptions = {}): Dataset {
   oneOf('toy data set', name, TOY_DATASETS);

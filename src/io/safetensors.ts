@@ -19,10 +19,26 @@ import { FormatError, OptionError, ShapeError } from '../errors.js';
 /** The element types we read and write: F32 (our weights) and F64 (float64 networks, gradient checks). */
 export type SafetensorsDType = 'F32' | 'F64';
 
+/** One tensor of a safetensors file: its element type, its shape and its values, row-major. */
 export type SafetensorsTensor =
-  | { dtype: 'F32'; shape: number[]; data: Float32Array }
-  | { dtype: 'F64'; shape: number[]; data: Float64Array };
+  | {
+      /** 32-bit floats. */
+      dtype: 'F32';
+      /** The dimensions; their product is data.length. */
+      shape: number[];
+      /** The values, row-major. */
+      data: Float32Array;
+    }
+  | {
+      /** 64-bit floats. */
+      dtype: 'F64';
+      /** The dimensions; their product is data.length. */
+      shape: number[];
+      /** The values, row-major. */
+      data: Float64Array;
+    };
 
+/** What {@link decodeSafetensors} reads from a file. */
 export interface DecodedSafetensors {
   /** Tensors by name, in the order of their data in the file. */
   tensors: Record<string, SafetensorsTensor>;
@@ -45,6 +61,15 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * Serialises tensors (in the record's order) and string metadata into safetensors bytes.
  * Throws a ShapeError (naming the tensor) when a shape does not match its data, an OptionError for
  * an unsupported dtype, a non-string metadata value or the reserved name "__metadata__".
+ *
+ * @example
+ * ```ts
+ * import { decodeSafetensors, encodeSafetensors } from 'backprop';
+ *
+ * const bytes = encodeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) } }, { note: 'hi' });
+ * const { tensors, metadata } = decodeSafetensors(bytes);
+ * console.log(tensors.w!.shape, tensors.w!.data, metadata.note);   // [ 2, 2 ] Float32Array(4) [ 1, 2, 3, 4 ] hi
+ * ```
  */
 export function encodeSafetensors(
   tensors: Readonly<Record<string, SafetensorsTensor>>,
@@ -93,6 +118,17 @@ export function encodeSafetensors(
  * Parses safetensors bytes. `name` (a file name, by default "safetensors data") is used in error
  * messages. Only F32 and F64 tensors are supported; any other dtype is a FormatError saying so.
  * The returned arrays are copies, aligned and independent of `bytes`.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { decodeSafetensors } from 'backprop';
+ *
+ * // any safetensors file, e.g. one that `backprop train` wrote
+ * const { tensors, metadata } = decodeSafetensors(await readFile('model.safetensors'), 'model.safetensors');
+ * for (const [name, t] of Object.entries(tensors)) console.log(name, t.dtype, t.shape);   // layers.0.weight F32 [ 64, 784 ] …
+ * console.log(metadata.format);   // backprop
+ * ```
  */
 export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors data'): DecodedSafetensors {
   function fail(what: string): never {
