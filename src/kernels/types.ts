@@ -8,6 +8,7 @@ import type { FloatArray } from '../tensor/matrix.js';
  * the math: Z = W·X + B.
  */
 export interface Kernels {
+  /** 'js' for the reference kernels, 'wasm' for the WebAssembly SIMD ones. */
   readonly name: string;
 
   /** Storage for `length` values that these kernels can work on (a WASM backend hands out views of its memory). */

@@ -24,7 +24,9 @@ import type { Kernels } from '../types.js';
  * JavaScript reference kernels on them. `owns(x)` tells which path an array takes.
  */
 export interface WasmKernels extends Kernels {
+  /** Always 'wasm'. */
   readonly name: 'wasm';
+  /** The module's memory, where every buffer from alloc lives (shared with the workers when `shared`). */
   readonly memory: WebAssembly.Memory;
   /** Whether the memory is a shared one (growable without detaching views; usable by workers). */
   readonly shared: boolean;
@@ -153,7 +155,16 @@ export function wasmBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   return decodeBase64(shared ? SHARED : PLAIN);
 }
 
-/** Whether WebAssembly with 128-bit SIMD is available here (validates the kernel module itself). */
+/**
+ * Whether WebAssembly with 128-bit SIMD is available here (validates the kernel module itself).
+ *
+ * @example
+ * ```ts
+ * import { wasmSimdSupported } from 'backprop';
+ *
+ * console.log(wasmSimdSupported());   // true on Node ≥ 20.16 and current browsers
+ * ```
+ */
 export function wasmSimdSupported(): boolean {
   if (typeof WebAssembly === 'undefined') return false;
   try {
