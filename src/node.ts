@@ -24,6 +24,9 @@ export {
   type CsvFeaturesOptions,
   type CsvFeatures,
   type IdxArray,
+  type IdxOptions,
+  type MnistFamilyOptions,
+  type SplitLimits,
 } from './data/index.js';
 export {
   writeFileAtomic,

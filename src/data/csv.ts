@@ -6,6 +6,7 @@ import { checkDataset, TASKS, type Dataset, type Task } from './dataset.js';
 import { readFileBytes } from './files.js';
 import { oneHot } from './preprocess.js';
 
+/** How a CSV file becomes a data set. */
 export interface CsvOptions {
   /**
    * The label column: its header name, or its 0-based index (a string of digits counts as an index,
@@ -25,6 +26,7 @@ export interface CsvOptions {
   name?: string;
 }
 
+/** How a CSV file of features (no labels) is read. */
 export interface CsvFeaturesOptions {
   /** Whether the first row names the columns. Default: detected (a non-numeric cell in the first row). */
   header?: boolean;
@@ -36,25 +38,56 @@ export interface CsvFeaturesOptions {
 
 /** Prediction input: samples × features, and the column names when the file has a header. */
 export interface CsvFeatures {
+  /** samples × features */
   x: Matrix;
+  /** The header's names, when the file has one. */
   featureNames?: string[];
 }
 
 /**
  * A data set from CSV text: numeric feature columns and one label column. Every bad row is an
  * error naming its line in the file and its column; nothing is dropped.
+ *
+ * @example
+ * ```ts
+ * import { parseCsvDataset } from 'backprop/node';
+ *
+ * const ds = parseCsvDataset('width,height,kind\n1,2,a\n3,4,b\n5,1,a\n', { label: 'kind' });
+ * console.log(ds.x.shape, ds.classNames, ds.featureNames);   // [ 3, 2 ] [ 'a', 'b' ] [ 'width', 'height' ]
+ * ```
  */
 export function parseCsvDataset(text: string, options: CsvOptions = {}): Dataset {
   const name = options.name ?? 'CSV input';
   return csvDataset(text, name, name, options);
 }
 
-/** parseCsvDataset on a file; errors name the file, the data set is named after it (without .csv). */
+/**
+ * parseCsvDataset on a file; errors name the file, the data set is named after it (without .csv).
+ *
+ * @example
+ * ```ts
+ * import { network, readCsvDataset } from 'backprop/node';
+ *
+ * const houses = readCsvDataset('houses.csv', { label: 'price', task: 'regression' });
+ * const net = network([houses.x.cols, 16, { units: 1, activation: 'linear' }]);
+ * await net.fit(houses.x, houses.y, { epochs: 50, optimizer: 'adam' });
+ * ```
+ */
 export function readCsvDataset(path: string, options: Omit<CsvOptions, 'name'> = {}): Dataset {
   return csvDataset(readFileBytes(path).toString('utf8'), path, basename(path, extname(path)), options);
 }
 
-/** Features only, for prediction: every column is a feature, the header is optional. */
+/**
+ * Features only, for prediction: every column is a feature, the header is optional.
+ *
+ * @example
+ * ```ts
+ * import { parseCsvFeatures } from 'backprop/node';
+ *
+ * const { x } = parseCsvFeatures('0.9,0.8\n-0.7,0.6\n', { features: 2 });
+ * console.log(x.toArray());   // [ [ 0.9..., 0.8... ], [ -0.7..., 0.6... ] ] (float32)
+ * ```
+ */
 export function parseCsvFeatures(text: string, options: CsvFeaturesOptions = {}): CsvFeatures {
   const source = options.name ?? 'CSV input';
   const rows = parseRows(text, source);
@@ -70,7 +103,18 @@ export function parseCsvFeatures(text: string, options: CsvFeaturesOptions = {})
   return names ? { x, featureNames: names } : { x };
 }
 
-/** parseCsvFeatures on a file; errors name the file. */
+/**
+ * parseCsvFeatures on a file; errors name the file.
+ *
+ * @example
+ * ```ts
+ * import { loadModel, readCsvFeatures } from 'backprop/node';
+ *
+ * const { network } = await loadModel('model.safetensors');
+ * const { x } = readCsvFeatures('inputs.csv', { features: network.inputs });
+ * console.log(network.predict(x).toArray());
+ * ```
+ */
 export function readCsvFeatures(path: string, options: Omit<CsvFeaturesOptions, 'name'> = {}): CsvFeatures {
   return parseCsvFeatures(readFileBytes(path).toString('utf8'), { ...options, name: path });
 }

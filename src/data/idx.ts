@@ -7,10 +7,13 @@ import { readFileBytes } from './files.js';
  * first, and its values in row-major order.
  */
 export interface IdxArray {
+  /** The dimensions, outermost first (e.g. [60000, 28, 28] for images). */
   dims: number[];
+  /** The values, row-major. */
   data: Uint8Array;
 }
 
+/** How much of an IDX file to read. */
 export interface IdxOptions {
   /** Read only the first `limit` items (entries of the outermost dimension); the rest is never decompressed. */
   limit?: number;
@@ -51,6 +54,15 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
  * Decompression is bounded by the header: never more than the declared size (at most
  * MAX_IDX_BYTES) is produced, and a stream longer or shorter than declared is refused. With
  * `limit`, only the first `limit` items are decompressed and checked.
+ *
+ * @example
+ * ```ts
+ * import { parseIdx } from 'backprop/node';
+ *
+ * // magic 0x00000801 (unsigned bytes, one dimension), 3 items, then the items
+ * const labels = parseIdx(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]), 'labels');
+ * console.log(labels.dims, labels.data);   // [ 3 ] Uint8Array(3) [ 7, 2, 1 ]
+ * ```
  */
 export function parseIdx(bytes: Uint8Array, name: string, options: IdxOptions = {}): IdxArray {
   const gzipped = isGzip(bytes);
@@ -79,7 +91,17 @@ export function parseIdx(bytes: Uint8Array, name: string, options: IdxOptions = 
   return { dims, data: raw.subarray(headerBytes) };
 }
 
-/** Reads and parses an IDX file, gzipped or not. */
+/**
+ * Reads and parses an IDX file, gzipped or not.
+ *
+ * @example
+ * ```ts
+ * import { readIdx } from 'backprop/node';
+ *
+ * const images = readIdx('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz', { limit: 100 });
+ * console.log(images.dims);   // [ 100, 28, 28 ]
+ * ```
+ */
 export function readIdx(path: string, options: IdxOptions = {}): IdxArray {
   return parseIdx(readFileBytes(path), path, options);
 }

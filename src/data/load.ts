@@ -5,6 +5,7 @@ import { loadDigits } from './digits.js';
 import { loadFashionMnist, loadMnist, MNIST_FILES, type SplitLimits } from './mnist-family.js';
 import { TOY_DATASETS, toyDataset, type ToyName, type ToyOptions } from './toy.js';
 
+/** The data sets known by name (a path ending in .csv also loads). */
 export const DATASETS = ['digits', 'mnist', 'fashion-mnist', ...TOY_DATASETS] as const;
 
 /** Everything a data set named on the command line may need; each set reads only its own options. */
@@ -25,13 +26,24 @@ export interface LoadOptions extends ToyOptions {
 
 /** The sets a name resolves to; only the standard benchmarks come with a test set. */
 export interface LoadedData {
+  /** The training set (all of a CSV file or a toy set). */
   train: Dataset;
+  /** The test set of digits, mnist and fashion-mnist. */
   test?: Dataset;
 }
 
 /**
  * Resolves a --data value: 'digits', 'mnist', 'fashion-mnist', a toy set's name, or a path ending
  * in .csv.
+ *
+ * @param name - one of {@link DATASETS}, or a path ending in .csv
+ * @example
+ * ```ts
+ * import { loadDataset } from 'backprop/node';
+ *
+ * const { train, test } = loadDataset('digits', { limit: { train: 1000, test: 200 } });
+ * console.log(train.x.shape, test?.x.shape);   // [ 1000, 784 ] [ 200, 784 ]
+ * ```
  */
 export function loadDataset(name: string, options: LoadOptions = {}): LoadedData {
   const { train, test } = loadNamed(name, options);

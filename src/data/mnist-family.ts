@@ -16,6 +16,7 @@ export const MNIST_FILES = {
 
 export const DIGIT_CLASSES: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
+/** Fashion-MNIST's ten class names, in label order (0: T-shirt/top … 9: ankle boot). */
 export const FASHION_MNIST_CLASSES: readonly string[] = [
   'T-shirt/top',
   'Trouser',
@@ -32,9 +33,11 @@ export const FASHION_MNIST_CLASSES: readonly string[] = [
 /** Where Debian's dataset-fashion-mnist package installs the files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist/';
 
+/** How {@link loadMnistFamily} names and reads a set. */
 export interface MnistFamilyOptions {
   /** Name of the data set, in messages and as the prefix of the sets' names. */
   name: string;
+  /** The name of each label, in label order. */
   classNames: readonly string[];
   /** The last part of the message when files are missing: how to get them. */
   missingHint: string;
@@ -44,13 +47,28 @@ export interface MnistFamilyOptions {
 
 /** The most samples to read of the training and of the test set (default: all). */
 export interface SplitLimits {
+  /** The first n training samples. */
   train?: number;
+  /** The first n test samples. */
   test?: number;
 }
 
 /**
  * Loads an MNIST-family data set from a directory holding the four standard IDX files:
  * pixels scaled to [0, 1] (divided by 255), labels one-hot.
+ *
+ * @param dir - holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
+ *   t10k-labels-idx1-ubyte, each optionally gzipped (.gz)
+ * @example
+ * ```ts
+ * import { loadMnistFamily } from 'backprop/node';
+ *
+ * const kmnist = loadMnistFamily('data/kmnist', {
+ *   name: 'kmnist',
+ *   classNames: ['o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo'],
+ *   missingHint: 'download the KMNIST IDX files into data/kmnist',
+ * });
+ * ```
  */
 export function loadMnistFamily(dir: string, options: MnistFamilyOptions): TrainTest {
   const paths = locateFiles(dir, options);
@@ -65,7 +83,16 @@ export function loadMnistFamily(dir: string, options: MnistFamilyOptions): Train
   return { train, test };
 }
 
-/** MNIST proper, from a directory the caller names (no standard place installs it). */
+/**
+ * MNIST proper, from a directory the caller names (no standard place installs it).
+ *
+ * @example
+ * ```ts
+ * import { loadMnist } from 'backprop/node';
+ *
+ * const { train, test } = loadMnist({ dir: 'data/mnist', limit: { train: 10000 } });
+ * ```
+ */
 export function loadMnist(options: { dir: string; limit?: SplitLimits }): TrainTest {
   return loadMnistFamily(options.dir, {
     name: 'mnist',
@@ -75,7 +102,17 @@ export function loadMnist(options: { dir: string; limit?: SplitLimits }): TrainT
   });
 }
 
-/** Fashion-MNIST, by default from where `apt-get install -y dataset-fashion-mnist` puts it. */
+/**
+ * Fashion-MNIST, by default from where `apt-get install -y dataset-fashion-mnist` puts it.
+ *
+ * @example
+ * ```ts
+ * import { loadFashionMnist } from 'backprop/node';
+ *
+ * const { train, test } = loadFashionMnist();   // /usr/share/datasets/fashion-mnist/
+ * console.log(train.x.shape, test.x.shape, train.classNames?.[9]);   // [ 60000, 784 ] [ 10000, 784 ] Ankle boot
+ * ```
+ */
 export function loadFashionMnist(options: { dir?: string; limit?: SplitLimits } = {}): TrainTest {
   return loadMnistFamily(options.dir ?? FASHION_MNIST_DIR, {
     name: 'fashion-mnist',

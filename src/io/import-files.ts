@@ -8,7 +8,9 @@ import { fromOnnx, fromPytorch, fromTfjs, IMPORT_FORMATS, type ImportFormat, typ
 import { modelToBytes, type ModelInfoInput } from './model-file.js';
 import { writeFileAtomic } from './node-files.js';
 
+/** Which file {@link importModel} reads and where it writes the result. */
 export interface ImportModelOptions extends ImportOptions {
+  /** The file's format. */
   from: ImportFormat;
   /** The file: a .safetensors state dict (pytorch), model.json (tfjs, keras) or a .onnx file. */
   in: string;
@@ -16,8 +18,25 @@ export interface ImportModelOptions extends ImportOptions {
   out?: string;
 }
 
-/** Reads a model of another library as a backprop network; see import.ts for what each format may hold. */
-export async function importModel(options: ImportModelOptions): Promise<{ network: Network; info: ModelInfoInput }> {
+/**
+ * Reads a model of another library as a backprop network: a PyTorch state dict (safetensors), a
+ * TF.js/Keras layers model, or an ONNX chain of Gemm and activations ({@link fromPytorch},
+ * {@link fromTfjs}, {@link fromOnnx} say what each may hold).
+ *
+ * @example
+ * ```ts
+ * import { importModel } from 'backprop/node';
+ *
+ * const { network } = await importModel({ from: 'onnx', in: 'digits.onnx', out: 'imported.safetensors' });
+ * console.log(network.summary());
+ * ```
+ */
+export async function importModel(options: ImportModelOptions): Promise<{
+  /** The imported network. */
+  network: Network;
+  /** What was saved with it (where it came from). */
+  info: ModelInfoInput;
+}> {
   const from = oneOf('import format', options.from, IMPORT_FORMATS);
   const source = options.in;
   let network: Network;

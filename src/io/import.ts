@@ -23,9 +23,12 @@ import type { DType } from '../tensor/matrix.js';
 import { onnxModelType } from './onnx.js';
 import { decodeSafetensors } from './safetensors.js';
 
+/** The formats {@link importModel} reads ('keras' is the TF.js layers format as Keras writes it). */
 export const IMPORT_FORMATS = ['pytorch', 'keras', 'tfjs', 'onnx'] as const;
+/** One of {@link IMPORT_FORMATS}. */
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
+/** What a foreign file does not say and the imported network needs: activations, cost, seed. */
 export interface ImportOptions {
   /** pytorch (required): the activation of every hidden layer. */
   activation?: string;
@@ -93,7 +96,21 @@ function defaultLoss(layers: ForeignLayer[]): LossId {
 
 // ---- PyTorch ------------------------------------------------------------------------------------
 
-/** A PyTorch nn.Sequential state dict of nn.Linear modules, saved as safetensors. */
+/**
+ * A PyTorch nn.Sequential state dict of nn.Linear modules, saved as safetensors.
+ * nn.Linear's weight is [out, in], our W: no transpose.
+ *
+ * @param source - the file's name, in errors
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { fromPytorch } from 'backprop/node';
+ *
+ * // python: safetensors.torch.save_file(model.state_dict(), 'mlp.safetensors') for nn.Sequential(Linear, ReLU, Linear)
+ * const net = fromPytorch(readFileSync('mlp.safetensors'), 'mlp.safetensors', { activation: 'relu', loss: 'cross-entropy' });
+ * console.log(net.layers.map((l) => l.act.id));   // [ 'relu', 'softmax' ]
+ * ```
+ */
 export function fromPytorch(bytes: Uint8Array, source: string, options: ImportOptions): Network {
   if (options.activation === undefined || options.loss === undefined) {
     throw new OptionError('a PyTorch state dict holds weights only: name the hidden activation and the cost (--activation, --loss)');
@@ -152,6 +169,17 @@ interface WeightSpec {
 /**
  * A TF.js/Keras layers model: the parsed model.json and a reader of its weight files (paths as the
  * manifest gives them, relative to model.json).
+ *
+ * @param source - the model.json's name, in errors
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { fromTfjs } from 'backprop/node';
+ *
+ * const modelJson = JSON.parse(readFileSync('tfjs-model/model.json', 'utf8'));
+ * const net = fromTfjs(modelJson, (path) => readFileSync(`tfjs-model/${path}`), 'tfjs-model/model.json');
+ * console.log(net.inputs, net.outputs);
+ * ```
  */
 export function fromTfjs(modelJson: unknown, readWeights: (path: string) => Uint8Array, source: string, options: ImportOptions = {}): Network {
   function fail(what: string): never {
@@ -303,7 +331,20 @@ interface OnnxTensor {
   raw_data?: Uint8Array;
 }
 
-/** An ONNX model that is a chain of Gemm (or MatMul + Add) and activation nodes. */
+/**
+ * An ONNX model that is a chain of Gemm (or MatMul + Add) and activation nodes.
+ *
+ * @param source - the file's name, in errors
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { fromOnnx } from 'backprop/node';
+ *
+ * // e.g. torch.onnx.export of an nn.Sequential of Linear and ReLU, trained on logits
+ * const net = fromOnnx(readFileSync('mlp.onnx'), 'mlp.onnx', { outputActivation: 'softmax' });
+ * console.log(net.cost.id);   // cross-entropy
+ * ```
+ */
 export function fromOnnx(bytes: Uint8Array, source: string, options: ImportOptions = {}): Network {
   function fail(what: string): never {
     throw new FormatError(`${source}: ${what}`);

@@ -36,6 +36,13 @@ export type FileContent = Uint8Array | string | Iterable<Uint8Array> | AsyncIter
  * Only a regular file is ever replaced: a device, FIFO, socket or directory at `path` is refused
  * with a PathError naming `path`. A symbolic link is followed: the file it points to is replaced
  * (under the same rule, in that file's directory) and the link stays. A link to nothing is refused.
+ *
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from 'backprop/node';
+ *
+ * await writeFileAtomic('history.json', JSON.stringify({ epochs: 10 }));   // a reader never sees half a file
+ * ```
  */
 export async function writeFileAtomic(path: string | URL, content: FileContent): Promise<void> {
   const given = typeof path === 'string' ? path : fileURLToPath(path);
@@ -161,22 +168,75 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Saves a model file (see model-file.ts) atomically. */
+/**
+ * Saves a model file (safetensors: the weights as tensors, the architecture as metadata; see
+ * {@link modelToBytes}) atomically.
+ *
+ * @example
+ * ```ts
+ * import { loadModel, network, saveModel } from 'backprop/node';
+ *
+ * const net = network([2, { units: 4, activation: 'tanh' }, 1], { seed: 1 });
+ * await saveModel('xor.safetensors', net, { task: 'classification' });
+ * const { network: again } = await loadModel('xor.safetensors');
+ * console.log(again.predict([[0, 1]]).get(0, 0) === net.predict([[0, 1]]).get(0, 0));   // true
+ * ```
+ */
 export async function saveModel(path: string | URL, net: Network, info: ModelInfoInput = {}): Promise<void> {
   await writeFileAtomic(path, modelToBytes(net, info));
 }
 
-/** Loads a model from a path (string or file: URL) or from bytes already read. */
+/**
+ * Loads a model from a path (string or file: URL) or from bytes already read.
+ *
+ * @example
+ * ```ts
+ * import { applyPreprocessing, loadModel, Matrix, type Preprocessing } from 'backprop/node';
+ *
+ * const { network, info } = await loadModel('model.safetensors');   // what `backprop train` writes
+ * let x = Matrix.fromArray([new Array(network.inputs).fill(0)]);
+ * if (info.preprocessing) x = applyPreprocessing(info.preprocessing as Preprocessing, x);   // as in training
+ * console.log(network.predict(x).toArray(), info.classNames);
+ * ```
+ */
 export async function loadModel(pathOrBytes: string | URL | Uint8Array, options: LoadOptions = {}): Promise<LoadedModel> {
   const { bytes, name } = await readSource(pathOrBytes, 'model data');
   return modelFromBytes(bytes, name, options);
 }
 
-/** Saves a training checkpoint atomically (a crash while saving keeps the previous checkpoint). */
+/**
+ * Saves a training checkpoint atomically (a crash while saving keeps the previous checkpoint).
+ *
+ * @example
+ * ```ts
+ * import { adam, network, saveCheckpoint, toyDataset } from 'backprop/node';
+ *
+ * const { x, y } = toyDataset('spirals', { samples: 300, seed: 1 });
+ * const net = network([2, 32, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
+ * const optimizer = adam({ learningRate: 0.01 });
+ * await net.fit(x, y, {
+ *   epochs: 20, optimizer,
+ *   onEpochEnd: (logs, state) => saveCheckpoint('run.ckpt.safetensors', net, {}, { optimizer, epoch: logs.epoch + 1, fitSeed: net.seed, state }),
+ * });
+ * ```
+ */
 export async function saveCheckpoint(path: string | URL, net: Network, info: ModelInfoInput, state: CheckpointState): Promise<void> {
   await writeFileAtomic(path, checkpointToBytes(net, info, state));
 }
 
+/**
+ * Loads a checkpoint from a path or from bytes: the network, a fresh optimizer holding the saved
+ * state, and where to resume (see {@link resumeOptions}).
+ *
+ * @example
+ * ```ts
+ * import { loadCheckpoint, resumeOptions, toyDataset } from 'backprop/node';
+ *
+ * const { x, y } = toyDataset('spirals', { samples: 300, seed: 1 });
+ * const checkpoint = await loadCheckpoint('run.ckpt.safetensors');
+ * await checkpoint.network.fit(x, y, { ...resumeOptions(checkpoint), epochs: 20 });   // the epochs after the saved one
+ * ```
+ */
 export async function loadCheckpoint(pathOrBytes: string | URL | Uint8Array, options: LoadOptions = {}): Promise<LoadedCheckpoint> {
   const { bytes, name } = await readSource(pathOrBytes, 'checkpoint data');
   return checkpointFromBytes(bytes, name, options);
@@ -187,8 +247,25 @@ export async function loadCheckpoint(pathOrBytes: string | URL | Uint8Array, opt
  * model.json, each atomically. A reader therefore never finds a model.json without its weights;
  * a reader racing an overwrite of an existing export may briefly pair the old model.json with the
  * new weights (the file names are fixed by the format), so do not overwrite an export being served.
+ *
+ * @example
+ * ```ts
+ * import { network, saveTfjsModel } from 'backprop/node';
+ *
+ * const { modelJsonPath } = await saveTfjsModel('tfjs-model', network([4, 8, { units: 3, activation: 'softmax' }], { loss: 'cross-entropy' }));
+ * console.log(modelJsonPath);   // tfjs-model/model.json: load it with tf.loadLayersModel('file://…')
+ * ```
  */
-export async function saveTfjsModel(dir: string | URL, net: Network, options: TfjsExportOptions = {}): Promise<{ modelJsonPath: string; weightsPath: string }> {
+export async function saveTfjsModel(
+  dir: string | URL,
+  net: Network,
+  options: TfjsExportOptions = {},
+): Promise<{
+  /** Where model.json went. */
+  modelJsonPath: string;
+  /** Where the weights file went. */
+  weightsPath: string;
+}> {
   const root = typeof dir === 'string' ? dir : fileURLToPath(dir);
   const { modelJson, weights } = toTfjs(net, options);
   await mkdir(root, { recursive: true });
@@ -216,7 +293,16 @@ async function readSource(source: string | URL | Uint8Array, fallback: string): 
   }
 }
 
-/** Writes the ONNX export of `net` (see onnx.ts) atomically. */
+/**
+ * Writes the ONNX export of `net` (see {@link toOnnx}) atomically.
+ *
+ * @example
+ * ```ts
+ * import { network, saveOnnx } from 'backprop/node';
+ *
+ * await saveOnnx('model.onnx', network([2, 8, 1], { seed: 1 }));   // onnxruntime: new InferenceSession('model.onnx'), input "input"
+ * ```
+ */
 export async function saveOnnx(path: string | URL, net: Network, options: OnnxExportOptions = {}): Promise<void> {
   await writeFileAtomic(path, toOnnx(net, options));
 }

@@ -16,9 +16,12 @@ import { OptionError } from '../errors.js';
 import protobuf from 'protobufjs/light.js';
 import type { Network } from '../network.js';
 
+/** The ONNX operator set the export uses (Gemm, Relu, Sigmoid, Softmax over the last axis, …). */
 export const ONNX_OPSET = 13;
+/** The ONNX IR version of the exported ModelProto. */
 export const ONNX_IR_VERSION = 7;
 
+/** The ModelProto fields {@link toOnnx} fills besides the graph. */
 export interface OnnxExportOptions {
   /** ModelProto.producer_version (default '0.1.0'). */
   producerVersion?: string;
@@ -162,7 +165,22 @@ interface Node {
   attribute?: Attribute[];
 }
 
-/** Serialises the network as an ONNX model (float32 whatever the network's dtype). */
+/**
+ * Serialises the network as an ONNX model (float32 whatever the network's dtype): each layer is
+ * Gemm(a, W, b, transB = 1), z = a·Wᵀ + b with our W [units, inputs] as is, then its activation.
+ * The graph's input is `input` [N, inputs], its output `output` [N, outputs].
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { network } from 'backprop';
+ * import { toOnnx } from 'backprop/export';
+ *
+ * const net = network([2, { units: 8, activation: 'relu' }, { units: 3, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
+ * writeFileSync('blobs.onnx', toOnnx(net, { metadata: { classNames: JSON.stringify(['a', 'b', 'c']) } }));
+ * // onnxruntime: (await InferenceSession.create('blobs.onnx')).run({ input }) gives { output }
+ * ```
+ */
 export function toOnnx(net: Network, options: OnnxExportOptions = {}): Uint8Array {
   const nodes: Node[] = [];
   const initializers: object[] = [];

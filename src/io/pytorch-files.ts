@@ -19,6 +19,14 @@ export const DATA_FORMAT = 'backprop-data';
  * A data set as safetensors: `train.x` [samples, features] and `train.y` [samples, outputs], F32,
  * the features raw (train.py applies the model's stored transform, as backprop does), plus
  * `test.x`, `test.y` when there is a test split.
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { dataToBytes, toyDataset } from 'backprop/node';
+ *
+ * writeFileSync('data.safetensors', dataToBytes(toyDataset('spirals', { seed: 1 }), toyDataset('spirals', { seed: 2 })));
+ * ```
  */
 export function dataToBytes(train: Dataset, test?: Dataset): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
@@ -48,15 +56,31 @@ export function pytorchModelOf(bytes: Uint8Array, name: string): { model: Pytorc
   return { model, loaded };
 }
 
+/** What {@link savePytorchExport} writes besides the model: the generator's options and the data. */
 export interface PytorchDirectoryOptions extends Omit<PytorchExportOptions, 'modelFile'> {
   /** Written as data.safetensors when given (the data option then points there). */
-  dataset?: { train: Dataset; test?: Dataset };
+  dataset?: {
+    /** The training set. */
+    train: Dataset;
+    /** The test set, if any. */
+    test?: Dataset;
+  };
 }
 
 /**
  * Writes the export into `dir` (created if needed): model.safetensors (a copy of the model file,
  * the starting point), data.safetensors when a data set is given, then README.md and train.py.
  * Returns the paths written.
+ *
+ * @example
+ * ```ts
+ * import { network, saveModel, savePytorchExport, toyDataset } from 'backprop/node';
+ *
+ * await saveModel('spirals.safetensors', network([2, 32, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy' }));
+ * const written = await savePytorchExport('torch', 'spirals.safetensors', { dataset: { train: toyDataset('spirals') } });
+ * console.log(written);   // torch/model.safetensors, torch/data.safetensors, torch/README.md, torch/train.py
+ * // then: cd torch && python train.py   (or: torchrun --standalone --nproc-per-node 2 train.py)
+ * ```
  */
 export async function savePytorchExport(dir: string, modelPath: string, options: PytorchDirectoryOptions = {}): Promise<string[]> {
   const buf = await readFile(modelPath);

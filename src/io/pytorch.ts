@@ -24,13 +24,17 @@ import type { OptimizerSettings, TrainingConfig } from './model-file.js';
 
 /** A layer as the model file records it; activation ids beyond today's are mapped when the table knows them. */
 export interface PytorchLayer {
+  /** n_l, the neurons of the layer. */
   units: number;
+  /** The activation's id (default sigmoid, as in backprop). */
   activation?: string;
+  /** leaky-relu's slope / elu's α. */
   alpha?: number;
   /** Inverted dropout after this (hidden) layer's activation. */
   dropout?: number;
   /** Penalties on this layer's weights: C += l1·Σ|W| + l2·ΣW². */
   l1?: number;
+  /** The L2 coefficient of that penalty. */
   l2?: number;
 }
 
@@ -48,23 +52,48 @@ const DEFAULT_VALIDATION_SPLIT = 0.1;
 
 /** What the generator reads of a model file's `backprop` metadata. */
 export interface PytorchModel {
+  /** n_0, the input features. */
   inputs: number;
+  /** The layers, input first. */
   layers: PytorchLayer[];
+  /** The cost's id. */
   loss: string;
+  /** train.py trains in this precision. */
   dtype: 'float32' | 'float64';
+  /** torch.manual_seed of the run. */
   seed: number;
+  /** 'classification' or 'regression'. */
   task?: string;
+  /** How backprop trained it, to be reproduced. */
   training?: TrainingRecord;
 }
 
 /** Where train.py reads its training data (each can be changed with `--data` when it runs). */
 export type PytorchData =
-  | { kind: 'csv'; path: string; label?: string | number; task?: 'classification' | 'regression' }
-  /** A directory of the four MNIST-family IDX files (train-images-idx3-ubyte, ...; .gz or not). */
-  | { kind: 'idx'; dir: string }
-  /** A safetensors file of `train.x`, `train.y` (and `test.x`, `test.y`) written by backprop (see dataTensors in node-files). */
-  | { kind: 'tensors'; path: string };
+  | {
+      /** A CSV file of features and a label column. */
+      kind: 'csv';
+      /** The CSV file. */
+      path: string;
+      /** The label column: its name or 0-based index (default: the last). */
+      label?: string | number;
+      /** classification (default) or regression. */
+      task?: 'classification' | 'regression';
+    }
+  | {
+      /** A directory of the four MNIST-family IDX files (train-images-idx3-ubyte, ...; .gz or not). */
+      kind: 'idx';
+      /** The directory. */
+      dir: string;
+    }
+  | {
+      /** A safetensors file of `train.x`, `train.y` (and `test.x`, `test.y`) written by backprop (see {@link dataToBytes}). */
+      kind: 'tensors';
+      /** The file. */
+      path: string;
+    };
 
+/** Where train.py finds its model and data, and what it writes. */
 export interface PytorchExportOptions {
   /** The model file train.py starts from, relative to where it runs (default 'model.safetensors'). */
   modelFile?: string;
@@ -78,13 +107,23 @@ export interface PytorchExportOptions {
   training?: Partial<TrainingRecord>;
 }
 
+/** The generated files, by name. */
 export interface PytorchExport {
   /** File name → content: train.py and README.md. */
   files: Record<string, string>;
 }
 
 /** The file names of an export (beside the copy of the model and, when written, the data). */
-export const PYTORCH_FILES = { script: 'train.py', readme: 'README.md', model: 'model.safetensors', data: 'data.safetensors' } as const;
+export const PYTORCH_FILES = {
+  /** The training script. */
+  script: 'train.py',
+  /** How to run it. */
+  readme: 'README.md',
+  /** The model train.py starts from. */
+  model: 'model.safetensors',
+  /** The exported data set. */
+  data: 'data.safetensors',
+} as const;
 
 /**
  * torchrun as it starts on Debian's Python 3.11: without --redirects and --tee, torchrun 1.13
@@ -166,7 +205,23 @@ function scheduleFactor(s: Exclude<Schedule, { kind: 'plateau' }>, epochs: numbe
   }
 }
 
-/** The generated train.py and README for a model (see the module comment). */
+/**
+ * The generated train.py and README for a model: nn.Sequential of nn.Linear and the activations,
+ * the cost, optimizer, schedule and regularisers mapped one to one to PyTorch (refused by name
+ * when there is no exact counterpart).
+ *
+ * @param model - the `backprop` metadata of a model file
+ * @example
+ * ```ts
+ * import { toPytorch } from 'backprop/export';
+ *
+ * const { files } = toPytorch(
+ *   { inputs: 2, layers: [{ units: 16, activation: 'relu' }, { units: 2, activation: 'softmax' }], loss: 'cross-entropy', dtype: 'float32', seed: 1 },
+ *   { training: { optimizer: { id: 'adam', learningRate: 0.01 }, batchSize: 32, epochs: 20 } },
+ * );
+ * console.log(Object.keys(files));   // [ 'train.py', 'README.md' ]
+ * ```
+ */
 export function toPytorch(model: PytorchModel, options: PytorchExportOptions = {}): PytorchExport {
   const training = trainingOf(model, options.training);
   const modelFile = options.modelFile ?? PYTORCH_FILES.model;

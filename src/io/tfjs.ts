@@ -18,6 +18,7 @@ import type { JsonObject } from './model-file.js';
 /** The one weights file of an export (TF.js names shards groupG-shardKofN.bin). */
 export const TFJS_WEIGHTS_FILE = 'group1-shard1of1.bin';
 
+/** What {@link toTfjs} writes besides the layers. */
 export interface TfjsExportOptions {
   /** Name of the Sequential model in the topology (default 'sequential'). */
   name?: string;
@@ -25,32 +26,60 @@ export interface TfjsExportOptions {
   metadata?: JsonObject;
 }
 
+/** One weight of the manifest: its name, shape and type, in the order of the weights file. */
 export interface TfjsWeightSpec {
+  /** e.g. `dense_1/kernel` */
   name: string;
+  /** [inputs, units] for a kernel, [units] for a bias. */
   shape: number[];
+  /** Always float32. */
   dtype: 'float32';
 }
 
+/** One layer of the Keras Sequential topology. */
 export interface TfjsLayerConfig {
+  /** Dense, or LeakyReLU after a linear Dense. */
   class_name: 'Dense' | 'LeakyReLU';
+  /** The Keras layer config (units, activation, use_bias, …). */
   config: Record<string, unknown>;
 }
 
 /** The parts of model.json that TF.js `loadLayersModel` reads. */
 export interface TfjsModelJson {
+  /** Always 'layers-model'. */
   format: 'layers-model';
+  /** backprop and its version. */
   generatedBy: string;
+  /** Not converted from a Python model. */
   convertedBy: null;
+  /** The Keras Sequential model. */
   modelTopology: {
+    /** Always 'Sequential'. */
     class_name: 'Sequential';
-    config: { name: string; layers: TfjsLayerConfig[] };
+    /** The model's name and layers. */
+    config: {
+      /** The model's name. */
+      name: string;
+      /** The layers, input first. */
+      layers: TfjsLayerConfig[];
+    };
+    /** The Keras version the topology follows. */
     keras_version: string;
+    /** Always 'tensor_flow.js'. */
     backend: string;
   };
-  weightsManifest: { paths: string[]; weights: TfjsWeightSpec[] }[];
+  /** One group: the weights file and the weights it holds, in order. */
+  weightsManifest: {
+    /** The weight files, relative to model.json. */
+    paths: string[];
+    /** The weights, in the order of their bytes. */
+    weights: TfjsWeightSpec[];
+  }[];
+  /** TfjsExportOptions.metadata, when given. */
   userDefinedMetadata?: JsonObject;
 }
 
+/** A TF.js Layers model in memory: what {@link saveTfjsModel} writes to a directory. */
 export interface TfjsExport {
   /** Serialise with JSON.stringify to get model.json. */
   modelJson: TfjsModelJson;
@@ -71,7 +100,21 @@ const KERAS_ACTIVATION: Record<string, string | undefined> = {
   silu: 'swish',
 };
 
-/** The model.json object and the weights bytes of a TF.js Layers model equal to `net` (in float32). */
+/**
+ * The model.json object and the weights bytes of a TF.js Layers model equal to `net` (in float32).
+ * Keras kernels are [inputs, units]: Wᵀ of our W.
+ *
+ * @example
+ * ```ts
+ * import { network } from 'backprop';
+ * import { TFJS_WEIGHTS_FILE, toTfjs } from 'backprop/export';
+ *
+ * const net = network([4, { units: 8, activation: 'relu' }, { units: 3, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
+ * const { modelJson, weights } = toTfjs(net, { metadata: { classNames: ['setosa', 'versicolor', 'virginica'] } });
+ * // write JSON.stringify(modelJson) as model.json and `weights` as TFJS_WEIGHTS_FILE beside it
+ * console.log(modelJson.modelTopology.config.layers.length, weights.length, TFJS_WEIGHTS_FILE);   // 2 268 group1-shard1of1.bin
+ * ```
+ */
 export function toTfjs(net: Network, options: TfjsExportOptions = {}): TfjsExport {
   const layers: TfjsLayerConfig[] = [];
   const specs: TfjsWeightSpec[] = [];
