@@ -32,7 +32,7 @@ export class BackpropError extends Error {
  * try {
  *   new Matrix(2, 2, new Float32Array(3));
  * } catch (e) {
- *   console.log(e instanceof ShapeError, e.code);   // true SHAPE_MISMATCH
+ *   if (e instanceof ShapeError) console.log(e.name, e.code);   // ShapeError SHAPE_MISMATCH
  * }
  * ```
  */
@@ -52,7 +52,7 @@ export class ShapeError extends BackpropError {
  * try {
  *   network([2, 1]).evaluate([[0, NaN]], [[1]]);
  * } catch (e) {
- *   console.log(e instanceof DataError, e.code);   // true BAD_DATA
+ *   if (e instanceof DataError) console.log(e.name, e.code);   // DataError BAD_DATA
  * }
  * ```
  */
@@ -67,12 +67,12 @@ export class DataError extends BackpropError {
  *
  * @example
  * ```ts
- * import { OptionError, network } from 'backprop';
+ * import { OptionError, optimizer } from 'backprop';
  *
  * try {
- *   network([2, { units: 1, activation: 'sigmoidd' }]);
+ *   optimizer('adamw');
  * } catch (e) {
- *   console.log(e instanceof OptionError, e.message);   // true unknown activation "sigmoidd"; valid: …
+ *   if (e instanceof OptionError) console.log(e.name, e.message);   // OptionError unknown optimizer "adamw"; valid: sgd, momentum, adam, rmsprop
  * }
  * ```
  */
@@ -125,7 +125,7 @@ export class DivergenceError extends BackpropError {
  * try {
  *   modelFromBytes(new Uint8Array([1, 2, 3]));
  * } catch (e) {
- *   console.log(e instanceof FormatError, e.code);   // true BAD_FORMAT
+ *   if (e instanceof FormatError) console.log(e.name, e.code);   // FormatError BAD_FORMAT
  * }
  * ```
  */
@@ -145,7 +145,7 @@ export class FormatError extends BackpropError {
  * try {
  *   await saveModel('/tmp', network([2, 1]));   // a directory, not a file
  * } catch (e) {
- *   console.log(e instanceof PathError, e.code);   // true BAD_PATH
+ *   if (e instanceof PathError) console.log(e.name, e.code);   // PathError BAD_PATH
  * }
  * ```
  */

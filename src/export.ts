@@ -1,4 +1,14 @@
-/** Exports to other runtimes' formats (browser-safe; ONNX needs protobufjs). */
+/**
+ * Exports to other runtimes' formats (browser-safe; ONNX needs protobufjs): ONNX, TF.js Layers
+ * and a PyTorch training script.
+ *
+ * ```ts
+ * import { toOnnx, toPytorch, toTfjs } from 'backprop/export';
+ * ```
+ *
+ * @packageDocumentation
+ * @module backprop/export
+ */
 export { toOnnx, ONNX_OPSET, ONNX_IR_VERSION, type OnnxExportOptions } from './io/onnx.js';
 export {
   toTfjs,

@@ -1,3 +1,15 @@
+/**
+ * The core library: networks of dense layers, their training (optimizers, schedules, early
+ * stopping, regularisation), `explain` and `gradientCheck`, the kernels, toy data sets and the
+ * model file as bytes. No runtime dependencies, no Node API: it runs in Node and in browsers.
+ *
+ * ```ts
+ * import { network, toyDataset } from 'backprop';
+ * ```
+ *
+ * @packageDocumentation
+ * @module backprop
+ */
 export { Matrix, type DType, type FloatArray, type MatrixLike } from './tensor/matrix.js';
 export { Random } from './random.js';
 export {

@@ -1,6 +1,13 @@
 /**
  * The Node.js entry point: everything of the core library plus what needs Node (files, data
  * sets on disk) or a serialisation dependency (ONNX).
+ *
+ * ```ts
+ * import { loadDigits, network, saveModel } from 'backprop/node';
+ * ```
+ *
+ * @packageDocumentation
+ * @module backprop/node
  */
 export * from './index.js';
 export * from './export.js';

@@ -83,9 +83,9 @@ export function checkPreprocessing(p: unknown, features: number): Preprocessing 
  *
  * @example
  * ```ts
- * import { Matrix, applyPreprocessing } from 'backprop';
+ * import { Matrix, applyPreprocessing, type Preprocessing } from 'backprop';
  *
- * const scale = { kind: 'scale', min: [0], max: [255] } as const;   // pixels to [0, 1]
+ * const scale: Preprocessing = { kind: 'scale', min: [0], max: [255] };   // pixels to [0, 1]
  * console.log(applyPreprocessing(scale, Matrix.fromArray([[51], [255]])).toArray());   // [ [ 0.2 ], [ 1 ] ]
  * ```
  */

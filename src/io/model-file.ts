@@ -255,7 +255,7 @@ export function modelFromBytes(bytes: Uint8Array, name = 'model data', options: 
  * const { x, y } = toyDataset('moons', { samples: 200, seed: 1 });
  * const net = network([2, 8, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
  * const optimizer = adam({ learningRate: 0.01 });
- * let bytes = new Uint8Array();
+ * let bytes: Uint8Array = new Uint8Array();
  * await net.fit(x, y, {
  *   epochs: 5, optimizer,
  *   onEpochEnd: (logs, state) => {

@@ -87,7 +87,7 @@ export type PytorchData =
       dir: string;
     }
   | {
-      /** A safetensors file of `train.x`, `train.y` (and `test.x`, `test.y`) written by backprop (see {@link dataToBytes}). */
+      /** A safetensors file of `train.x`, `train.y` (and `test.x`, `test.y`) written by backprop (see `dataToBytes` in backprop/node). */
       kind: 'tensors';
       /** The file. */
       path: string;

@@ -79,7 +79,7 @@ export interface TfjsModelJson {
   userDefinedMetadata?: JsonObject;
 }
 
-/** A TF.js Layers model in memory: what {@link saveTfjsModel} writes to a directory. */
+/** A TF.js Layers model in memory: what `saveTfjsModel` (backprop/node) writes to a directory. */
 export interface TfjsExport {
   /** Serialise with JSON.stringify to get model.json. */
   modelJson: TfjsModelJson;
