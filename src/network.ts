@@ -205,7 +205,7 @@ export class Network extends Model {
    * import { network } from 'backprop';
    *
    * const net = network([2, 1], { init: 'zeros' });
-   * console.log(net.getWeights());   // [ { W: [ [ 0, 0 ] ], b: [ 0 ] } ]
+   * console.log(JSON.stringify(net.getWeights()));   // [{"W":[[0,0]],"b":[0]}]
    * ```
    */
   getWeights(): LayerWeights[] {
@@ -261,7 +261,7 @@ export class Network extends Model {
    * const net = network([2, 3, 1], { seed: 1, dtype: 'float64' });
    * const e = net.explain([[0.5, -1]], [[1]], { learningRate: 0.1 });
    * const out = e.layers.at(-1)!;
-   * console.log(out.delta, out.dW);   // δ(L) = ∂C/∂a ⊙ σ'(z), ∂C/∂W(L) = δ(L)·a(L−1)ᵀ
+   * console.log(out.delta.toArray(), out.dW.toArray());   // δ(L) = ∂C/∂a ⊙ σ'(z) (1 × 1), ∂C/∂W(L) = δ(L)·a(L−1)ᵀ (1 × 3)
    * ```
    */
   explain(x: MatrixLike, y: TargetLike, options: ExplainOptions = {}): Explanation {

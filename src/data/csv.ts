@@ -85,7 +85,7 @@ export function readCsvDataset(path: string, options: Omit<CsvOptions, 'name'> =
  * import { parseCsvFeatures } from 'backprop/node';
  *
  * const { x } = parseCsvFeatures('0.9,0.8\n-0.7,0.6\n', { features: 2 });
- * console.log(x.toArray());   // [ [ 0.9..., 0.8... ], [ -0.7..., 0.6... ] ] (float32)
+ * console.log(x.toArray());   // [ [ 0.8999999761581421, 0.800000011920929 ], [ -0.699999988079071, 0.6000000238418579 ] ] (float32)
  * ```
  */
 export function parseCsvFeatures(text: string, options: CsvFeaturesOptions = {}): CsvFeatures {

@@ -86,7 +86,7 @@ export function checkPreprocessing(p: unknown, features: number): Preprocessing 
  * import { Matrix, applyPreprocessing, type Preprocessing } from 'backprop';
  *
  * const scale: Preprocessing = { kind: 'scale', min: [0], max: [255] };   // pixels to [0, 1]
- * console.log(applyPreprocessing(scale, Matrix.fromArray([[51], [255]])).toArray());   // [ [ 0.2 ], [ 1 ] ]
+ * console.log(applyPreprocessing(scale, Matrix.fromArray([[51], [255]])).toArray());   // [ [ 0.20000000298023224 ], [ 1 ] ]: 51/255 in float32
  * ```
  */
 export function applyPreprocessing(p: Preprocessing, x: Matrix): Matrix {

@@ -506,7 +506,7 @@ function readState(
  * ```ts
  * import { adam, optimizerSettings } from 'backprop';
  *
- * console.log(optimizerSettings(adam({ learningRate: 0.01 })));   // { id: 'adam', learningRate: 0.01, beta1: 0.9, … }
+ * console.log(optimizerSettings(adam({ learningRate: 0.01 })));   // { id: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }
  * ```
  */
 export function optimizerSettings(opt: Optimizer): OptimizerSettings {
@@ -521,7 +521,7 @@ export function optimizerSettings(opt: Optimizer): OptimizerSettings {
  * ```ts
  * import { optimizerConfig, sgd } from 'backprop';
  *
- * console.log(optimizerConfig(sgd()));   // { id: 'sgd', t: 0, learningRate: 0.01, … }
+ * console.log(optimizerConfig(sgd()));   // { id: 'sgd', t: 0, learningRate: 0.01 }
  * ```
  */
 export function optimizerConfig(opt: Optimizer): OptimizerConfig {

@@ -78,7 +78,7 @@ export interface PytorchDirectoryOptions extends Omit<PytorchExportOptions, 'mod
  *
  * await saveModel('spirals.safetensors', network([2, 32, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy' }));
  * const written = await savePytorchExport('torch', 'spirals.safetensors', { dataset: { train: toyDataset('spirals') } });
- * console.log(written);   // torch/model.safetensors, torch/data.safetensors, torch/README.md, torch/train.py
+ * console.log(written);   // [ 'torch/model.safetensors', 'torch/data.safetensors', 'torch/train.py', 'torch/README.md' ]
  * // then: cd torch && python train.py   (or: torchrun --standalone --nproc-per-node 2 train.py)
  * ```
  */

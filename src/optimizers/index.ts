@@ -383,7 +383,7 @@ export function rmsprop(options: OptimizerOptions = {}): Optimizer {
  * import { optimizer } from 'backprop';
  *
  * const opt = optimizer('adam', { learningRate: 0.01 });
- * console.log(opt.id, opt.learningRate, opt.hyperParameters());
+ * console.log(opt.id, opt.learningRate, opt.hyperParameters());   // adam 0.01 { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }
  * ```
  */
 export function optimizer(id: string, options: OptimizerOptions = {}): Optimizer {
