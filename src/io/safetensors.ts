@@ -251,10 +251,12 @@ function writeLittleEndian(out: Uint8Array, at: number, t: SafetensorsTensor): v
 
 /**
  * Reads little-endian values into a fresh array. The bytes are first copied into their own
- * ArrayBuffer: a Float32Array view at an offset that is not a multiple of 4 would throw.
+ * ArrayBuffer: a Float32Array view at an offset that is not a multiple of 4 would throw. (Not by
+ * `slice`: a Node Buffer's slice is a view into its shared pool, not a copy.)
  */
 function readLittleEndian(src: Uint8Array, dtype: SafetensorsDType): Float32Array | Float64Array {
-  const copy = src.slice();
+  const copy = new Uint8Array(src.length);
+  copy.set(src);
   if (HOST_LITTLE_ENDIAN) return dtype === 'F32' ? new Float32Array(copy.buffer) : new Float64Array(copy.buffer);
   const view = new DataView(copy.buffer);
   if (dtype === 'F32') {

@@ -150,3 +150,14 @@ describe('safetensors decoding rejects corrupt files with a FormatError', () => 
     expect(() => decodeSafetensors(new Uint8Array(3))).toThrow(/^safetensors data is not a valid safetensors file/);
   });
 });
+
+describe('safetensors from a Node Buffer', () => {
+  it('decodes a small file read into a pooled Buffer (a Buffer slice is a view, not a copy)', () => {
+    const bytes = encodeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) } });
+    // what readFileSync returns for a small file: a view into Node's shared 8 KB pool
+    const buf = Buffer.from(bytes);
+    expect(buf.buffer.byteLength).toBeGreaterThan(buf.length);
+    const w = decodeSafetensors(buf).tensors['w']!;
+    expect(w.data).toEqual(new Float32Array([1, 2, 3, 4]));
+  });
+});
