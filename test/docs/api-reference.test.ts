@@ -138,6 +138,16 @@ describe('the API reference', () => {
     expect([...(config['entryPoints'] as string[])].sort()).toEqual(typed.sort());
   });
 
+  it('ships with the playground: built into dist-web/api by build:web, linked from the page', () => {
+    const config = JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8')) as Record<string, unknown>;
+    const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(scripts['docs']).toBe('typedoc');
+    // after vite, which empties dist-web
+    expect(scripts['build:web']).toMatch(/^vite build .*&& npm run docs$/);
+    expect(config['out']).toBe('dist-web/api');
+    expect(readFileSync(join(root, 'web/index.html'), 'utf8')).toContain('href="./api/"');
+  });
+
   it('builds with no warning', () => {
     expect(built.output).not.toMatch(/\[warning\]|\[error\]/);
     expect(built.status, built.output).toBe(0);
