@@ -63,6 +63,66 @@ export interface Gradients {
  * console.log(net.predict(x).toArray().map(([p]) => p.toFixed(2)).join(' '));   // 0.02 0.98 0.98 0.02
  * console.log(net.evaluate(x, y).accuracy);                                      // 1
  * ```
+ *
+ * @example One step at a time with trainStep
+ * ```ts
+ * import { network, sgd } from 'backprop';
+ *
+ * const net = network([2, 4, 1], { seed: 1 });
+ * const opt = sgd({ learningRate: 0.5 });
+ * const before = net.trainStep([[0, 1], [1, 0]], [[1], [1]], opt);
+ * const after = net.trainStep([[0, 1], [1, 0]], [[1], [1]], opt);
+ * console.log(after < before);   // true
+ * ```
+ *
+ * @example Training with fit
+ * ```ts
+ * import { network, toyDataset } from 'backprop';
+ *
+ * const { x, y } = toyDataset('moons', { samples: 400, seed: 1 });
+ * const net = network([2, { units: 16, activation: 'relu' }, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
+ * const history = await net.fit(x, y, { epochs: 40, batchSize: 16, optimizer: 'adam', learningRate: 0.01, validationSplit: 0.2 });
+ * console.log(history.epochs.at(-1)!.valAccuracy);   // 1
+ * ```
+ *
+ * @example The layers in a table with summary
+ * ```ts
+ * import { network } from 'backprop';
+ *
+ * console.log(network([2, 4, 1]).summary());
+ * // layer  shape  activation  parameters  training
+ * // 1      2 → 4  sigmoid             12
+ * // 2      4 → 1  sigmoid              5
+ * // 17 parameters, input 2, cost mse, float32
+ * ```
+ *
+ * @example The weights as arrays with getWeights
+ * ```ts
+ * import { network } from 'backprop';
+ *
+ * const net = network([2, 1], { init: 'zeros' });
+ * console.log(JSON.stringify(net.getWeights()));   // [{"W":[[0,0]],"b":[0]}]
+ * ```
+ *
+ * @example Weights of your own with setWeights
+ * ```ts
+ * import { network } from 'backprop';
+ *
+ * // z = W·x + b with W = [10, 20, 30, 40], b = 0: x = [0, 1, 2, 3] gives z = 200
+ * const net = network([4, { units: 1, activation: 'linear' }]);
+ * net.setWeights([{ W: [[10, 20, 30, 40]], b: [0] }]);
+ * console.log(net.predict([[0, 1, 2, 3]]).get(0, 0));   // 200
+ * ```
+ *
+ * @example The chain rule of one step with explain
+ * ```ts
+ * import { network } from 'backprop';
+ *
+ * const net = network([2, 3, 1], { seed: 1, dtype: 'float64' });
+ * const e = net.explain([[0.5, -1]], [[1]], { learningRate: 0.1 });
+ * const out = e.layers.at(-1)!;
+ * console.log(out.delta.toArray(), out.dW.toArray());   // δ(L) = ∂C/∂a ⊙ σ'(z) (1 × 1), ∂C/∂W(L) = δ(L)·a(L−1)ᵀ (1 × 3)
+ * ```
  */
 export class Network extends Model {
   private workspace: Batch | null = null;
@@ -96,17 +156,6 @@ export class Network extends Model {
 
   /**
    * One step of gradient descent on one batch; returns the batch's cost (with the penalty) before the step.
-   *
-   * @example
-   * ```ts
-   * import { network, sgd } from 'backprop';
-   *
-   * const net = network([2, 4, 1], { seed: 1 });
-   * const opt = sgd({ learningRate: 0.5 });
-   * const before = net.trainStep([[0, 1], [1, 0]], [[1], [1]], opt);
-   * const after = net.trainStep([[0, 1], [1, 0]], [[1], [1]], opt);
-   * console.log(after < before);   // true
-   * ```
    */
   trainStep(x: MatrixLike, y: TargetLike, optimizer: Optimizer, options: StepOptions = {}): number {
     const trainer = this.trainer(x, y, optimizer, options);
@@ -153,15 +202,6 @@ export class Network extends Model {
    * @param x - samples × features
    * @param y - samples × outputs, or one class index per sample
    * @returns the loss and accuracy of every epoch, and how training ended
-   * @example
-   * ```ts
-   * import { network, toyDataset } from 'backprop';
-   *
-   * const { x, y } = toyDataset('moons', { samples: 400, seed: 1 });
-   * const net = network([2, { units: 16, activation: 'relu' }, { units: 2, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1 });
-   * const history = await net.fit(x, y, { epochs: 40, batchSize: 16, optimizer: 'adam', learningRate: 0.01, validationSplit: 0.2 });
-   * console.log(history.epochs.at(-1)!.valAccuracy);   // 1
-   * ```
    */
   fit(x: MatrixLike, y: TargetLike, options: FitOptions = {}): Promise<History> {
     return fit(this, this.batch, x, y, options);
@@ -170,17 +210,6 @@ export class Network extends Model {
   /**
    * A table of the layers: shape (inputs → units), activation, parameter count, dropout and
    * penalties; then the total, the cost and the dtype.
-   *
-   * @example
-   * ```ts
-   * import { network } from 'backprop';
-   *
-   * console.log(network([2, 4, 1]).summary());
-   * // layer  shape  activation  parameters  training
-   * // 1      2 → 4  sigmoid             12
-   * // 2      4 → 1  sigmoid              5
-   * // 17 parameters, input 2, cost mse, float32
-   * ```
    */
   summary(): string {
     const rows = [['layer', 'shape', 'activation', 'parameters', 'training']];
@@ -199,14 +228,6 @@ export class Network extends Model {
 
   /**
    * Every layer's W(l) and b(l), copied into plain arrays (W as units rows of inputs weights, PyTorch's layout).
-   *
-   * @example
-   * ```ts
-   * import { network } from 'backprop';
-   *
-   * const net = network([2, 1], { init: 'zeros' });
-   * console.log(JSON.stringify(net.getWeights()));   // [{"W":[[0,0]],"b":[0]}]
-   * ```
    */
   getWeights(): LayerWeights[] {
     return this.layers.map((l) => ({
@@ -219,16 +240,6 @@ export class Network extends Model {
    * Replaces every layer's W(l) and b(l), as `getWeights` gives them. Everything is checked before
    * anything is written: a wrong layer count or shape throws ShapeError (naming the layer and both
    * shapes), a non-finite number DataError.
-   *
-   * @example
-   * ```ts
-   * import { network } from 'backprop';
-   *
-   * // z = W·x + b with W = [10, 20, 30, 40], b = 0: x = [0, 1, 2, 3] gives z = 200
-   * const net = network([4, { units: 1, activation: 'linear' }]);
-   * net.setWeights([{ W: [[10, 20, 30, 40]], b: [0] }]);
-   * console.log(net.predict([[0, 1, 2, 3]]).get(0, 0));   // 200
-   * ```
    */
   setWeights(weights: readonly LayerWeightsLike[]): void {
     if (weights.length !== this.layers.length) throw new ShapeError(`setWeights: ${weights.length} layers given, the network has ${this.layers.length}`);
@@ -253,16 +264,6 @@ export class Network extends Model {
 
   /**
    * Every chain-rule factor of one backpropagation step on these samples, per layer; changes nothing.
-   *
-   * @example
-   * ```ts
-   * import { network } from 'backprop';
-   *
-   * const net = network([2, 3, 1], { seed: 1, dtype: 'float64' });
-   * const e = net.explain([[0.5, -1]], [[1]], { learningRate: 0.1 });
-   * const out = e.layers.at(-1)!;
-   * console.log(out.delta.toArray(), out.dW.toArray());   // δ(L) = ∂C/∂a ⊙ σ'(z) (1 × 1), ∂C/∂W(L) = δ(L)·a(L−1)ᵀ (1 × 3)
-   * ```
    */
   explain(x: MatrixLike, y: TargetLike, options: ExplainOptions = {}): Explanation {
     return explain(this, this.batch, x, y, options);
