@@ -1541,6 +1541,138 @@ export function adamUpdate(
   }
 }
 
+// ---- exact zeros in the input ------------------------------------------------------------------
+// The first layer's products when X (inputs × n) is given by its non-zeros, column by column
+// (src/kernels/types.ts SparseColumns: start[n + 1], index[nnz] increasing per column, value[nnz]).
+// Layout: W as stored (units × inputs, rows contiguous) and each row read at a column's non-zero
+// indices, four rows per pass so that every index and value load serves four products; a thread
+// owns a block of rows of W, z and ∂C/∂W, as in the dense products. W's columns contiguous (Wᵀ,
+// z[:,s] += x_js·Wᵀ[j,:] in f32x4 over the units) would need a transposed copy of W after every
+// update, and that copy alone (units × inputs floats) took longer than the row gathers for a whole
+// batch (test/kernels/sparse.bench.ts: 10000 inputs, 128 units, batch 128, 1% density).
+
+/** The depth step gemmCore's packed path uses for depth k (equal blocks, a multiple of 4, at most KC). */
+// @ts-ignore: decorator
+@inline
+function depthStep(k: i32): i32 {
+  const kblocks = (k + KC - 1) / KC;
+  return min(KC, (((k + kblocks - 1) / kblocks) + 3) & ~3);
+}
+
+/**
+ * Rows [i0, i1) of z = W·X + b and a = σ(z) (act elementwise, or NONE: z only) with X by its
+ * non-zeros (W: m×k, z and a: m×n). Each sum runs over the non-zeros in increasing j, folded per
+ * depth block of gemmCore's packed path ((B0 + B1) + B2 ...): the dense product's order with the
+ * exactly-zero terms left out, which does not change a sum (x + 0·w = x for finite w, up to the
+ * sign of a zero), so z is the packed path's to the bit.
+ */
+export function sparseForward(
+  m: i32, n: i32, k: i32, w: usize, start: usize, index: usize, value: usize, bias: usize, act: i32, actAlpha: f32, z: usize, aOut: usize,
+  i0: i32, i1: i32,
+): void {
+  if (i0 >= i1) return;
+  const kstep = depthStep(k);
+  const rowBytes = <usize>k << 2;
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const w0 = w + <usize>i * rowBytes, w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+    const z0 = z + (<usize>i * <usize>n << 2), z1 = z0 + (<usize>n << 2), z2 = z1 + (<usize>n << 2), z3 = z2 + (<usize>n << 2);
+    for (let s = 0; s < n; s++) {
+      const end = load<i32>(start + (<usize>(s + 1) << 2));
+      let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+      let next = kstep;
+      for (let p = load<i32>(start + (<usize>s << 2)); p < end; p++) {
+        const j = load<i32>(index + (<usize>p << 2));
+        if (j >= next) {
+          t0 += s0; t1 += s1; t2 += s2; t3 += s3;
+          s0 = 0; s1 = 0; s2 = 0; s3 = 0;
+          next = (j / kstep + 1) * kstep;
+        }
+        const v = load<f32>(value + (<usize>p << 2));
+        const o = <usize>j << 2;
+        s0 += load<f32>(w0 + o) * v;
+        s1 += load<f32>(w1 + o) * v;
+        s2 += load<f32>(w2 + o) * v;
+        s3 += load<f32>(w3 + o) * v;
+      }
+      const so = <usize>s << 2;
+      store<f32>(z0 + so, t0 + s0);
+      store<f32>(z1 + so, t1 + s1);
+      store<f32>(z2 + so, t2 + s2);
+      store<f32>(z3 + so, t3 + s3);
+    }
+  }
+  for (; i < i1; i++) {
+    const w0 = w + <usize>i * rowBytes;
+    const z0 = z + (<usize>i * <usize>n << 2);
+    for (let s = 0; s < n; s++) {
+      const end = load<i32>(start + (<usize>(s + 1) << 2));
+      let t0: f32 = 0, s0: f32 = 0;
+      let next = kstep;
+      for (let p = load<i32>(start + (<usize>s << 2)); p < end; p++) {
+        const j = load<i32>(index + (<usize>p << 2));
+        if (j >= next) {
+          t0 += s0;
+          s0 = 0;
+          next = (j / kstep + 1) * kstep;
+        }
+        s0 += load<f32>(w0 + (<usize>j << 2)) * load<f32>(value + (<usize>p << 2));
+      }
+      store<f32>(z0 + (<usize>s << 2), t0 + s0);
+    }
+  }
+  epilogue(EP_FORWARD, z, n, i0, i1, 0, n, act, actAlpha, bias, aOut, 0);
+}
+
+/**
+ * Rows [i0, i1) of ∂C/∂W = alpha·δ·Xᵀ with X by its non-zeros (δ: m×n, dW: m×k): each row is
+ * cleared, gets δ_is·x_js added at j for every non-zero of every column s in increasing s, and is
+ * scaled by alpha: the order of the dense product when its depth n is one block (n ≤ KC), so the
+ * same values to the bit; for larger batches equal within rounding.
+ */
+export function sparseWeightGradient(
+  m: i32, n: i32, k: i32, alpha: f32, delta: usize, start: usize, index: usize, value: usize, dW: usize,
+  i0: i32, i1: i32,
+): void {
+  const rowBytes = <usize>k << 2;
+  let i = i0;
+  // (each group of rows cleared, summed and scaled while it is in cache)
+  for (; i + 4 <= i1; i += 4) {
+    const g0 = dW + <usize>i * rowBytes, g1 = g0 + rowBytes, g2 = g1 + rowBytes, g3 = g2 + rowBytes;
+    memory.fill(g0, 0, 4 * rowBytes);
+    const d0p = delta + (<usize>i * <usize>n << 2), dn = <usize>n << 2;
+    for (let s = 0; s < n; s++) {
+      const so = <usize>s << 2;
+      const d0 = load<f32>(d0p + so), d1 = load<f32>(d0p + dn + so), d2 = load<f32>(d0p + 2 * dn + so), d3 = load<f32>(d0p + 3 * dn + so);
+      const end = load<i32>(start + (<usize>(s + 1) << 2));
+      for (let p = load<i32>(start + so); p < end; p++) {
+        const o = <usize>load<i32>(index + (<usize>p << 2)) << 2;
+        const v = load<f32>(value + (<usize>p << 2));
+        store<f32>(g0 + o, load<f32>(g0 + o) + d0 * v);
+        store<f32>(g1 + o, load<f32>(g1 + o) + d1 * v);
+        store<f32>(g2 + o, load<f32>(g2 + o) + d2 * v);
+        store<f32>(g3 + o, load<f32>(g3 + o) + d3 * v);
+      }
+    }
+    scale(g0, alpha, 4 * k);
+  }
+  for (; i < i1; i++) {
+    const g0 = dW + <usize>i * rowBytes;
+    memory.fill(g0, 0, rowBytes);
+    const d0p = delta + (<usize>i * <usize>n << 2);
+    for (let s = 0; s < n; s++) {
+      const d0 = load<f32>(d0p + (<usize>s << 2));
+      const end = load<i32>(start + (<usize>(s + 1) << 2));
+      for (let p = load<i32>(start + (<usize>s << 2)); p < end; p++) {
+        const o = <usize>load<i32>(index + (<usize>p << 2)) << 2;
+        store<f32>(g0 + o, load<f32>(g0 + o) + d0 * load<f32>(value + (<usize>p << 2)));
+      }
+    }
+    scale(g0, alpha, k);
+  }
+}
+
 // ---- thread-pool jobs ------------------------------------------------------------------------
 // The job a pool thread runs is read from a control block that src/kernels/wasm/threads.ts
 // writes: the op code, its parameters, and each thread's block [i0, i1, j0, j1). Every thread,
@@ -1563,13 +1695,16 @@ const OP_GATHER = 8;
 const OP_DENSE_BACK = 9;
 const OP_SUM_COLUMNS = 10;
 const OP_RMSPROP = 11;
+const OP_SPARSE_FORWARD = 12;
+const OP_SPARSE_GRADIENT = 13;
 
 /** The word offsets and op codes above hashed into one number (h·31 + value, in order), for the pool's check. */
 export function jobLayout(): i32 {
   let h = mix(mix(mix(mix(0, <i32>JOB_ALPHA64), <i32>JOB_OP), <i32>JOB_P), <i32>JOB_RANGES);
   h = mix(mix(h, <i32>JOB_CLAIMS), <i32>JOB_SIZE);
   h = mix(mix(mix(mix(mix(h, OP_GEMM), OP_DENSE), OP_ADAM), OP_MAX_ABS), OP_SGD);
-  return mix(mix(mix(mix(mix(h, OP_MOMENTUM), OP_GATHER), OP_DENSE_BACK), OP_SUM_COLUMNS), OP_RMSPROP);
+  h = mix(mix(mix(mix(mix(h, OP_MOMENTUM), OP_GATHER), OP_DENSE_BACK), OP_SUM_COLUMNS), OP_RMSPROP);
+  return mix(mix(h, OP_SPARSE_FORWARD), OP_SPARSE_GRADIENT);
 }
 
 // @ts-ignore: decorator
@@ -1608,6 +1743,10 @@ export function runJob(control: usize, index: i32, ws: usize): void {
     gemmCore(0, pi(c, 10), pi(c, 0), pi(c, 1), pi(c, 2), 1, pu(c, 3), pu(c, 4), 0, pu(c, 8), ws, i0, i1, j0, j1, EP_FORWARD, pi(c, 6), pf(c, 7), pu(c, 5), pu(c, 9), 0, c, index);
   } else if (op == OP_DENSE_BACK) {
     gemmCore(1, 0, pi(c, 0), pi(c, 1), pi(c, 2), 1, pu(c, 3), pu(c, 4), 0, pu(c, 9), ws, i0, i1, j0, j1, EP_BACKWARD, pi(c, 5), pf(c, 6), pu(c, 7), pu(c, 8), pu(c, 10), c, index);
+  } else if (op == OP_SPARSE_FORWARD) {
+    sparseForward(pi(c, 0), pi(c, 1), pi(c, 2), pu(c, 3), pu(c, 4), pu(c, 5), pu(c, 6), pu(c, 7), pi(c, 8), pf(c, 9), pu(c, 10), pu(c, 11), i0, i1);
+  } else if (op == OP_SPARSE_GRADIENT) {
+    sparseWeightGradient(pi(c, 0), pi(c, 1), pi(c, 2), pf(c, 3), pu(c, 4), pu(c, 5), pu(c, 6), pu(c, 7), pu(c, 8), i0, i1);
   } else if (i1 <= i0) {
     // an empty block of an elementwise job; an empty maxAbs block is 0
     if (op == OP_MAX_ABS) store<f32>(r, 0, 8);

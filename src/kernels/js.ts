@@ -132,6 +132,35 @@ export const jsKernels: Kernels = {
     jsKernels.activateBackward(act, zPrev, aPrev, dAPrev, deltaPrev, inputs, n);
   },
 
+  sparseForward(act, W, X, b, z, a, units, n, inputs) {
+    // z_is = Σ_{j ∈ nz(s)} W_ij·x_js, in increasing j (the order of gemm's sum with the zero terms left out)
+    const { start, index, value } = X;
+    for (let i = 0; i < units; i++) {
+      const row = i * inputs;
+      for (let s = 0; s < n; s++) {
+        let sum = 0;
+        for (let p = start[s]!; p < start[s + 1]!; p++) sum += W[row + index[p]!]! * value[p]!;
+        z[i * n + s] = sum;
+      }
+    }
+    jsKernels.addBias(z, b, units, n);
+    jsKernels.activate(act, z, a, units, n);
+  },
+
+  sparseWeightGradient(delta, X, dW, units, n, inputs, alpha) {
+    // dW_ij = alpha·Σ_s δ_is·x_js: row i of dW gets δ_is·x_js at each non-zero j of each column s
+    const { start, index, value } = X;
+    dW.fill(0, 0, units * inputs);
+    for (let i = 0; i < units; i++) {
+      const row = i * inputs;
+      for (let s = 0; s < n; s++) {
+        const d = delta[i * n + s]!;
+        for (let p = start[s]!; p < start[s + 1]!; p++) dW[row + index[p]!]! += d * value[p]!;
+      }
+      for (let j = row; j < row + inputs; j++) dW[j]! *= alpha;
+    }
+  },
+
   addBias(z, b, units, n) {
     for (let i = 0; i < units; i++) {
       const bi = b[i]!;

@@ -2,6 +2,19 @@ import type { Activation } from '../activations/index.js';
 import type { FloatArray } from '../tensor/matrix.js';
 
 /**
+ * A batch X (inputs × n, one column per sample) given by its non-zero entries, column by column:
+ * x[index[p], s] = value[p] for p in [start[s], start[s+1]), index increasing within a column;
+ * every other entry is exactly 0. What a mostly-zero input (bag of words, one-hot tables) is
+ * gathered into, so that the first layer's products skip the zeros.
+ */
+export interface SparseColumns {
+  /** n + 1 offsets into index and value */
+  readonly start: Int32Array;
+  readonly index: Int32Array;
+  readonly value: FloatArray;
+}
+
+/**
  * Every piece of matrix work a training step does goes through this interface, so that a faster
  * implementation (WebAssembly SIMD, threads) replaces it without touching layers or optimizers.
  * All matrices are row-major; activations are stored units × batch (one column per sample), as in
@@ -43,6 +56,15 @@ export interface Kernels {
    * 0, dAPrev) followed by activateBackward; faster backends apply σ' in the same pass.
    */
   denseBackward(act: Activation, W: FloatArray, delta: FloatArray, zPrev: FloatArray, aPrev: FloatArray, dAPrev: FloatArray, deltaPrev: FloatArray, units: number, n: number, inputs: number): void;
+
+  /**
+   * Optional: denseForward with X given by its non-zeros: z = W·X + b and a = σ(z), where z_is sums
+   * W_ij·x_js over j ∈ nz(s) only (the terms with x_js = 0 are exactly 0 for finite W).
+   */
+  sparseForward?(act: Activation, W: FloatArray, X: SparseColumns, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number): void;
+
+  /** Optional: dW(units×inputs) = alpha·δ·Xᵀ with X given by its non-zeros: dW_ij = alpha·Σ_s δ_is·x_js over the s with x_js ≠ 0. */
+  sparseWeightGradient?(delta: FloatArray, X: SparseColumns, dW: FloatArray, units: number, n: number, inputs: number, alpha: number): void;
 
   /** Z(units×n) += b, broadcast over the n columns: the "+ B" of Z = W·X + B. */
   addBias(z: FloatArray, b: FloatArray, units: number, n: number): void;

@@ -1,6 +1,6 @@
 import { activation, type Activation, type ActivationId, type CustomActivation } from '../activations/index.js';
 import { OptionError } from '../errors.js';
-import type { Kernels } from '../kernels/types.js';
+import type { Kernels, SparseColumns } from '../kernels/types.js';
 import type { DType, FloatArray } from '../tensor/matrix.js';
 import { allocate } from '../tensor/matrix.js';
 import type { InitId } from './init.js';
@@ -145,9 +145,13 @@ export class Dense {
     this.capacity = n;
   }
 
-  /** Forward: z = W·a_prev + b, a = σ(z), for n samples (a_prev is inputs × n, or n × inputs when `transposed`). */
-  forward(aPrev: FloatArray, n: number, transposed = false): void {
-    this.kernels.denseForward(this.act, this.W, aPrev, this.b, this.z, this.a, this.units, n, this.inputs, transposed);
+  /**
+   * Forward: z = W·a_prev + b, a = σ(z), for n samples (a_prev is inputs × n, or n × inputs when
+   * `transposed`, or the input X by its non-zeros).
+   */
+  forward(aPrev: FloatArray | SparseColumns, n: number, transposed = false): void {
+    if (isSparse(aPrev)) this.kernels.sparseForward!(this.act, this.W, aPrev, this.b, this.z, this.a, this.units, n, this.inputs);
+    else this.kernels.denseForward(this.act, this.W, aPrev, this.b, this.z, this.a, this.units, n, this.inputs, transposed);
     this.masked = false;
   }
 
@@ -168,13 +172,14 @@ export class Dense {
    * Backward from δ: ∂C/∂W = (1/n)·δ·a_prevᵀ, ∂C/∂b = (1/n)·Σ_k δ_k, and, when there is a layer
    * below, its ∂C/∂a = Wᵀ·δ (per sample; each neuron of l-1 reaches C through every neuron of l)
    * and its δ = ∂C/∂a ⊙ σ'(z). With `transposed`, aPrev holds a_prevᵀ (n × inputs, one row per
-   * sample). When the layer below dropped out, the layer below's ∂C/∂a is ∂C/∂ã ⊙ m. Adds the
+   * sample); a sparse aPrev is the input X by its non-zeros (the first layer: no layer below). When the layer below dropped out, the layer below's ∂C/∂a is ∂C/∂ã ⊙ m. Adds the
    * penalty's gradient l1·sign(W) + 2·l2·W to ∂C/∂W and returns the penalty l1·Σ|W| + l2·ΣW².
    */
-  backward(aPrev: FloatArray, n: number, below: Dense | null, transposed = false): number {
+  backward(aPrev: FloatArray | SparseColumns, n: number, below: Dense | null, transposed = false): number {
     const k = this.kernels;
-    // δ·a_prevᵀ, or δ·(a_prevᵀ) from a sample-major copy (n × inputs): the same sums
-    k.gemm(false, !transposed, this.units, this.inputs, n, 1 / n, this.delta, aPrev, 0, this.dW);
+    // δ·a_prevᵀ, or δ·(a_prevᵀ) from a sample-major copy (n × inputs), or over a_prev's non-zeros: the same sums
+    if (isSparse(aPrev)) k.sparseWeightGradient!(this.delta, aPrev, this.dW, this.units, n, this.inputs, 1 / n);
+    else k.gemm(false, !transposed, this.units, this.inputs, n, 1 / n, this.delta, aPrev, 0, this.dW);
     k.sumColumns(this.db, this.delta, this.units, n, 1 / n);
     if (below?.masked) {
       k.gemm(true, false, this.inputs, n, this.units, 1, this.W, this.delta, 0, below.dA);
@@ -197,6 +202,11 @@ export function denseFromSpec(spec: DenseSpec, inputs: number, dtype: DType, ker
     l1: spec.l1 ?? defaults.l1,
     l2: spec.l2 ?? defaults.l2,
   });
+}
+
+/** Whether a layer's input is given by its non-zeros (SparseColumns) rather than as a dense array. */
+export function isSparse(x: FloatArray | SparseColumns): x is SparseColumns {
+  return (x as SparseColumns).index !== undefined;
 }
 
 /** A dropout rate in [0, 1) or a penalty coefficient ≥ 0, checked. */

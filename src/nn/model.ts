@@ -1,7 +1,7 @@
 import { DivergenceError, OptionError, ShapeError, positiveInteger } from '../errors.js';
 import { dropoutHash } from '../kernels/js.js';
 import { createKernelsSync, jsKernels, type Backend } from '../kernels/index.js';
-import type { Kernels } from '../kernels/types.js';
+import type { Kernels, SparseColumns } from '../kernels/types.js';
 import type { WasmKernels } from '../kernels/wasm/index.js';
 import { loss as lossById, type CustomLoss, type Loss, type LossId } from '../losses/index.js';
 import type { Optimizer, Parameter } from '../optimizers/index.js';
@@ -125,11 +125,12 @@ export class Model {
 
   /**
    * Forward pass over n samples: a(0) = x, then z(l) = W(l)·a(l-1) + b(l), a(l) = σ(z(l)) for
-   * l = 1..L; returns a(L) (outputs × n). x is inputs × n, or n × inputs when `transposed`. With a
+   * l = 1..L; returns a(L) (outputs × n). x is inputs × n, or n × inputs when `transposed`, or
+   * given by its non-zeros (the first layer then skips the zeros). With a
    * `dropoutKey` (training), layers with dropout pass ã(l) = a(l) ⊙ m(l) on, the masks drawn from
    * the key; without one (prediction) dropout is the identity.
    */
-  forward(x: FloatArray, n: number, transposed = false, dropoutKey?: number): FloatArray {
+  forward(x: FloatArray | SparseColumns, n: number, transposed = false, dropoutKey?: number): FloatArray {
     const layers = this.layers;
     for (const l of layers) l.reserve(n);
     for (let l = 0; l < layers.length; l++) {
@@ -169,7 +170,7 @@ export class Model {
    * gradient is added to ∂C/∂W(l), and the penalty returned. With `withDA`, the output layer's
    * ∂C/∂a(L) is filled even when the cost gives δ(L) directly (for explain).
    */
-  backward(y: FloatArray, n: number, x: FloatArray, transposed = false, withDA = false): number {
+  backward(y: FloatArray, n: number, x: FloatArray | SparseColumns, transposed = false, withDA = false): number {
     const L = this.layers.length;
     const last = this.layers[L - 1]!;
     if (this.cost.fusedDelta) {

@@ -1,10 +1,26 @@
-import type { Kernels } from '../kernels/types.js';
+import { OptionError } from '../errors.js';
+import type { Kernels, SparseColumns } from '../kernels/types.js';
 import { allocate, Matrix, type DType, type FloatArray } from '../tensor/matrix.js';
 
 /** Batches up to this size are gathered one sample per row (Xᵀ) on kernels that can transpose. */
 const SMALL_BATCH = 16;
 /** Largest data set (bytes, X and Y) that `stage` copies into the kernels' memory. */
 const STAGE_LIMIT = 512 * 1024 * 1024;
+/**
+ * Training sets with at most this fraction of non-zero inputs are staged by their non-zeros, and
+ * the first layer's products skip the zeros (Kernels.sparseForward, sparseWeightGradient). Where
+ * the sparse products and the dense GEMM take the same time on this machine (AMD EPYC, wasm SIMD,
+ * forward and ∂C/∂W of the first layer): see the README's Speed section.
+ */
+export const SPARSE_DENSITY = 0.1;
+
+/** A training set (samples × inputs) by its non-zeros, one sample per column of SparseColumns. */
+interface NonZeros extends SparseColumns {
+  /** the matrix these are the non-zeros of (batches gathered from it come from here) */
+  readonly source: Matrix;
+  /** the most non-zeros of one sample */
+  readonly widest: number;
+}
 
 /**
  * The batch workspace of a network: the current batch X (inputs × n, one column per sample, as in
@@ -20,6 +36,10 @@ const STAGE_LIMIT = 512 * 1024 * 1024;
  * that memory, so that every thread gathers its own samples of each batch (copying from the data
  * set beats moving a batch gathered by one core into another's cache). The areas are reused by
  * later data sets and grow only for a larger one: the memory's allocator never frees.
+ *
+ * Exact zeros. A training set whose inputs are mostly exact zeros (at most SPARSE_DENSITY of them
+ * non-zero: bag-of-words, one-hot tables) is staged by its non-zeros instead, and each batch is
+ * gathered as SparseColumns (`sparseX`), which the first layer's products take in place of X.
  */
 export class Batch {
   /** Samples in the loaded batch. */
@@ -32,6 +52,13 @@ export class Batch {
   private capacity = 0;
   private stagedX: Float32Array | null = null;
   private stagedY: Float32Array | null = null;
+  /** The training set by its non-zeros, when staged so. */
+  private nonZeros: NonZeros | null = null;
+  /** The loaded batch by its non-zeros (when loaded from nonZeros), and its storage. */
+  private sparse: SparseColumns | null = null;
+  private sparseStart: Int32Array | null = null;
+  private sparseIndex: Int32Array | null = null;
+  private sparseValue: FloatArray | null = null;
 
   constructor(
     private readonly kernels: Kernels,
@@ -47,9 +74,13 @@ export class Batch {
   /**
    * A data set (samples × inputs, samples × outputs) as batches are gathered from it fastest: on
    * kernels whose memory is shared with worker threads, copies in that memory (made on every call,
-   * as the caller's data may have changed since); otherwise X and Y themselves.
+   * as the caller's data may have changed since); otherwise X and Y themselves. Mostly-zero inputs
+   * are staged by their non-zeros instead: `sparseInput` 'auto' (default) when at most
+   * SPARSE_DENSITY of X is non-zero, true always, false never.
    */
-  stage(X: Matrix, Y: Matrix): [Matrix, Matrix] {
+  stage(X: Matrix, Y: Matrix, sparseInput: boolean | 'auto' = 'auto'): [Matrix, Matrix] {
+    this.nonZeros = this.stageNonZeros(X, sparseInput);
+    if (this.nonZeros) return [X, Y];
     if (this.dtype !== 'float32' || !this.kernels.shared || !this.kernels.owns || X.data.byteLength + Y.data.byteLength > STAGE_LIMIT) return [X, Y];
     const x = this.copyIn(X.data, this.stagedX);
     if (!x) return [X, Y];
@@ -64,8 +95,11 @@ export class Batch {
   load(X: Matrix, Y: Matrix | null, order: ArrayLike<number>, start: number, n: number): void {
     this.reserve(n);
     this.n = n;
-    this.transposedOnly = this.XT !== null && n <= SMALL_BATCH;
-    if (this.transposedOnly) this.kernels.gatherRows(X.data, X.cols, order, start, n, this.XT!);
+    this.sparse = this.nonZeros?.source === X ? this.gatherNonZeros(order, start, n) : null;
+    this.transposedOnly = !this.sparse && this.XT !== null && n <= SMALL_BATCH;
+    if (this.sparse) {
+      // (X is filled only when asked for)
+    } else if (this.transposedOnly) this.kernels.gatherRows(X.data, X.cols, order, start, n, this.XT!);
     else this.kernels.gatherColumns(X.data, X.cols, order, start, n, this.X);
     if (Y) this.kernels.gatherColumns(Y.data, Y.cols, order, start, n, this.Y);
   }
@@ -75,8 +109,18 @@ export class Batch {
     return this.transposedOnly ? this.XT : null;
   }
 
-  /** X (inputs × n), transposed from Xᵀ first when the batch was gathered that way. */
+  /** The batch by its non-zeros when the training set was staged so, else null: then the input is `xT` or `x()`. */
+  get sparseX(): SparseColumns | null {
+    return this.sparse;
+  }
+
+  /** X (inputs × n), transposed from Xᵀ first when the batch was gathered that way, or filled from its non-zeros. */
   x(): FloatArray {
+    if (this.sparse) {
+      const { start, index, value } = this.sparse;
+      this.X.fill(0, 0, this.inputs * this.n);
+      for (let s = 0; s < this.n; s++) for (let p = start[s]!; p < start[s + 1]!; p++) this.X[index[p]! * this.n + s] = value[p]!;
+    }
     if (this.transposedOnly) {
       this.kernels.transpose!(this.XT!, this.n, this.inputs, this.X);
       this.transposedOnly = false;
@@ -107,6 +151,72 @@ export class Batch {
       if (pa === py) count++;
     }
     return count;
+  }
+
+  /** X by its non-zeros when it is to be staged so (see stage), else null. */
+  private stageNonZeros(X: Matrix, sparseInput: boolean | 'auto'): NonZeros | null {
+    const k = this.kernels;
+    if (sparseInput === false) return null;
+    if (!k.sparseForward || !k.sparseWeightGradient) {
+      if (sparseInput === true) throw new OptionError(`sparseInput: the '${k.name}' kernels have no sparse products`);
+      return null;
+    }
+    const x = X.data;
+    // counted up to the threshold only: dense data is told apart after a fraction of a pass
+    const limit = sparseInput === true ? Infinity : SPARSE_DENSITY * x.length;
+    let nnz = 0;
+    for (let i = 0; i < x.length && nnz <= limit; i++) if (x[i] !== 0) nnz++;
+    if (nnz > limit) return null;
+    const start = this.intArea(this.nonZeros?.start, X.rows + 1);
+    const index = this.intArea(this.nonZeros?.index, nnz);
+    const value = this.floatArea(this.nonZeros?.value, nnz);
+    let p = 0;
+    let widest = 0;
+    for (let r = 0; r < X.rows; r++) {
+      start[r] = p;
+      const row = r * X.cols;
+      for (let j = 0; j < X.cols; j++) {
+        const v = x[row + j]!;
+        if (v === 0) continue;
+        index[p] = j;
+        value[p++] = v;
+      }
+      widest = Math.max(widest, p - start[r]!);
+    }
+    start[X.rows] = p;
+    return { source: X, start, index, value, widest };
+  }
+
+  /** Samples order[start..start+n) of the staged non-zeros, as n columns. */
+  private gatherNonZeros(order: ArrayLike<number>, first: number, n: number): SparseColumns {
+    const set = this.nonZeros!;
+    const start = (this.sparseStart = this.intArea(this.sparseStart, n + 1));
+    const index = (this.sparseIndex = this.intArea(this.sparseIndex, n * set.widest));
+    const value = (this.sparseValue = this.floatArea(this.sparseValue, n * set.widest));
+    const rows = set.start.length - 1;
+    let p = 0;
+    for (let s = 0; s < n; s++) {
+      const r = order[first + s]!;
+      if (r >>> 0 !== r || r >= rows) throw new RangeError(`batch: sample ${r} is outside the ${rows} samples of the training set`);
+      start[s] = p;
+      for (let q = set.start[r]!; q < set.start[r + 1]!; q++, p++) {
+        index[p] = set.index[q]!;
+        value[p] = set.value[q]!;
+      }
+    }
+    start[n] = p;
+    return { start, index, value };
+  }
+
+  /** `area` when it holds `length` values, else a new one in the kernels' memory (Int32 over the same bytes). */
+  private intArea(area: Int32Array | null | undefined, length: number): Int32Array {
+    if (area && area.length >= length) return area;
+    const f = this.kernels.alloc(Math.max(length, 1));
+    return new Int32Array(f.buffer, f.byteOffset, f.length);
+  }
+
+  private floatArea(area: FloatArray | null | undefined, length: number): FloatArray {
+    return area && area.length >= length ? area : this.alloc(Math.max(length, 1));
   }
 
   /** data copied into `area` (or a larger new one) in the kernels' memory; null when the memory has no room. */

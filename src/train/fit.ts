@@ -143,7 +143,7 @@ export async function fit(net: Model, batch: Batch, x: MatrixLike, y: TargetLike
   const givenY = targetMatrix(y, givenX.rows, net.outputs, net.dtype);
   const { train, validation } = holdOut(givenX, givenY, options, net);
   const seed = options.seed ?? net.seed;
-  const trainer = new Trainer(net, batch, train.X, train.Y, opt, { clipNorm: options.clipNorm, clipValue: options.clipValue, seed });
+  const trainer = new Trainer(net, batch, train.X, train.Y, opt, { clipNorm: options.clipNorm, clipValue: options.clipValue, seed, sparseInput: options.sparseInput });
   const shuffle = options.shuffle ?? true;
   const samples = trainer.samples;
   const order = range(samples);

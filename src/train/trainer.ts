@@ -13,6 +13,12 @@ export interface StepOptions {
   clipValue?: number;
   /** Seed of the dropout masks (default: the model's seed); the masks of a step depend on (seed, epoch, step) only. */
   seed?: number;
+  /**
+   * Whether the first layer skips the input's exact zeros: 'auto' (default) when at most
+   * SPARSE_DENSITY (10%) of the training set's inputs are non-zero (bag-of-words, one-hot tables),
+   * true always, false never. The sums are the same either way (see Kernels.sparseForward).
+   */
+  sparseInput?: boolean | 'auto';
 }
 
 /**
@@ -68,7 +74,7 @@ export class Trainer {
     this.clipValue = limit('clipValue', options.clipValue);
     this.seed = options.seed ?? model.seed;
     this.dropout = model.layers.some((l) => l.dropout > 0);
-    [this.X, this.Y] = batch.stage(X, Y);
+    [this.X, this.Y] = batch.stage(X, Y, options.sparseInput);
     model.weightsChanged();
   }
 
@@ -86,7 +92,7 @@ export class Trainer {
     const { model, batch } = this;
     batch.load(this.X, this.Y, order, start, n);
     const xT = batch.xT;
-    const x = xT ?? batch.x();
+    const x = batch.sparseX ?? xT ?? batch.x();
     const key = this.dropout ? dropoutHash(dropoutHash(this.seed, epoch ?? 0), step ?? ++this.steps) : undefined;
     model.forward(x, n, xT !== null, key);
     const loss = model.loss(batch.y, n);

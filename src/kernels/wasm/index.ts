@@ -5,7 +5,7 @@ import { PLAIN, SHARED } from './binary.js';
 import { availableCores, createThreadPool, createThreadPoolAsync, threadsSupported, type PoolSetup, type ThreadPool } from './threads.js';
 
 export { availableCores, threadsSupported } from './threads.js';
-import type { Kernels } from '../types.js';
+import type { Kernels, SparseColumns } from '../types.js';
 
 /**
  * The WebAssembly SIMD kernels (assembly/kernels.ts). Every buffer from `alloc` is a
@@ -88,6 +88,8 @@ interface Exports {
   momentumUpdate(theta: number, g: number, v: number, lr: number, mu: number, nesterov: number, count: number): void;
   rmspropUpdate(theta: number, g: number, v: number, lr: number, rho: number, oneMinusRho: number, eps: number, count: number): void;
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
+  sparseForward(m: number, n: number, k: number, w: number, start: number, index: number, value: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, i0: number, i1: number): void;
+  sparseWeightGradient(m: number, n: number, k: number, alpha: number, delta: number, start: number, index: number, value: number, dW: number, i0: number, i1: number): void;
   runJob(control: number, index: number, ws: number): void;
   jobLayout(): number;
 }
@@ -335,6 +337,31 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
     return buf === buffer || buffers.has(buf);
   }
 
+  /** Whether X's three arrays are in the memory. */
+  function ownsSparse(X: SparseColumns): boolean {
+    const inMemory = (v: ArrayBufferView) => v.buffer === buffer || buffers.has(v.buffer);
+    return X.start instanceof Int32Array && X.index instanceof Int32Array && inMemory(X.start) && inMemory(X.index) && owns(X.value);
+  }
+
+  /** Checks that X is n well-formed columns of `inputs` rows (the wasm kernels read W and ∂C/∂W at its indices); returns its non-zeros. */
+  function checkSparse(what: string, X: SparseColumns, n: number, inputs: number): number {
+    const { start, index } = X;
+    if (start.length < n + 1) throw new RangeError(`${what}: start has ${start.length} offsets, ${n} columns need ${n + 1}`);
+    const nnz = start[n]!;
+    if (start[0] !== 0 || nnz > index.length || nnz > X.value.length) throw new RangeError(`${what}: start must run from 0 to at most the ${Math.min(index.length, X.value.length)} stored entries`);
+    for (let s = 0; s < n; s++) {
+      let last = -1;
+      const end = start[s + 1]!;
+      if (end < start[s]!) throw new RangeError(`${what}: start decreases at column ${s}`);
+      for (let p = start[s]!; p < end; p++) {
+        const j = index[p]!;
+        if (!(j > last && j < inputs)) throw new RangeError(`${what}: column ${s} has row ${j} (rows must increase and be below ${inputs})`);
+        last = j;
+      }
+    }
+    return nnz;
+  }
+
   /** gatherColumns (byColumns) or gatherRows: in wasm when both arrays are in the memory, each thread copying its own samples. */
   function gather(byColumns: boolean, src: FloatArray, cols: number, order: ArrayLike<number>, start: number, n: number, dst: FloatArray): void {
     const what = byColumns ? 'gatherColumns' : 'gatherRows';
@@ -413,6 +440,34 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
       if (p) p.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset);
       else x.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset, ws, 0, units, 0, n);
       if (fused === NO_ACT) kernels.activate(act, z, a, units, n);
+    },
+
+    sparseForward(act, W, X, b, z, a, units, n, inputs) {
+      if (n === 0) return;
+      if (!(owns(W) && ownsSparse(X) && owns(b) && owns(z) && owns(a))) return jsKernels.sparseForward!(act, W, X, b, z, a, units, n, inputs);
+      need('sparseForward: W', W, units * inputs);
+      need('sparseForward: b', b, units);
+      need('sparseForward: z', z, units * n);
+      need('sparseForward: a', a, units * n);
+      const nnz = checkSparse('sparseForward: X', X, n, inputs);
+      const id = actId(act);
+      const fused = act.elementwise && id !== undefined ? id : NO_ACT;
+      const p = productPool(2 * units * nnz);
+      const args = [units, n, inputs, W.byteOffset, X.start.byteOffset, X.index.byteOffset, X.value.byteOffset, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset] as const;
+      if (p) p.sparseForward(...args);
+      else x.sparseForward(...args, 0, units);
+      if (fused === NO_ACT) kernels.activate(act, z, a, units, n);
+    },
+
+    sparseWeightGradient(delta, X, dW, units, n, inputs, alpha) {
+      if (!(owns(delta) && ownsSparse(X) && owns(dW))) return jsKernels.sparseWeightGradient!(delta, X, dW, units, n, inputs, alpha);
+      need('sparseWeightGradient: delta', delta, units * n);
+      need('sparseWeightGradient: dW', dW, units * inputs);
+      const nnz = checkSparse('sparseWeightGradient: X', X, n, inputs);
+      const p = productPool(2 * units * nnz + units * inputs);
+      const args = [units, n, inputs, alpha, delta.byteOffset, X.start.byteOffset, X.index.byteOffset, X.value.byteOffset, dW.byteOffset] as const;
+      if (p) p.sparseWeightGradient(...args);
+      else x.sparseWeightGradient(...args, 0, units);
     },
 
     gatherRows(src, cols, order, start, n, dst) {

@@ -45,8 +45,10 @@ const OP_GATHER = 8;
 const OP_DENSE_BACK = 9;
 const OP_SUM_COLUMNS = 10;
 const OP_RMSPROP = 11;
+const OP_SPARSE_FORWARD = 12;
+const OP_SPARSE_GRADIENT = 13;
 /** What assembly/kernels.ts jobLayout() returns when its offsets and op codes are these. */
-const JOB_LAYOUT = [ALPHA64, OP, P, RANGES, CLAIMS, SIZE, OP_GEMM, OP_DENSE, OP_ADAM, OP_MAX_ABS, OP_SGD, OP_MOMENTUM, OP_GATHER, OP_DENSE_BACK, OP_SUM_COLUMNS, OP_RMSPROP].reduce(
+const JOB_LAYOUT = [ALPHA64, OP, P, RANGES, CLAIMS, SIZE, OP_GEMM, OP_DENSE, OP_ADAM, OP_MAX_ABS, OP_SGD, OP_MOMENTUM, OP_GATHER, OP_DENSE_BACK, OP_SUM_COLUMNS, OP_RMSPROP, OP_SPARSE_FORWARD, OP_SPARSE_GRADIENT].reduce(
   (h, v) => (Math.imul(h, 31) + v) | 0,
   0,
 );
@@ -158,6 +160,8 @@ export interface PoolExports {
   sumColumns(out: number, x: number, units: number, n: number, alpha: number): void;
   gatherRows(src: number, cols: number, idx: number, dst: number, j0: number, j1: number): void;
   gatherColumns(src: number, cols: number, idx: number, dst: number, n: number, j0: number, j1: number): void;
+  sparseForward(m: number, n: number, k: number, w: number, start: number, index: number, value: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, i0: number, i1: number): void;
+  sparseWeightGradient(m: number, n: number, k: number, alpha: number, delta: number, start: number, index: number, value: number, dW: number, i0: number, i1: number): void;
   /** Runs thread `index`'s block of the job in the control block at byte offset `control`. */
   runJob(control: number, index: number, ws: number): void;
   jobLayout(): number;
@@ -191,6 +195,10 @@ export interface ThreadPool {
   gather(byColumns: number, src: number, cols: number, idx: number, dst: number, n: number): void;
   /** maxAbs over `count` floats at byte offset x, split over the threads as adamUpdate splits (max is exact in any order). */
   maxAbs(x: number, count: number): number;
+  /** z = W·X + b, a = σ(z) with X by its non-zeros (arguments as the wasm sparseForward's), each thread its rows of W and z. */
+  sparseForward(m: number, n: number, k: number, w: number, start: number, index: number, value: number, bias: number, act: number, actAlpha: number, z: number, aOut: number): void;
+  /** ∂C/∂W = alpha·δ·Xᵀ with X by its non-zeros (arguments as the wasm sparseWeightGradient's), each thread its rows of ∂C/∂W. */
+  sparseWeightGradient(m: number, n: number, k: number, alpha: number, delta: number, start: number, index: number, value: number, dW: number): void;
   /** Stops the workers. */
   dispose(): void;
 }
@@ -373,6 +381,16 @@ function pool(l: Launch): ThreadPool {
       i32[r + 1] = byRows ? hi : m;
       i32[r + 2] = byRows ? 0 : lo;
       i32[r + 3] = byRows ? n : hi;
+    }
+  }
+
+  /** Splits m rows into `size` tile-aligned blocks (split()'s rows, whatever the shape of the product). */
+  function splitRows(m: number): void {
+    const tiles = Math.ceil(m / MR);
+    for (let t = 0; t < size; t++) {
+      const r = RANGES + 4 * t;
+      i32[r] = Math.min(m, Math.floor((t * tiles) / size) * MR);
+      i32[r + 1] = Math.min(m, Math.floor(((t + 1) * tiles) / size) * MR);
     }
   }
 
@@ -568,6 +586,37 @@ function pool(l: Launch): ThreadPool {
       i32[P + 4] = byColumns;
       i32[P + 5] = n;
       run(OP_GATHER);
+    },
+    sparseForward(m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut) {
+      if (disposed || !usable()) return x.sparseForward(m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut, 0, m);
+      splitRows(m);
+      i32[P] = m;
+      i32[P + 1] = n;
+      i32[P + 2] = k;
+      u32[P + 3] = w;
+      u32[P + 4] = start;
+      u32[P + 5] = index;
+      u32[P + 6] = value;
+      u32[P + 7] = bias;
+      i32[P + 8] = act;
+      f32[P + 9] = actAlpha;
+      u32[P + 10] = z;
+      u32[P + 11] = aOut;
+      run(OP_SPARSE_FORWARD);
+    },
+    sparseWeightGradient(m, n, k, alpha, delta, start, index, value, dW) {
+      if (disposed || !usable()) return x.sparseWeightGradient(m, n, k, alpha, delta, start, index, value, dW, 0, m);
+      splitRows(m);
+      i32[P] = m;
+      i32[P + 1] = n;
+      i32[P + 2] = k;
+      f32[P + 3] = alpha;
+      u32[P + 4] = delta;
+      u32[P + 5] = start;
+      u32[P + 6] = index;
+      u32[P + 7] = value;
+      u32[P + 8] = dW;
+      run(OP_SPARSE_GRADIENT);
     },
     maxAbs(xp, count) {
       if (disposed || !usable()) return x.maxAbs(xp, count);
