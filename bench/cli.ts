@@ -11,6 +11,8 @@ export interface BenchOptions {
   /** Reruns of a measurement that other processes disturbed (see NOISY_OTHER_CORES). */
   retries: number;
   outDir: string;
+  /** Also run each net with the input forced the other way (backprop sparse, PyTorch sparse tensors); the bag-of-words net always has these rows. */
+  inputRows: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -26,6 +28,8 @@ writes bench/results/<date>-<commit>.json.
   --seed N           seed of the initial weights and batch order (default 1)
   --retries N        reruns of a measurement disturbed by other processes (default 1; quick 0)
   --out DIR          where the JSON goes (default bench/results)
+  --input-rows       also run every net with the first layer's input forced sparse (backprop,
+                     and PyTorch's sparse tensors); the bag-of-words net always has these rows
   --help`;
 
 /** Parses the command line; throws an Error with one clear line on a bad flag or value. */
@@ -40,6 +44,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       seed: { type: 'string' },
       retries: { type: 'string' },
       out: { type: 'string' },
+      'input-rows': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -54,6 +59,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     seed: integer('--seed', values.seed, 1, 0),
     retries: integer('--retries', values.retries, values.quick ? 0 : 1, 0),
     outDir: values.out ?? 'bench/results',
+    inputRows: values['input-rows'],
   };
 }
 

@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { labelsOf, type Dataset } from '../src/data/dataset.js';
 import { loadFashionMnist } from '../src/data/mnist-family.js';
 import { toyDataset } from '../src/data/toy.js';
+import { Random } from '../src/random.js';
+import { Matrix } from '../src/tensor/matrix.js';
 import type { NetSpec } from './nets.js';
 
 /** One split, row-major: sample i is x[i·inputs .. (i+1)·inputs). */
@@ -29,22 +31,61 @@ export const FASHION_MNIST_TRAIN = 60000;
 export const XOR_SIZES = { train: 8000, test: 2000 } as const;
 const XOR_SEEDS = { train: 1, test: 2 } as const;
 
+/** The bag-of-words set: a seeded vocabulary of 10,000 words, 100 draws (with repeats: counts) per document. */
+export const BAG_OF_WORDS = { train: 6000, test: 1000, words: 100, seed: 3 } as const;
+
+/** Samples in each split of a set the Python child reads as raw floats (all but Fashion-MNIST). */
+export function rawSizes(spec: NetSpec): { train: number; test: number } {
+  return spec.data === 'bag-of-words' ? { train: BAG_OF_WORDS.train, test: BAG_OF_WORDS.test } : { train: XOR_SIZES.train, test: XOR_SIZES.test };
+}
+
 /** The data of a benchmark net; `limit` keeps only the first samples of each split (the quick run). */
 export function loadBenchData(spec: NetSpec, limit: { train: number | null; test: number | null }): BenchData {
   const outputs = spec.sizes[spec.sizes.length - 1]!;
   const sets =
     spec.data === 'fashion-mnist'
       ? loadFashionMnist()
-      : {
-          train: toyDataset('xor', { samples: XOR_SIZES.train, seed: XOR_SEEDS.train }),
-          test: toyDataset('xor', { samples: XOR_SIZES.test, seed: XOR_SEEDS.test }),
-        };
+      : spec.data === 'bag-of-words'
+        ? bagOfWords(spec.sizes[0]!, outputs)
+        : {
+            train: toyDataset('xor', { samples: XOR_SIZES.train, seed: XOR_SEEDS.train }),
+            test: toyDataset('xor', { samples: XOR_SIZES.test, seed: XOR_SEEDS.test }),
+          };
   return {
     inputs: spec.sizes[0]!,
     outputs,
     train: split(sets.train, outputs, limit.train),
     test: split(sets.test, outputs, limit.test),
   };
+}
+
+/**
+ * Documents as word counts (each of BAG_OF_WORDS.words draws a word uniformly from the
+ * vocabulary, so about 1% of 10,000 counts are non-zero), labelled by a planted linear classifier:
+ * class = arg max_c Σ_w V_cw·count_w with V drawn N(0, 1) from the same seed. A net can learn the
+ * rule, so its test accuracy means something.
+ */
+function bagOfWords(vocabulary: number, classes: number): { train: Dataset; test: Dataset } {
+  const rng = new Random(BAG_OF_WORDS.seed);
+  const V = Float64Array.from({ length: classes * vocabulary }, () => rng.normal());
+  const make = (count: number): Dataset => {
+    const x = new Float32Array(count * vocabulary);
+    const y = new Float32Array(count * classes);
+    const score = new Float64Array(classes);
+    for (let s = 0; s < count; s++) {
+      score.fill(0);
+      for (let d = 0; d < BAG_OF_WORDS.words; d++) {
+        const w = rng.int(vocabulary);
+        x[s * vocabulary + w]! += 1;
+        for (let c = 0; c < classes; c++) score[c]! += V[c * vocabulary + w]!;
+      }
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (score[c]! > score[best]!) best = c;
+      y[s * classes + best] = 1;
+    }
+    return { name: 'bag-of-words', x: new Matrix(count, vocabulary, x), y: new Matrix(count, classes, y), task: 'classification' };
+  };
+  return { train: make(BAG_OF_WORDS.train), test: make(BAG_OF_WORDS.test) };
 }
 
 function split(ds: Dataset, outputs: number, limit: number | null): Split {
@@ -57,7 +98,7 @@ function split(ds: Dataset, outputs: number, limit: number | null): Split {
 
 /**
  * Writes a data set as raw little-endian float32: train x, train y, test x, test y, for the Python
- * child, which cannot run our XOR generator (it reads Fashion-MNIST's IDX files itself).
+ * child, which cannot run our XOR and bag-of-words generators (it reads Fashion-MNIST's IDX files itself).
  */
 export function writeRawData(path: string, data: BenchData): void {
   const parts = [data.train.x, data.train.y, data.test.x, data.test.y];

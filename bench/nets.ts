@@ -13,7 +13,7 @@ export interface NetSpec {
   optimizer: 'sgd' | 'adam';
   learningRate: number;
   batchSize: number;
-  data: 'xor' | 'fashion-mnist';
+  data: 'xor' | 'fashion-mnist' | 'bag-of-words';
   description: string;
   /** The training toolkit switched on (absent: a plain net, trained with none of it). */
   toolkit?: Toolkit;
@@ -86,6 +86,19 @@ export const NET_SPECS: Readonly<Record<NetName, NetSpec>> = {
   },
   modern: MODERN,
   // The modern net with the training toolkit on: what dropout, AdamW and a schedule cost per step.
+  // A mostly-zero input: 10,000 word counts, 1% of them non-zero (bench/data.ts bagOfWords).
+  'bag-of-words': {
+    name: 'bag-of-words',
+    sizes: [10000, 128, 10],
+    hidden: 'relu',
+    output: 'softmax',
+    loss: 'cross-entropy',
+    optimizer: 'adam',
+    learningRate: 1e-3,
+    batchSize: 128,
+    data: 'bag-of-words',
+    description: '10000-128-10 ReLU, softmax cross-entropy, Adam 1e-3, batch 128, seeded bag of words (1% non-zero)',
+  },
   'modern-toolkit': withToolkit(MODERN, 'modern-toolkit', {
     dropout: [0.2, 0.2],
     weightDecay: 1e-4,

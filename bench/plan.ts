@@ -22,6 +22,8 @@ export interface Variant {
   library: LibraryName;
   backend: string;
   threads: number;
+  /** The first layer's input forced dense or sparse (Job.input); absent: the library's default. */
+  input?: 'dense' | 'sparse';
 }
 
 export interface Availability {
@@ -72,13 +74,31 @@ export const TOOLKIT_SKIPS: Partial<Record<LibraryName, string>> = {
   'jax-js': 'jax-js comes without an optimizer library here (@jax-js/optax is not installed), so AdamW would be hand-written',
 };
 
+/**
+ * The rows that force the other way of taking the input, after the default ones: backprop dense
+ * (its default picks the sparse products on this input) and PyTorch with sparse tensors, with all
+ * threads. For the bag-of-words net always; for the others with --input-rows (whether their zeros
+ * pay: backprop forced sparse).
+ */
+function inputVariants(net: NetName, options: BenchOptions, rows: readonly Variant[]): Variant[] {
+  const sparseNet = NET_SPECS[net].data === 'bag-of-words';
+  if (!sparseNet && !options.inputRows) return [];
+  const most = (library: LibraryName) => rows.filter((r) => r.library === library && r.backend !== 'js').sort((a, b) => b.threads - a.threads)[0];
+  const out: Variant[] = [];
+  const ours = most('backprop');
+  if (ours) out.push({ ...ours, input: sparseNet ? 'dense' : 'sparse' });
+  const torch = most('pytorch');
+  if (torch) out.push({ ...torch, input: 'sparse' });
+  return out;
+}
+
 /** Every (net, row) measurement to run, in table order, and why any were left out. */
 export function plan(options: BenchOptions, available: Availability): { jobs: Job[]; skipped: string[] } {
   const rows = variants(options, available);
   const skipped = [...rows.skipped];
   const jobs: Job[] = [];
   for (const net of options.nets) {
-    for (const v of rows.variants) {
+    for (const v of [...rows.variants, ...inputVariants(net, options, rows.variants)]) {
       const reason = NET_SPECS[net].toolkit ? TOOLKIT_SKIPS[v.library] : undefined;
       // (each library named in TOOLKIT_SKIPS has a single row, so this is one note per library)
       if (reason === undefined) jobs.push(makeJob(net, v, options));
@@ -95,6 +115,7 @@ export function makeJob(net: NetName, v: Variant, options: BenchOptions): Job {
     library: v.library,
     backend: v.backend,
     threads: v.threads,
+    ...(v.input && { input: v.input }),
     epochs: options.epochs,
     seed: options.seed,
     trainSamples: options.quick ? QUICK_SAMPLES.train : null,

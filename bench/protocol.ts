@@ -6,7 +6,7 @@
 
 import type { NetSpec } from './nets.js';
 
-export const NETS = ['tiny', 'seed', 'modern', 'modern-toolkit'] as const;
+export const NETS = ['tiny', 'seed', 'modern', 'modern-toolkit', 'bag-of-words'] as const;
 export type NetName = (typeof NETS)[number];
 
 export const LIBRARIES = ['backprop', 'tfjs-cpu', 'tfjs-wasm', 'jax-js', 'pytorch'] as const;
@@ -37,6 +37,12 @@ export interface Job {
   backend: string;
   /** Threads asked for (the child reports the threads actually used). */
   threads: number;
+  /**
+   * How the first layer takes the input, forced: 'dense' (backprop: sparseInput false) or 'sparse'
+   * (backprop: sparseInput true; PyTorch: torch.sparse.mm on sparse batches). Absent: the library's
+   * default (backprop: by the training set's density; PyTorch: dense tensors).
+   */
+  input?: 'dense' | 'sparse';
   epochs: number;
   /** Seed of the initial weights (all libraries start from the same ones) and of the batch order. */
   seed: number;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOptions, USAGE, type BenchOptions } from './cli.js';
 import { epochOrders } from './batches.js';
-import { FASHION_MNIST_TRAIN, loadBenchData, writeRawData, XOR_SIZES } from './data.js';
+import { FASHION_MNIST_TRAIN, loadBenchData, rawSizes, writeRawData } from './data.js';
 import { gitState, machine, versions } from './environment.js';
 import { NET_SPECS } from './nets.js';
 import { INFER_BATCH, plan } from './plan.js';
@@ -109,13 +109,15 @@ async function measureWithRetries(job: Job, retries: number): Promise<Awaited<Re
 
 /**
  * The Python child gets, as raw files: backprop's initial weights, the accuracy run's batch order
- * (so that PyTorch trains on the same batches as the JavaScript libraries), and the XOR set.
+ * (so that PyTorch trains on the same batches as the JavaScript libraries), and the generated sets
+ * (XOR, bag of words), each written once per net however many PyTorch rows read it.
  */
 function preparePython(jobs: Job[], dir: string): void {
+  const written = new Set<string>();
   for (const job of jobs.filter((j) => j.library === 'pytorch')) {
     const spec = job.spec;
     const prefix = join(dir, `${job.net}-`);
-    const fullCount = spec.data === 'fashion-mnist' ? FASHION_MNIST_TRAIN : XOR_SIZES.train;
+    const fullCount = spec.data === 'fashion-mnist' ? FASHION_MNIST_TRAIN : rawSizes(spec).train;
     const count = Math.min(job.trainSamples ?? fullCount, fullCount);
     job.initialWeightsPath = `${prefix}weights.f32`;
     job.epochOrderPath = `${prefix}order.i32`;
@@ -125,8 +127,9 @@ function preparePython(jobs: Job[], dir: string): void {
     job.fashionMnistDir = FASHION_MNIST_DIR;
     if (spec.data !== 'fashion-mnist') {
       job.rawDataPath = `${prefix}data.f32`;
-      job.rawDataCounts = { train: XOR_SIZES.train, test: XOR_SIZES.test };
-      writeRawData(job.rawDataPath, loadBenchData(spec, { train: null, test: null }));
+      job.rawDataCounts = rawSizes(spec);
+      if (!written.has(job.rawDataPath)) writeRawData(job.rawDataPath, loadBenchData(spec, { train: null, test: null }));
+      written.add(job.rawDataPath);
     }
   }
 }

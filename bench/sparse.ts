@@ -30,11 +30,14 @@ function best(f: () => void, reps = quick ? 5 : 20): number {
 
 function run(inputs: number, units: number, n: number, densities: number[]): void {
   const rng = new Random(1);
-  const W = k.alloc(units * inputs).map(() => 0.2 * rng.uniform() - 0.1);
+  // (filled in place: TypedArray.map would return an array outside the kernels' memory)
+  const W = k.alloc(units * inputs);
+  for (let i = 0; i < W.length; i++) W[i] = 0.2 * rng.uniform() - 0.1;
   const b = k.alloc(units);
   const z = k.alloc(units * n);
   const a = k.alloc(units * n);
-  const delta = k.alloc(units * n).map(() => 2 * rng.uniform() - 1);
+  const delta = k.alloc(units * n);
+  for (let i = 0; i < delta.length; i++) delta[i] = 2 * rng.uniform() - 1;
   const dW = k.alloc(units * inputs);
   const X = k.alloc(inputs * n);
   const f = k.alloc(n + 1 + 2 * inputs * n);

@@ -135,6 +135,39 @@ def build_model(job):
     return torch.nn.Sequential(*layers)
 
 
+class SparseFirst(torch.nn.Module):
+    """The net with its first layer on sparse batches: z = torch.sparse.mm(X, Wᵀ) + b, then the rest."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.first, self.rest = model[0], model[1:]
+
+    def forward(self, x):
+        z = torch.sparse.mm(x, self.first.weight.t()) + self.first.bias if x.is_sparse else self.first(x)
+        return self.rest(z)
+
+
+class SparseRows:
+    """A data set's rows by their non-zeros (CSR), gathered per batch into a sparse COO tensor."""
+
+    def __init__(self, x):
+        rows, cols = np.nonzero(x)
+        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(x)))])
+        self.cols = cols.astype(np.int64)
+        self.values = x[rows, cols]
+        self.shape = x.shape
+
+    def batch(self, idx):
+        idx = np.asarray(idx)
+        begin, end = self.indptr[idx], self.indptr[idx + 1]
+        counts = end - begin
+        # positions of every non-zero of the batch in the CSR arrays, row after row
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        at = np.repeat(begin, counts) + within
+        indices = np.stack([np.repeat(np.arange(len(idx)), counts), self.cols[at]])
+        return torch.sparse_coo_tensor(torch.from_numpy(indices), torch.from_numpy(self.values[at]), (len(idx), self.shape[1]), is_coalesced=True)
+
+
 def toolkit(spec):
     """The training toolkit's settings of a toolkit net (bench/nets.ts), None for a plain net."""
     return spec.get("toolkit")
@@ -306,12 +339,18 @@ def run(job):
     train_x, train_y = torch.from_numpy(train_x_np), torch.from_numpy(train_y_np)
     train_labels = train_y.argmax(dim=1) if spec["loss"] == "cross-entropy" else None
     test_x = torch.from_numpy(test_x_np)
-    model = build_model(job)
+    sparse = job.get("input") == "sparse"
+    sparse_rows = SparseRows(train_x_np) if sparse else None
+
+    def build():
+        return SparseFirst(build_model(job)) if sparse else build_model(job)
+
+    model = build()
     optimizer = build_optimizer(job, model)
     batch = spec["batchSize"]
 
     def loss_of(idx):
-        out = model(train_x[idx])
+        out = model(sparse_rows.batch(idx) if sparse else train_x[idx])
         if spec["loss"] == "cross-entropy":
             return F.cross_entropy(out, train_labels[idx])
         return F.mse_loss(out, train_y[idx])
@@ -333,7 +372,7 @@ def run(job):
     train_stats = measure_rate(lambda steps: train(warm, steps, True), batch, job["timing"], meter)
     log(job, f"train {round(train_stats['median'])} samples/s")
 
-    model = build_model(job)
+    model = build()
     optimizer = build_optimizer(job, model)
     batches = FixedBatches(job["epochOrderPath"], len(train_x), batch, job["epochs"])
     steps_per_epoch = -(-len(train_x) // batch)
@@ -367,7 +406,7 @@ def run(job):
     return {
         "net": job["net"],
         "library": "pytorch",
-        "backend": "cpu",
+        "backend": "cpu sparse" if sparse else "cpu",
         "threads": torch.get_num_threads(),
         "epochs": job["epochs"],
         "trainSamplesPerSec": round(train_stats["median"]),
@@ -382,7 +421,8 @@ def run(job):
         "rssAfterDataMB": round(rss_after_data),
         "interference": meter.result(),
         "loop": "nn.Sequential(nn.Linear, ...), torch.optim SGD/Adam, zero_grad(set_to_none=True), backward(), step(); batches by index"
-        + ("; nn.Dropout after hidden activations, AdamW (weights only), cosine lr set per epoch" if toolkit(spec) else ""),
+        + ("; nn.Dropout after hidden activations, AdamW (weights only), cosine lr set per epoch" if toolkit(spec) else "")
+        + ("; first layer torch.sparse.mm on sparse COO batches gathered from a CSR copy of the training set" if sparse else ""),
         "versions": {
             "torch": torch.__version__,
             "numpy": np.__version__,

@@ -22,11 +22,13 @@ export async function createBackpropTrainer({ spec, data, init, job }: TrainerCo
   const backend = job.backend === 'wasm' ? 'wasm' : 'js';
   const net = buildNetwork(spec, job.seed, { backend, threads: job.threads });
   // as fit does: on the wasm kernels, batches are gathered from a copy in the kernels' memory
-  const trainer = net.trainer(new Matrix(data.train.count, data.inputs, data.train.x), new Matrix(data.train.count, data.outputs, data.train.y), buildOptimizer(spec));
+  // (the input's zeros: skipped when the training set is mostly zeros, unless the row forces a way)
+  const sparseInput = job.input === undefined ? 'auto' : job.input === 'sparse';
+  const trainer = net.trainer(new Matrix(data.train.count, data.inputs, data.train.x), new Matrix(data.train.count, data.outputs, data.train.y), buildOptimizer(spec), { sparseInput });
   const kernels = net.kernels as typeof net.kernels & { threads?: number; dispose?: () => void };
   const schedule = spec.toolkit?.schedule;
   return {
-    backend: kernels.name,
+    backend: job.input ? `${kernels.name} ${job.input}` : kernels.name,
     threads: kernels.threads ?? 1,
     loop: 'net.trainer once (stages the set), then trainer.step per batch (the step of net.fit)',
     net,
