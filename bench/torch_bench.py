@@ -165,7 +165,8 @@ class SparseRows:
         within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         at = np.repeat(begin, counts) + within
         indices = np.stack([np.repeat(np.arange(len(idx)), counts), self.cols[at]])
-        return torch.sparse_coo_tensor(torch.from_numpy(indices), torch.from_numpy(self.values[at]), (len(idx), self.shape[1]), is_coalesced=True)
+        # (already in coalesced order: rows ascending, columns ascending within a row)
+        return torch.sparse_coo_tensor(torch.from_numpy(indices), torch.from_numpy(self.values[at]), (len(idx), self.shape[1]))._coalesced_(True)
 
 
 def toolkit(spec):
