@@ -31,8 +31,8 @@ export const FASHION_MNIST_TRAIN = 60000;
 export const XOR_SIZES = { train: 8000, test: 2000 } as const;
 const XOR_SEEDS = { train: 1, test: 2 } as const;
 
-/** The bag-of-words set: a seeded vocabulary of 10,000 words, 100 draws (with repeats: counts) per document. */
-export const BAG_OF_WORDS = { train: 6000, test: 1000, words: 100, seed: 3 } as const;
+/** The bag-of-words set (see bagOfWords): 100 draws (with repeats: counts) per document, 4 of them from its topic on average. */
+export const BAG_OF_WORDS = { train: 6000, test: 1000, words: 100, topical: 0.04, topicWords: 200, seed: 3 } as const;
 
 /** Samples in each split of a set the Python child reads as raw floats (all but Fashion-MNIST). */
 export function rawSizes(spec: NetSpec): { train: number; test: number } {
@@ -60,27 +60,32 @@ export function loadBenchData(spec: NetSpec, limit: { train: number | null; test
 }
 
 /**
- * Documents as word counts (each of BAG_OF_WORDS.words draws a word uniformly from the
- * vocabulary, so about 1% of 10,000 counts are non-zero), labelled by a planted linear classifier:
- * class = arg max_c Σ_w V_cw·count_w with V drawn N(0, 1) from the same seed. A net can learn the
- * rule, so its test accuracy means something.
+ * Documents as word counts, about 1% of the 10,000 non-zero: each of BAG_OF_WORDS.words draws is,
+ * with probability BAG_OF_WORDS.topical, a word of the document's topic (one of `classes` seeded
+ * sets of BAG_OF_WORDS.topicWords words), else any word of the vocabulary. The label is a planted
+ * linear rule of the counts: the class whose topic words the document uses most (ties: its own
+ * topic), so a net can learn it and its test accuracy means something.
  */
 function bagOfWords(vocabulary: number, classes: number): { train: Dataset; test: Dataset } {
   const rng = new Random(BAG_OF_WORDS.seed);
-  const V = Float64Array.from({ length: classes * vocabulary }, () => rng.normal());
+  const topics = Array.from({ length: classes }, () => Int32Array.from({ length: BAG_OF_WORDS.topicWords }, () => rng.int(vocabulary)));
+  /** V_cw of the rule: how many times w is a word of topic c */
+  const V = new Float32Array(classes * vocabulary);
+  topics.forEach((t, c) => t.forEach((w) => V[c * vocabulary + w]!++));
   const make = (count: number): Dataset => {
     const x = new Float32Array(count * vocabulary);
     const y = new Float32Array(count * classes);
     const score = new Float64Array(classes);
     for (let s = 0; s < count; s++) {
+      const topic = rng.int(classes);
       score.fill(0);
       for (let d = 0; d < BAG_OF_WORDS.words; d++) {
-        const w = rng.int(vocabulary);
+        const w = rng.uniform() < BAG_OF_WORDS.topical ? topics[topic]![rng.int(BAG_OF_WORDS.topicWords)]! : rng.int(vocabulary);
         x[s * vocabulary + w]! += 1;
         for (let c = 0; c < classes; c++) score[c]! += V[c * vocabulary + w]!;
       }
-      let best = 0;
-      for (let c = 1; c < classes; c++) if (score[c]! > score[best]!) best = c;
+      let best = topic;
+      for (let c = 0; c < classes; c++) if (score[c]! > score[best]!) best = c;
       y[s * classes + best] = 1;
     }
     return { name: 'bag-of-words', x: new Matrix(count, vocabulary, x), y: new Matrix(count, classes, y), task: 'classification' };
