@@ -159,6 +159,7 @@ export class Batch {
   /** X by its non-zeros when it is to be staged so (see stage), else null. */
   private stageNonZeros(X: Matrix, sparseInput: boolean | 'auto'): NonZeros | null {
     const k = this.kernels;
+    if (sparseInput !== true && sparseInput !== false && sparseInput !== 'auto') throw new OptionError(`sparseInput must be true, false or 'auto', got ${JSON.stringify(sparseInput)}`);
     if (sparseInput === false) return null;
     if (!k.sparseForward || !k.sparseWeightGradient) {
       if (sparseInput === true) throw new OptionError(`sparseInput: the '${k.name}' kernels have no sparse products`);

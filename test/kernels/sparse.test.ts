@@ -12,6 +12,7 @@ import { Random } from '../../src/random.js';
 import { gradientCheck } from '../../src/train/gradient-check.js';
 import { Batch, SPARSE_DENSITY } from '../../src/train/batch.js';
 import { Matrix, type FloatArray } from '../../src/tensor/matrix.js';
+import { OptionError } from '../../src/errors.js';
 
 const backends: [string, () => Kernels][] = [
   ['js', () => jsKernels],
@@ -191,6 +192,16 @@ describe('staging by the non-zeros', () => {
       expect(Array.from(batch.x())).toEqual(Array.from(plain.x()));
     }
     if (k.name === 'wasm') (k as WasmKernels).dispose();
+  });
+
+  it('names a bad sparseInput, and kernels without the sparse products when it is forced', () => {
+    const X = data(4, 0.01);
+    const Y = new Matrix(4, 1, new Float32Array(4));
+    expect(() => new Batch(jsKernels, 'float32', inputs, 1).stage(X, Y, 'yes' as never)).toThrow(OptionError);
+    const { sparseForward: _f, sparseWeightGradient: _g, ...dense } = jsKernels;
+    expect(() => new Batch({ ...dense, name: 'plain' }, 'float32', inputs, 1).stage(X, Y, true)).toThrow(/'plain' kernels have no sparse products/);
+    const [Xs, Ys] = new Batch({ ...dense, name: 'plain' }, 'float32', inputs, 1).stage(X, Y, 'auto');
+    expect([Xs, Ys]).toEqual([X, Y]);
   });
 });
 
