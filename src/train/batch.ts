@@ -55,8 +55,11 @@ export class Batch {
   private capacity = 0;
   private stagedX: Float32Array | null = null;
   private stagedY: Float32Array | null = null;
-  /** The training set by its non-zeros, when staged so. */
+  /** The training set by its non-zeros, when staged so, and the areas that hold them (reused as stagedX is). */
   private nonZeros: NonZeros | null = null;
+  private stagedStart: Int32Array | null = null;
+  private stagedIndex: Int32Array | null = null;
+  private stagedValue: FloatArray | null = null;
   /** The loaded batch by its non-zeros (when loaded from nonZeros), and its storage. */
   private sparse: SparseColumns | null = null;
   private sparseStart: Int32Array | null = null;
@@ -171,9 +174,9 @@ export class Batch {
     let nnz = 0;
     for (let i = 0; i < x.length && nnz <= limit; i++) if (x[i] !== 0) nnz++;
     if (nnz > limit) return null;
-    const start = this.intArea(this.nonZeros?.start, X.rows + 1);
-    const index = this.intArea(this.nonZeros?.index, nnz);
-    const value = this.floatArea(this.nonZeros?.value, nnz);
+    const start = (this.stagedStart = this.intArea(this.stagedStart, X.rows + 1));
+    const index = (this.stagedIndex = this.intArea(this.stagedIndex, nnz));
+    const value = (this.stagedValue = this.floatArea(this.stagedValue, nnz));
     let p = 0;
     let widest = 0;
     for (let r = 0; r < X.rows; r++) {
