@@ -61,7 +61,8 @@ export interface Kernels {
    * Optional: denseForward with X given by its non-zeros: z = W·X + b and a = σ(z), where z_is sums
    * W_ij·x_js over j ∈ nz(s) only (the terms with x_js = 0 are exactly 0 for finite W). The wasm
    * kernels keep the dense product's order, so their float32 z is the dense one's to the bit for
-   * batches of more than 16 (and ∂C/∂W below for batches of 17 to 256); otherwise within rounding.
+   * batches and inputs of more than 16 (and ∂C/∂W below for batches of 17 to 256); otherwise equal
+   * within rounding.
    */
   sparseForward?(act: Activation, W: FloatArray, X: SparseColumns, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number): void;
 
