@@ -10,7 +10,9 @@ import type { FloatArray } from '../tensor/matrix.js';
 export interface SparseColumns {
   /** n + 1 offsets into index and value */
   readonly start: Int32Array;
+  /** the row j of each non-zero x_js, increasing within a column */
   readonly index: Int32Array;
+  /** the value x_js of each non-zero */
   readonly value: FloatArray;
 }
 
