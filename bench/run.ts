@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOptions, USAGE, type BenchOptions } from './cli.js';
 import { epochOrders } from './batches.js';
-import { FASHION_MNIST_TRAIN, loadBenchData, writeRawData, XOR_SIZES } from './data.js';
+import { FASHION_MNIST_TRAIN, loadBenchData, SYNTHETIC_SIZES, writeRawData } from './data.js';
 import { gitState, machine, versions } from './environment.js';
 import { NET_SPECS } from './nets.js';
 import { INFER_BATCH, plan } from './plan.js';
-import type { ChildResult, Job } from './protocol.js';
+import type { ChildResult, Job, TrainResult } from './protocol.js';
 import { isNoisy, ratios, table } from './report.js';
 import { PYTHON, runChild } from './spawn.js';
+import { sweepChart, sweepCurves, sweepGrid, sweepPlan } from './sweep.js';
 import { initialWeights, writeInitialWeights } from './weights.js';
 import { FASHION_MNIST_DIR } from '../src/data/mnist-family.js';
 
@@ -35,11 +36,11 @@ async function main(): Promise<number> {
   const host = machine();
   const wantsTorch = options.libraries === null || options.libraries.includes('pytorch');
   const torch = wantsTorch && spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 120_000 }).status === 0;
-  const { jobs, skipped } = plan(options, { torch, cores: host.cpus });
+  const { jobs, skipped } = (options.sweep ? sweepPlan : plan)(options, { torch, cores: host.cpus });
   const temp = mkdtempSync(join(tmpdir(), 'backprop-bench-'));
   if (jobs.some((j) => j.library === 'pytorch')) preparePython(jobs, temp);
 
-  console.error(`bench: ${jobs.length} measurements, one at a time${options.quick ? ' (quick)' : ''}`);
+  console.error(`bench: ${jobs.length} measurements, one at a time${options.sweep ? ', the sweep' : ''}${options.quick ? ' (quick)' : ''}`);
   for (const s of skipped) console.error(`bench: skipped ${s}`);
   const results: ChildResult[] = [];
   const failures: { net: string; library: string; backend: string; threads: number; error: string }[] = [];
@@ -60,9 +61,12 @@ async function main(): Promise<number> {
     }
   }
   rmSync(temp, { recursive: true, force: true });
+  const git = gitState();
+  const stamp = started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  // (a sweep job's child returns the training fields only: a TrainResult, which sweepCurves reads)
+  if (options.sweep) return writeSweep(options, results, { started, stamp, host, git, jobs, failures, notes });
 
   console.log(table(results));
-  const git = gitState();
   const pythonVersions = results.find((r) => r.library === 'pytorch')?.versions ?? {};
   const report = {
     date: started.toISOString(),
@@ -89,11 +93,52 @@ async function main(): Promise<number> {
     seconds: Math.round((Date.now() - started.getTime()) / 1000),
   };
   mkdirSync(options.outDir, { recursive: true });
-  const stamp = started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
   const path = join(options.outDir, `${stamp}-${git.commit}${options.quick ? '-quick' : ''}.json`);
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${path} (${report.seconds} s)${notes.length ? `\nnotes:\n- ${notes.join('\n- ')}` : ''}`);
   return failures.length === 0 ? 0 : 1;
+}
+
+/** The sweep's report: its curves as JSON and as an SVG chart beside it. */
+function writeSweep(
+  options: BenchOptions,
+  results: readonly TrainResult[],
+  run: { started: Date; stamp: string; host: ReturnType<typeof machine>; git: ReturnType<typeof gitState>; jobs: Job[]; failures: unknown[]; notes: string[] },
+): number {
+  const grid = sweepGrid(options);
+  const curves = sweepCurves(results, grid);
+  const report = {
+    date: run.started.toISOString(),
+    machine: run.host,
+    versions: { ...versions(), ...(results.find((r) => r.library === 'pytorch')?.versions ?? {}) },
+    git: run.git,
+    settings: {
+      quick: options.quick,
+      seed: options.seed,
+      timing: run.jobs[0]?.timing ?? null,
+      grid,
+      data: `synthetic: ${SYNTHETIC_SIZES.train} seeded samples, inputs uniform in (0, 1), random classes (bench/data.ts)`,
+      method:
+        'one child process per point and row, one after another; training throughput only: warm-up excluded, median of ' +
+        'timed segments (full batches, shuffled); GFLOP/s = flopsPerStep (bench/sweep.ts: forward, backward and Adam update) × steps/s',
+    },
+    nets: Object.fromEntries([...new Set(run.jobs.map((j) => j.spec))].map((s) => [s.name, s.description])),
+    results: results.map(({ versions: _v, ...r }) => r),
+    curves,
+    failures: run.failures,
+    notes: run.notes,
+    seconds: Math.round((Date.now() - run.started.getTime()) / 1000),
+  };
+  mkdirSync(options.outDir, { recursive: true });
+  const stem = join(options.outDir, `${run.stamp}-${run.git.commit}-sweep${options.quick ? '-quick' : ''}`);
+  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${stem}.svg`, sweepChart(curves, grid, { machine: run.host, commit: run.git.commit, date: report.date }));
+  for (const c of curves) {
+    console.log(`${c.name}: ${c.width.map((p) => `w${p.width} ${Math.round(p.samplesPerSec)}/s ${p.gflops} GFLOP/s`).join(', ')}`);
+    console.log(`${' '.repeat(c.name.length)}  ${c.batch.map((p) => `b${p.batch} ${Math.round(p.samplesPerSec)}/s ${p.gflops} GFLOP/s`).join(', ')}`);
+  }
+  console.log(`\nwrote ${stem}.json and .svg (${report.seconds} s)${run.notes.length ? `\nnotes:\n- ${run.notes.join('\n- ')}` : ''}`);
+  return run.failures.length === 0 ? 0 : 1;
 }
 
 /** Reruns a measurement that other processes disturbed, keeping the least disturbed attempt. */
@@ -115,7 +160,9 @@ function preparePython(jobs: Job[], dir: string): void {
   for (const job of jobs.filter((j) => j.library === 'pytorch')) {
     const spec = job.spec;
     const prefix = join(dir, `${job.net}-`);
-    const fullCount = spec.data === 'fashion-mnist' ? FASHION_MNIST_TRAIN : XOR_SIZES.train;
+    // (the other sets are generated here, and the Python child gets them as raw files)
+    const data = spec.data === 'fashion-mnist' ? null : loadBenchData(spec, { train: null, test: null });
+    const fullCount = data?.train.count ?? FASHION_MNIST_TRAIN;
     const count = Math.min(job.trainSamples ?? fullCount, fullCount);
     job.initialWeightsPath = `${prefix}weights.f32`;
     job.epochOrderPath = `${prefix}order.i32`;
@@ -123,10 +170,10 @@ function preparePython(jobs: Job[], dir: string): void {
     const order = epochOrders(count, job.seed, job.epochs);
     writeFileSync(job.epochOrderPath, Buffer.from(order.buffer, order.byteOffset, order.byteLength));
     job.fashionMnistDir = FASHION_MNIST_DIR;
-    if (spec.data !== 'fashion-mnist') {
+    if (data) {
       job.rawDataPath = `${prefix}data.f32`;
-      job.rawDataCounts = { train: XOR_SIZES.train, test: XOR_SIZES.test };
-      writeRawData(job.rawDataPath, loadBenchData(spec, { train: null, test: null }));
+      job.rawDataCounts = { train: data.train.count, test: data.test.count };
+      writeRawData(job.rawDataPath, data);
     }
   }
 }
