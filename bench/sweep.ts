@@ -116,7 +116,7 @@ const SGD_FLOPS_PER_PARAMETER = 2;
  *              δ(l−1) = W(l)ᵀ·δ(l), l ≥ 2               2·B·n(l−1)·n(l)   (the input needs no δ)
  *   update     per parameter, P = Σ (n(l−1) + 1)·n(l)  12·P (Adam) or 2·P (SGD)
  * Left out: activations and their derivatives (ReLU is a comparison), softmax and the loss. They
- * are O(B·Σn) against O(B·Σn(l−1)·n(l)): under 0.5% of the count at every point of the sweep.
+ * are O(B·Σn) against O(B·Σn(l−1)·n(l)): under 1% of the count at every point of the sweep.
  */
 export function flopsPerStep(spec: Pick<NetSpec, 'sizes' | 'batchSize' | 'optimizer'>): number {
   const B = spec.batchSize;
