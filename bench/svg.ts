@@ -4,13 +4,16 @@
  * file renders the same on GitHub (light or dark theme), in a browser or in an image viewer.
  */
 
-/** One line: its points (x, y > 0; others are left out) in the order they are drawn. */
+/** A point (x, y > 0; others are left out); `hollow` draws its marker as a ring (e.g. a suspect measurement). */
+export type SeriesPoint = readonly [x: number, y: number, hollow?: boolean];
+
+/** One line: its points in the order they are drawn. */
 export interface Series {
   name: string;
   colour: string;
   /** Dashed line, e.g. the one-thread row of a library that also has a multi-thread row. */
   dashed?: boolean;
-  points: readonly (readonly [number, number])[];
+  points: readonly SeriesPoint[];
 }
 
 export interface Axis {
@@ -101,7 +104,9 @@ function panelSvg(panel: Panel, left: number, top: number): string {
     if (pts.length === 0) continue;
     out.push(`<g class="series"><title>${escapeXml(s.name)}</title>`);
     out.push(`<polyline fill="none" ${stroke(s)} points="${pts.map(([x, y]) => `${r(X(x))},${r(Y(y))}`).join(' ')}"/>`);
-    for (const [x, y] of pts) out.push(`<circle cx="${r(X(x))}" cy="${r(Y(y))}" r="2.5" fill="${s.colour}"/>`);
+    for (const [x, y, hollow] of pts) {
+      out.push(`<circle cx="${r(X(x))}" cy="${r(Y(y))}" r="${hollow ? 3.5 : 2.5}" ${hollow ? `fill="#ffffff" stroke="${s.colour}" stroke-width="1.5"` : `fill="${s.colour}"`}/>`);
+    }
     out.push('</g>');
   }
   out.push('</g>');
@@ -146,7 +151,7 @@ export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function drawable(points: Series['points']): (readonly [number, number])[] {
+function drawable(points: Series['points']): SeriesPoint[] {
   return points.filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(x) && Number.isFinite(y));
 }
 

@@ -8,6 +8,7 @@ import type { BenchOptions } from './cli.js';
 import type { Machine } from './environment.js';
 import type { NetSpec } from './nets.js';
 import { INFER_BATCH, variants, type Availability } from './plan.js';
+import { isNoisy, NOISY_OTHER_CORES } from './report.js';
 import type { Job, LibraryName, SweepNetName, Timing, TrainResult } from './protocol.js';
 import { chartSvg, type Panel, type Series } from './svg.js';
 
@@ -140,6 +141,8 @@ export interface SweepPoint {
   samplesPerSec: number;
   /** flopsPerStep × steps per second, in 10⁹ per second. */
   gflops: number;
+  /** Other processes took more than NOISY_OTHER_CORES while it was timed (a ring on the chart). */
+  suspect: boolean;
 }
 
 /** One row (library, backend, threads) across the grid. */
@@ -177,7 +180,7 @@ export function sweepCurves(results: readonly TrainResult[], grid: SweepGrid): S
       curves.set(key, curve);
     }
     const width = spec.sizes[1]!;
-    const point: SweepPoint = { width, batch: spec.batchSize, samplesPerSec: r.trainSamplesPerSec, gflops: round3((flopsPerStep(spec) * r.trainSamplesPerSec) / spec.batchSize / 1e9) };
+    const point: SweepPoint = { width, batch: spec.batchSize, samplesPerSec: r.trainSamplesPerSec, gflops: round3((flopsPerStep(spec) * r.trainSamplesPerSec) / spec.batchSize / 1e9), suspect: isNoisy(r) };
     if (spec.batchSize === grid.fixedBatch) curve.width.push(point);
     if (width === grid.fixedWidth) curve.batch.push(point);
   }
@@ -204,7 +207,7 @@ export function sweepChart(curves: readonly SweepCurve[], grid: SweepGrid, about
       name: c.name,
       colour: COLOURS[c.library],
       dashed: curves.some((o) => o.library === c.library && o.threads > c.threads),
-      points: pick(c).map((p) => [x(p), y(p)] as const),
+      points: pick(c).map((p) => [x(p), y(p), p.suspect] as const),
     }));
   const widthAxis = { label: `width w of both hidden layers (batch ${grid.fixedBatch})`, ticks: grid.widths };
   const batchAxis = { label: `batch size (width ${grid.fixedWidth})`, ticks: grid.batches };
@@ -219,6 +222,7 @@ export function sweepChart(curves: readonly SweepCurve[], grid: SweepGrid, about
     notes: [
       `${about.machine.model}, ${about.machine.cpus} cores, Node ${about.machine.node}; ${about.date.slice(0, 10)}, commit ${about.commit}`,
       'synthetic dense inputs; median of timed segments after warm-up; GFLOP/s from the exact flop count of forward, backward and update (bench/sweep.ts)',
+      ...(curves.some((c) => [...c.width, ...c.batch].some((p) => p.suspect)) ? [`rings: other processes took over ${NOISY_OTHER_CORES} cores while the point was timed (suspect)`] : []),
     ],
     panels,
     columns: 2,

@@ -84,8 +84,9 @@ describe('the synthetic data', () => {
 });
 
 /** A result as a child returns it, with the fields the curves read. */
-function result(net: string, library: TrainResult['library'], threads: number, samplesPerSec: number): TrainResult {
-  return { net, library, backend: library === 'pytorch' ? 'cpu' : 'wasm', threads, trainSamplesPerSec: samplesPerSec } as TrainResult;
+function result(net: string, library: TrainResult['library'], threads: number, samplesPerSec: number, otherCores = 0): TrainResult {
+  const interference = { otherCores, ownCores: threads };
+  return { net, library, backend: library === 'pytorch' ? 'cpu' : 'wasm', threads, trainSamplesPerSec: samplesPerSec, interference } as TrainResult;
 }
 
 const MACHINE: Machine = { cpus: 2, model: 'Test CPU', node: 'v20', platform: 'linux', arch: 'x64', memoryMB: 1, loadAverageAtStart: [0, 0, 0] };
@@ -94,7 +95,7 @@ describe('the curves', () => {
   const results = [
     result('sweep-32x128', 'backprop', 2, 100_000),
     result('sweep-256x128', 'backprop', 2, 40_000),
-    result('sweep-256x1', 'backprop', 2, 5_000),
+    result('sweep-256x1', 'backprop', 2, 5_000, 0.9),
     result('sweep-256x128', 'pytorch', 1, 20_000),
   ];
 
@@ -107,6 +108,8 @@ describe('the curves', () => {
     expect(ours.batch.map((p) => p.batch)).toEqual([1, 128]);
     const steps = 40_000 / 128;
     expect(ours.width[1]!.gflops).toBeCloseTo((flopsPerStep(sweepSpec(256, 128)) * steps) / 1e9, 3);
+    // timed while other processes took 0.9 cores
+    expect(ours.batch.map((p) => p.suspect)).toEqual([true, false]);
   });
 
   it('draws an SVG that parses, with a legend, every series on four panels and labelled log axes', () => {
@@ -127,8 +130,12 @@ describe('the curves', () => {
       'samples/s against batch size',
       'GFLOP/s against batch size',
     ]);
+    expect(textOf(root)).toContain('rings: other processes took over 0.25 cores');
     for (const p of panels) {
       const inside = descendants(p);
+      // the suspect point (256, batch 1) is a ring on the batch panels
+      const rings = inside.filter((e) => e.name === 'circle' && e.attrs.fill === '#ffffff');
+      expect(rings).toHaveLength(p === panels[2] || p === panels[3] ? 1 : 0);
       // PyTorch has one point, so a one-point line on the width panels and on the batch panels
       expect(inside.filter((e) => e.name === 'polyline')).toHaveLength(2);
       const axes = inside.filter((e) => e.attrs.class === 'axis').map(textOf);
