@@ -92,7 +92,7 @@ function syntheticSplit(inputs: number, outputs: number, count: number, seed: nu
 
 /**
  * Writes a data set as raw little-endian float32: train x, train y, test x, test y, for the Python
- * child, which cannot run our XOR generator (it reads Fashion-MNIST's IDX files itself).
+ * child, which cannot run our generators (XOR, synthetic; it reads Fashion-MNIST's IDX files itself).
  */
 export function writeRawData(path: string, data: BenchData): void {
   const parts = [data.train.x, data.train.y, data.test.x, data.test.y];
