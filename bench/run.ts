@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOptions, USAGE, type BenchOptions } from './cli.js';
 import { epochOrders } from './batches.js';
-import { FASHION_MNIST_TRAIN, loadBenchData, SYNTHETIC_SIZES, writeRawData } from './data.js';
+import { FASHION_MNIST_TRAIN, loadBenchData, writeRawData } from './data.js';
 import { gitState, machine, versions } from './environment.js';
 import { NET_SPECS } from './nets.js';
 import { INFER_BATCH, plan } from './plan.js';
 import type { ChildResult, Job, TrainResult } from './protocol.js';
 import { isNoisy, ratios, table } from './report.js';
 import { PYTHON, runChild } from './spawn.js';
-import { sweepChart, sweepCurves, sweepGrid, sweepPlan } from './sweep.js';
+import { sweepPlan, sweepReport, type SweepRun } from './sweep.js';
 import { initialWeights, writeInitialWeights } from './weights.js';
 import { FASHION_MNIST_DIR } from '../src/data/mnist-family.js';
 
@@ -99,45 +99,14 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-/** The sweep's report: its curves as JSON and as an SVG chart beside it. */
-function writeSweep(
-  options: BenchOptions,
-  results: readonly TrainResult[],
-  run: { started: Date; stamp: string; host: ReturnType<typeof machine>; git: ReturnType<typeof gitState>; jobs: Job[]; failures: unknown[]; notes: string[] },
-): number {
-  const grid = sweepGrid(options);
-  const curves = sweepCurves(results, grid);
-  const report = {
-    date: run.started.toISOString(),
-    machine: run.host,
-    versions: { ...versions(), ...(results.find((r) => r.library === 'pytorch')?.versions ?? {}) },
-    git: run.git,
-    settings: {
-      quick: options.quick,
-      seed: options.seed,
-      timing: run.jobs[0]?.timing ?? null,
-      grid,
-      data: `synthetic: ${SYNTHETIC_SIZES.train} seeded samples, inputs uniform in (0, 1), random classes (bench/data.ts)`,
-      method:
-        'one child process per point and row, one after another; training throughput only: warm-up excluded, median of ' +
-        'timed segments (full batches, shuffled); GFLOP/s = flopsPerStep (bench/sweep.ts: forward, backward and Adam update) × steps/s',
-    },
-    nets: Object.fromEntries([...new Set(run.jobs.map((j) => j.spec))].map((s) => [s.name, s.description])),
-    results: results.map(({ versions: _v, ...r }) => r),
-    curves,
-    failures: run.failures,
-    notes: run.notes,
-    seconds: Math.round((Date.now() - run.started.getTime()) / 1000),
-  };
+/** The sweep's report as JSON, its chart as SVG beside it, and its curves in brief on stdout. */
+function writeSweep(options: BenchOptions, results: readonly TrainResult[], run: SweepRun): number {
+  const { report, svg, summary } = sweepReport(options, results, { ...run, versions: versions() });
   mkdirSync(options.outDir, { recursive: true });
   const stem = join(options.outDir, `${run.stamp}-${run.git.commit}-sweep${options.quick ? '-quick' : ''}`);
   writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(`${stem}.svg`, sweepChart(curves, grid, { machine: run.host, commit: run.git.commit, date: report.date }));
-  for (const c of curves) {
-    console.log(`${c.name}: ${c.width.map((p) => `w${p.width} ${Math.round(p.samplesPerSec)}/s ${p.gflops} GFLOP/s`).join(', ')}`);
-    console.log(`${' '.repeat(c.name.length)}  ${c.batch.map((p) => `b${p.batch} ${Math.round(p.samplesPerSec)}/s ${p.gflops} GFLOP/s`).join(', ')}`);
-  }
-  console.log(`\nwrote ${stem}.json and .svg (${report.seconds} s)${run.notes.length ? `\nnotes:\n- ${run.notes.join('\n- ')}` : ''}`);
+  writeFileSync(`${stem}.svg`, svg);
+  console.log(`${summary}\n\nwrote ${stem}.json and .svg (${report.seconds} s)${run.notes.length ? `\nnotes:\n- ${run.notes.join('\n- ')}` : ''}`);
   return run.failures.length === 0 ? 0 : 1;
 }
 

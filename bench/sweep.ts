@@ -5,7 +5,8 @@
  * the training throughput (`trainOnly`). The curves go to JSON and to an SVG chart (svg.ts).
  */
 import type { BenchOptions } from './cli.js';
-import type { Machine } from './environment.js';
+import { SYNTHETIC_SIZES } from './data.js';
+import type { gitState, Machine } from './environment.js';
 import type { NetSpec } from './nets.js';
 import { INFER_BATCH, variants, type Availability } from './plan.js';
 import { isNoisy, NOISY_OTHER_CORES } from './report.js';
@@ -227,6 +228,51 @@ export function sweepChart(curves: readonly SweepCurve[], grid: SweepGrid, about
     panels,
     columns: 2,
   });
+}
+
+/** What the harness knows about a finished sweep besides its results. */
+export interface SweepRun {
+  started: Date;
+  stamp: string;
+  host: Machine;
+  git: ReturnType<typeof gitState>;
+  jobs: readonly Job[];
+  failures: readonly unknown[];
+  notes: readonly string[];
+}
+
+/** The sweep's JSON report, its chart and a few lines of its curves for the terminal. */
+export function sweepReport(options: BenchOptions, results: readonly TrainResult[], run: SweepRun & { versions: Record<string, string> }) {
+  const grid = sweepGrid(options);
+  const curves = sweepCurves(results, grid);
+  const date = run.started.toISOString();
+  const report = {
+    date,
+    machine: run.host,
+    versions: { ...run.versions, ...(results.find((r) => r.library === 'pytorch')?.versions ?? {}) },
+    git: run.git,
+    settings: {
+      quick: options.quick,
+      seed: options.seed,
+      timing: run.jobs[0]?.timing ?? null,
+      grid,
+      data: `synthetic: ${SYNTHETIC_SIZES.train} seeded samples, inputs uniform in (0, 1), random classes (bench/data.ts)`,
+      method:
+        'one child process per point and row, one after another; training throughput only: warm-up excluded, median of ' +
+        'timed segments (full batches, shuffled); GFLOP/s = flopsPerStep (bench/sweep.ts: forward, backward and Adam update) × steps/s',
+    },
+    nets: Object.fromEntries([...new Set(run.jobs.map((j) => j.spec))].map((s) => [s.name, s.description])),
+    results: results.map(({ versions: _v, ...r }) => r),
+    curves,
+    failures: run.failures,
+    notes: run.notes,
+    seconds: Math.round((Date.now() - run.started.getTime()) / 1000),
+  };
+  const brief = (points: SweepPoint[], x: (p: SweepPoint) => string) => points.map((p) => `${x(p)} ${Math.round(p.samplesPerSec)}/s ${p.gflops} GFLOP/s`).join(', ');
+  const summary = curves
+    .map((c) => `${c.name}: ${brief(c.width, (p) => `w${p.width}`)}\n${' '.repeat(c.name.length)}  ${brief(c.batch, (p) => `b${p.batch}`)}`)
+    .join('\n');
+  return { report, svg: sweepChart(curves, grid, { machine: run.host, commit: run.git.commit, date }), summary };
 }
 
 function round3(x: number): number {

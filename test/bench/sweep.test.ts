@@ -10,7 +10,7 @@ import { runJob } from '../../bench/job.js';
 import type { Job, TrainResult } from '../../bench/protocol.js';
 import { PYTHON, runChild } from '../../bench/spawn.js';
 import { chartSvg, logTicks, tickLabel } from '../../bench/svg.js';
-import { flopsPerStep, QUICK_SWEEP_GRID, SWEEP_GRID, sweepChart, sweepCurves, sweepNets, sweepPlan, sweepSpec } from '../../bench/sweep.js';
+import { flopsPerStep, QUICK_SWEEP_GRID, SWEEP_GRID, sweepChart, sweepCurves, sweepNets, sweepPlan, sweepReport, sweepSpec } from '../../bench/sweep.js';
 import { initialWeights, writeInitialWeights } from '../../bench/weights.js';
 
 const options = (argv: string[]) => parseOptions(argv) as BenchOptions;
@@ -110,6 +110,19 @@ describe('the curves', () => {
     expect(ours.width[1]!.gflops).toBeCloseTo((flopsPerStep(sweepSpec(256, 128)) * steps) / 1e9, 3);
     // timed while other processes took 0.9 cores
     expect(ours.batch.map((p) => p.suspect)).toEqual([true, false]);
+  });
+
+  it('reports the grid, the nets, the results and the curves, with the chart and a summary', () => {
+    const jobs = sweepPlan(options(['--sweep']), twoCores).jobs;
+    const run = { started: new Date(Date.now() - 5000), stamp: 's', host: MACHINE, git: { commit: 'abc1234', dirty: false }, jobs, failures: [], notes: [], versions: {} };
+    const { report, svg, summary } = sweepReport(options(['--sweep']), results, run);
+    expect(report.settings.grid).toEqual(SWEEP_GRID);
+    expect(Object.keys(report.nets)).toHaveLength(17);
+    expect(report.results).toHaveLength(results.length);
+    expect(report.curves).toEqual(sweepCurves(results, SWEEP_GRID));
+    expect(report.seconds).toBeGreaterThanOrEqual(5);
+    expect(parseXml(svg).name).toBe('svg');
+    expect(summary.split('\n')[0]).toMatch(/^backprop wasm, 2 threads: w32 100000\/s [\d.]+ GFLOP\/s, w256 40000\/s/);
   });
 
   it('draws an SVG that parses, with a legend, every series on four panels and labelled log axes', () => {
