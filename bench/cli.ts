@@ -23,7 +23,7 @@ writes bench/results/<date>-<commit>.json.
   --quick            a short subset (small samples, fewer repeats): under a minute
   --sweep            how cost grows: a 784-w-w-10 net over widths 32…2048 and batch sizes
                      1…1024, training throughput only; writes the curves as JSON and SVG
-                     (about 5 minutes on 2 cores; with --quick, 1.5)
+                     (about 5 minutes on 2 cores; with --quick, under 1)
   --net LIST         nets to run, comma-separated: ${NETS.join(', ')} (default: all)
   --library LIST     libraries: ${LIBRARIES.join(', ')}
                      (default: all available; --quick leaves out tfjs-cpu)
