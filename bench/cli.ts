@@ -13,6 +13,8 @@ export interface BenchOptions {
   outDir: string;
   /** Also run each net with the input forced the other way (backprop sparse, PyTorch sparse tensors); the bag-of-words net always has these rows. */
   inputRows: boolean;
+  /** The sweep (sweep.ts): training throughput over widths and batch sizes, charted; --net does not apply. */
+  sweep: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -21,6 +23,9 @@ Trains the benchmark nets with backprop and its peers, one process at a time, pr
 writes bench/results/<date>-<commit>.json.
 
   --quick            a short subset (small samples, fewer repeats): under a minute
+  --sweep            how cost grows: a 784-w-w-10 net over widths 32…2048 and batch sizes
+                     1…1024, training throughput only; writes the curves as JSON and SVG
+                     (about 5 minutes on 2 cores; with --quick, under 1)
   --net LIST         nets to run, comma-separated: ${NETS.join(', ')} (default: all)
   --library LIST     libraries: ${LIBRARIES.join(', ')}
                      (default: all available; --quick leaves out tfjs-cpu)
@@ -38,6 +43,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     args: [...argv],
     options: {
       quick: { type: 'boolean', default: false },
+      sweep: { type: 'boolean', default: false },
       net: { type: 'string', multiple: true },
       library: { type: 'string', multiple: true },
       epochs: { type: 'string' },
@@ -51,6 +57,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     allowPositionals: false,
   });
   if (values.help) return 'help';
+  if (values.sweep && values.net) throw new Error('--sweep runs its own nets (784-w-w-10); leave out --net');
   return {
     quick: values.quick,
     nets: pick('--net', values.net, NETS),
@@ -60,6 +67,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     retries: integer('--retries', values.retries, values.quick ? 0 : 1, 0),
     outDir: values.out ?? 'bench/results',
     inputRows: values['input-rows'],
+    sweep: values.sweep,
   };
 }
 

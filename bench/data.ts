@@ -36,12 +36,30 @@ export const BAG_OF_WORDS = { train: 6000, test: 1000, words: 100, topical: 0.04
 
 /** Samples in each split of a set the Python child reads as raw floats (all but Fashion-MNIST). */
 export function rawSizes(spec: NetSpec): { train: number; test: number } {
-  return spec.data === 'bag-of-words' ? { train: BAG_OF_WORDS.train, test: BAG_OF_WORDS.test } : { train: XOR_SIZES.train, test: XOR_SIZES.test };
+  if (spec.data === 'bag-of-words') return { train: BAG_OF_WORDS.train, test: BAG_OF_WORDS.test };
+  return spec.data === 'synthetic' ? SYNTHETIC_SIZES : XOR_SIZES;
 }
+
+/**
+ * The sweep's synthetic set: enough samples for several batches of the largest batch size, and a
+ * small test split that only keeps the data's shape (the sweep neither tests nor infers).
+ */
+export const SYNTHETIC_SIZES = { train: 4096, test: 256 } as const;
+const SYNTHETIC_SEEDS = { train: 3, test: 4 } as const;
 
 /** The data of a benchmark net; `limit` keeps only the first samples of each split (the quick run). */
 export function loadBenchData(spec: NetSpec, limit: { train: number | null; test: number | null }): BenchData {
   const outputs = spec.sizes[spec.sizes.length - 1]!;
+  // (the synthetic set is small already: `limit` leaves it whole)
+  if (spec.data === 'synthetic') {
+    const inputs = spec.sizes[0]!;
+    return {
+      inputs,
+      outputs,
+      train: syntheticSplit(inputs, outputs, SYNTHETIC_SIZES.train, SYNTHETIC_SEEDS.train),
+      test: syntheticSplit(inputs, outputs, SYNTHETIC_SIZES.test, SYNTHETIC_SEEDS.test),
+    };
+  }
   const sets =
     spec.data === 'fashion-mnist'
       ? loadFashionMnist()
@@ -102,8 +120,25 @@ function split(ds: Dataset, outputs: number, limit: number | null): Split {
 }
 
 /**
+ * Seeded inputs uniform in [0, 1) and a uniformly drawn class per sample (one-hot targets). No
+ * input is exactly 0, so every library does the dense work the sweep's flop count assumes.
+ */
+function syntheticSplit(inputs: number, outputs: number, count: number, seed: number): Split {
+  const random = new Random(seed);
+  const x = new Float32Array(count * inputs);
+  for (let i = 0; i < x.length; i++) x[i] = random.uniform() || 0.5; // (0 itself would be an exact zero)
+  const labels = new Int32Array(count);
+  const y = new Float32Array(count * outputs);
+  for (let i = 0; i < count; i++) {
+    labels[i] = random.int(outputs);
+    y[i * outputs + labels[i]!] = 1;
+  }
+  return { count, x, y, labels };
+}
+
+/**
  * Writes a data set as raw little-endian float32: train x, train y, test x, test y, for the Python
- * child, which cannot run our XOR and bag-of-words generators (it reads Fashion-MNIST's IDX files itself).
+ * child, which cannot run our generators (XOR, bag-of-words, synthetic; it reads Fashion-MNIST's IDX files itself).
  */
 export function writeRawData(path: string, data: BenchData): void {
   const parts = [data.train.x, data.train.y, data.test.x, data.test.y];

@@ -3,7 +3,7 @@ import { loadBenchData } from './data.js';
 import { testMetrics } from './evaluate.js';
 import { InterferenceMeter } from './interference.js';
 import { measureRate } from './measure.js';
-import type { ChildResult, Job } from './protocol.js';
+import type { ChildResult, Job, NetName, TrainResult } from './protocol.js';
 import { trainerFactory } from './runners/index.js';
 import { initialWeights } from './weights.js';
 
@@ -16,8 +16,9 @@ const MiB = 1024 * 1024;
  *    scheduled η for a net with a schedule), timed as a whole;
  * 3. inference throughput on the test set, batches of `inferBatch`, warm-up excluded;
  * 4. test accuracy of the trained weights on the whole test split; peak RSS of this process.
+ * A trainOnly job (the sweep) stops after 1.
  */
-export async function runJob(job: Job, log: (message: string) => void): Promise<ChildResult> {
+export async function runJob(job: Job, log: (message: string) => void): Promise<ChildResult | TrainResult> {
   const spec = job.spec;
   const data = loadBenchData(spec, { train: job.trainSamples, test: job.testSamples });
   const rssAfterDataMB = process.memoryUsage().rss / MiB;
@@ -32,6 +33,23 @@ export async function runJob(job: Job, log: (message: string) => void): Promise<
   const warmupBatches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
   const train = await measureRate((steps) => trainer.train(warmupBatches, steps, true), spec.batchSize, job.timing, meter);
   log(`train ${Math.round(train.median)} samples/s (segments ${Math.round(train.min)}–${Math.round(train.max)})`);
+  if (job.trainOnly) {
+    trainer.dispose();
+    return {
+      net: job.net,
+      library: job.library,
+      backend: trainer.backend,
+      threads: trainer.threads,
+      trainSamplesPerSec: Math.round(train.median),
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      train,
+      trainSamples: data.train.count,
+      rssAfterDataMB: Math.round(rssAfterDataMB),
+      interference: meter.result(),
+      loop: trainer.loop,
+      ...(trainer.versions ? { versions: trainer.versions } : {}),
+    };
+  }
 
   await trainer.reset();
   const batches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
@@ -64,7 +82,7 @@ export async function runJob(job: Job, log: (message: string) => void): Promise<
   trainer.dispose();
 
   return {
-    net: job.net,
+    net: job.net as NetName, // (only the sweep's nets are not NetNames, and its jobs are trainOnly)
     library: job.library,
     backend: trainer.backend,
     threads: trainer.threads,

@@ -1,9 +1,9 @@
 import type { Schedule } from '../src/train/schedule.js';
-import type { NetName } from './protocol.js';
+import type { NetName, SweepNetName } from './protocol.js';
 
 /** One benchmark network, described once so that every library builds exactly the same thing. */
 export interface NetSpec {
-  name: NetName;
+  name: NetName | SweepNetName;
   /** Layer sizes, input first: [784, 30, 10] */
   sizes: readonly number[];
   hidden: 'sigmoid' | 'tanh' | 'relu';
@@ -13,7 +13,8 @@ export interface NetSpec {
   optimizer: 'sgd' | 'adam';
   learningRate: number;
   batchSize: number;
-  data: 'xor' | 'fashion-mnist' | 'bag-of-words';
+  /** 'synthetic': seeded uniform inputs and random classes (data.ts), for the sweep, which times speed only */
+  data: 'xor' | 'fashion-mnist' | 'bag-of-words' | 'synthetic';
   description: string;
   /** The training toolkit switched on (absent: a plain net, trained with none of it). */
   toolkit?: Toolkit;

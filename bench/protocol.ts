@@ -9,6 +9,9 @@ import type { NetSpec } from './nets.js';
 export const NETS = ['tiny', 'seed', 'modern', 'modern-toolkit', 'bag-of-words'] as const;
 export type NetName = (typeof NETS)[number];
 
+/** A net of the sweep (bench/sweep.ts): two hidden layers of `width` units, trained in batches of `batch`. */
+export type SweepNetName = `sweep-${number}x${number}`;
+
 export const LIBRARIES = ['backprop', 'tfjs-cpu', 'tfjs-wasm', 'jax-js', 'pytorch'] as const;
 export type LibraryName = (typeof LIBRARIES)[number];
 
@@ -29,7 +32,7 @@ export interface Timing {
 }
 
 export interface Job {
-  net: NetName;
+  net: NetName | SweepNetName;
   /** The net itself (from nets.ts), so that the Python child need not repeat the definitions. */
   spec: NetSpec;
   library: LibraryName;
@@ -52,6 +55,8 @@ export interface Job {
   /** Samples per predict call when measuring inference. */
   inferBatch: number;
   timing: Timing;
+  /** The sweep's jobs: training throughput only (no accuracy run, no inference); the child returns a TrainResult. */
+  trainOnly?: boolean;
   /** For the Python child: float32 initial weights, W(1), b(1), W(2), ... (W units × inputs, row-major). */
   initialWeightsPath?: string;
   /** For the Python child, when the data is not Fashion-MNIST: float32 train x, train y, test x, test y. */
@@ -108,3 +113,9 @@ export interface ChildResult {
   /** Library versions the child saw (e.g. torch's, only known inside Python). */
   versions?: Record<string, string>;
 }
+
+/** What a trainOnly job's child returns: the training throughput and the facts around it. */
+export type TrainResult = Pick<
+  ChildResult,
+  'library' | 'backend' | 'threads' | 'trainSamplesPerSec' | 'train' | 'peakRssMB' | 'rssAfterDataMB' | 'trainSamples' | 'interference' | 'loop' | 'versions'
+> & { net: Job['net'] };

@@ -4,7 +4,7 @@ import type { ChildResult, NetName } from './protocol.js';
 /** Other processes using more than this many cores during a measurement make it suspect. */
 export const NOISY_OTHER_CORES = 0.25;
 
-export function isNoisy(r: ChildResult): boolean {
+export function isNoisy(r: Pick<ChildResult, 'interference'>): boolean {
   return r.interference !== null && r.interference.otherCores > NOISY_OTHER_CORES;
 }
 

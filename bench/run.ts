@@ -13,9 +13,10 @@ import { FASHION_MNIST_TRAIN, loadBenchData, rawSizes, writeRawData } from './da
 import { gitState, machine, versions } from './environment.js';
 import { NET_SPECS } from './nets.js';
 import { INFER_BATCH, plan } from './plan.js';
-import type { ChildResult, Job } from './protocol.js';
+import type { ChildResult, Job, TrainResult } from './protocol.js';
 import { isNoisy, ratios, table } from './report.js';
 import { PYTHON, runChild } from './spawn.js';
+import { sweepPlan, sweepReport, type SweepRun } from './sweep.js';
 import { initialWeights, writeInitialWeights } from './weights.js';
 import { FASHION_MNIST_DIR } from '../src/data/mnist-family.js';
 
@@ -35,11 +36,11 @@ async function main(): Promise<number> {
   const host = machine();
   const wantsTorch = options.libraries === null || options.libraries.includes('pytorch');
   const torch = wantsTorch && spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 120_000 }).status === 0;
-  const { jobs, skipped } = plan(options, { torch, cores: host.cpus });
+  const { jobs, skipped } = (options.sweep ? sweepPlan : plan)(options, { torch, cores: host.cpus });
   const temp = mkdtempSync(join(tmpdir(), 'backprop-bench-'));
   if (jobs.some((j) => j.library === 'pytorch')) preparePython(jobs, temp);
 
-  console.error(`bench: ${jobs.length} measurements, one at a time${options.quick ? ' (quick)' : ''}`);
+  console.error(`bench: ${jobs.length} measurements, one at a time${options.sweep ? ', the sweep' : ''}${options.quick ? ' (quick)' : ''}`);
   for (const s of skipped) console.error(`bench: skipped ${s}`);
   const results: ChildResult[] = [];
   const failures: { net: string; library: string; backend: string; threads: number; error: string }[] = [];
@@ -60,9 +61,12 @@ async function main(): Promise<number> {
     }
   }
   rmSync(temp, { recursive: true, force: true });
+  const git = gitState();
+  const stamp = started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  // (a sweep job's child returns the training fields only: a TrainResult, which sweepCurves reads)
+  if (options.sweep) return writeSweep(options, results, { started, stamp, host, git, jobs, failures, notes });
 
   console.log(table(results));
-  const git = gitState();
   const pythonVersions = results.find((r) => r.library === 'pytorch')?.versions ?? {};
   const report = {
     date: started.toISOString(),
@@ -89,11 +93,21 @@ async function main(): Promise<number> {
     seconds: Math.round((Date.now() - started.getTime()) / 1000),
   };
   mkdirSync(options.outDir, { recursive: true });
-  const stamp = started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
   const path = join(options.outDir, `${stamp}-${git.commit}${options.quick ? '-quick' : ''}.json`);
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${path} (${report.seconds} s)${notes.length ? `\nnotes:\n- ${notes.join('\n- ')}` : ''}`);
   return failures.length === 0 ? 0 : 1;
+}
+
+/** The sweep's report as JSON, its chart as SVG beside it, and its curves in brief on stdout. */
+function writeSweep(options: BenchOptions, results: readonly TrainResult[], run: SweepRun): number {
+  const { report, svg, summary } = sweepReport(options, results, { ...run, versions: versions() });
+  mkdirSync(options.outDir, { recursive: true });
+  const stem = join(options.outDir, `${run.stamp}-${run.git.commit}-sweep${options.quick ? '-quick' : ''}`);
+  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${stem}.svg`, svg);
+  console.log(`${summary}\n\nwrote ${stem}.json and .svg (${report.seconds} s)${run.notes.length ? `\nnotes:\n- ${run.notes.join('\n- ')}` : ''}`);
+  return run.failures.length === 0 ? 0 : 1;
 }
 
 /** Reruns a measurement that other processes disturbed, keeping the least disturbed attempt. */
@@ -110,7 +124,7 @@ async function measureWithRetries(job: Job, retries: number): Promise<Awaited<Re
 /**
  * The Python child gets, as raw files: backprop's initial weights, the accuracy run's batch order
  * (so that PyTorch trains on the same batches as the JavaScript libraries), and the generated sets
- * (XOR, bag of words), each written once per net however many PyTorch rows read it.
+ * (XOR, bag of words, synthetic), each written once per net however many PyTorch rows read it.
  */
 function preparePython(jobs: Job[], dir: string): void {
   const written = new Set<string>();

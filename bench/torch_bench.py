@@ -372,6 +372,21 @@ def run(job):
     warm = Batches(len(train_x), batch, job["seed"])
     train_stats = measure_rate(lambda steps: train(warm, steps, True), batch, job["timing"], meter)
     log(job, f"train {round(train_stats['median'])} samples/s")
+    if job.get("trainOnly"):  # the sweep: training throughput only (TrainResult in bench/protocol.ts)
+        return {
+            "net": job["net"],
+            "library": "pytorch",
+            "backend": "cpu",
+            "threads": torch.get_num_threads(),
+            "trainSamplesPerSec": round(train_stats["median"]),
+            "peakRssMB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "train": train_stats,
+            "trainSamples": len(train_x),
+            "rssAfterDataMB": round(rss_after_data),
+            "interference": meter.result(),
+            "loop": "nn.Sequential(nn.Linear, ...), torch.optim Adam/SGD, zero_grad(set_to_none=True), backward(), step(); batches by index",
+            "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(), "torch BLAS": blas_library()},
+        }
 
     model = build()
     optimizer = build_optimizer(job, model)
