@@ -44,10 +44,9 @@ export async function evaluate(flags: EvalFlags, io: Output): Promise<number> {
   io.result('');
   io.result('confusion matrix (rows: true class, columns: predicted):');
   const cell = Math.max(4, String(ds.x.rows).length + 1);
-  io.result(' '.repeat(nameWidth + 4) + classes.map((_, j) => String(j).padStart(cell)).join(''));
-  confusion.forEach((row, t) => {
-    const name = classes[t] === String(t) ? '' : classes[t]!.slice(0, nameWidth);
-    io.result(`  ${String(t).padStart(2)}  ${name.padEnd(nameWidth)}${row.map((v) => String(v).padStart(cell)).join('')}`);
-  });
+  // each row starts "  tt  name": the header's first cell starts where the rows' first count does
+  const rowHead = (t: number) => `  ${String(t).padStart(2)}  ${(classes[t] === String(t) ? '' : classes[t]!.slice(0, nameWidth)).padEnd(nameWidth)}`;
+  io.result(' '.repeat(rowHead(0).length) + classes.map((_, j) => String(j).padStart(cell)).join(''));
+  confusion.forEach((row, t) => io.result(rowHead(t) + row.map((v) => String(v).padStart(cell)).join('')));
   return 0;
 }
