@@ -8,7 +8,8 @@ import { readFileBytes } from './files.js';
 import { DIGIT_CLASSES } from './mnist-family.js';
 import { oneHot } from './preprocess.js';
 
-const PIXELS = 28 * 28;
+const SIDE = 28;
+const PIXELS = SIDE * SIDE;
 const TEST_FRACTION = 0.2;
 /** Fixed, not an option: the split is part of what "the digits data set" means, so results compare across runs. */
 const SPLIT_SEED = 1;
@@ -57,6 +58,7 @@ export function loadDigits(): TrainTest {
     y: oneHot(labels, DIGIT_CLASSES.length),
     task: 'classification',
     classNames: [...DIGIT_CLASSES],
+    image: { height: SIDE, width: SIDE },
   });
   const random = new Random(SPLIT_SEED);
   return {
