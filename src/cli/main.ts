@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option } from '../vendor/commander.js';
 import { ACTIVATIONS } from '../activations/index.js';
 import { TASKS } from '../data/dataset.js';
 import { DATASETS } from '../data/load.js';
