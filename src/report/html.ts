@@ -115,13 +115,14 @@ function historySection(history: readonly EpochPoint[]): string {
     );
   }
   charts.push(lineChart('chart-lr', 'learning rate η', epochs, [{ name: 'η', values: pick((h) => h.learningRate), color: COLORS.rate }]));
-  const columns: [string, (h: EpochPoint) => number | undefined][] = [
-    ['loss', (h) => h.loss],
-    ...(hasAcc ? [['accuracy', (h: EpochPoint) => h.accuracy] as [string, (h: EpochPoint) => number | undefined]] : []),
-    ...(hasVal ? [['val loss', (h: EpochPoint) => h.valLoss] as [string, (h: EpochPoint) => number | undefined]] : []),
-    ...(hasVal && hasAcc ? [['val accuracy', (h: EpochPoint) => h.valAccuracy] as [string, (h: EpochPoint) => number | undefined]] : []),
-    ['η', (h) => h.learningRate],
+  const all: [string, (h: EpochPoint) => number | undefined, boolean][] = [
+    ['loss', (h) => h.loss, true],
+    ['accuracy', (h) => h.accuracy, hasAcc],
+    ['val loss', (h) => h.valLoss, hasVal],
+    ['val accuracy', (h) => h.valAccuracy, hasVal && hasAcc],
+    ['η', (h) => h.learningRate, true],
   ];
+  const columns = all.filter(([, , shown]) => shown);
   const table =
     `<table class="epochs"><tr><th>epoch</th>${columns.map(([c]) => `<th>${esc(c)}</th>`).join('')}</tr>` +
     history.map((h) => `<tr><td>${h.epoch + 1}</td>${columns.map(([, f]) => `<td>${num(f(h))}</td>`).join('')}</tr>`).join('') +
