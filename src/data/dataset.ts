@@ -21,7 +21,12 @@ export interface Dataset {
   /** the name of feature j (a CSV file's header) */
   featureNames?: string[];
   /** Image sets: each row of x is one picture of height × width pixels, row by row. */
-  image?: { height: number; width: number };
+  image?: {
+    /** pixels per column */
+    height: number;
+    /** pixels per row */
+    width: number;
+  };
 }
 
 /** A training set with its held-out test set, as the standard benchmarks come. */
