@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package as users get it: pack it, install the tarball into an empty folder, and train there
-# with the wasm kernels (and threads), so that the .wasm, the worker code, the CLI and the
-# playground's static site are really shipped and found.
+# with the wasm kernels (and threads), so that the .wasm, the worker code, the CLI, the digits and
+# the playground's static site are really shipped and found. The install is lean (backprop alone,
+# no dependency) and quiet (npm prints no warning about it, nor does npx backprop).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -14,7 +15,22 @@ npm run --silent build:web >/dev/null
 tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
 cd "$work"
 npm init -y >/dev/null
-npm install --no-audit --no-fund "./$tarball" >/dev/null
+# no warning from npm about the package: no install or prepare script, engines met, nothing deprecated
+no_warnings() {
+  if grep -i 'warn' "$1"; then echo "pack-check: $2 printed warnings (above)" >&2; exit 1; fi
+}
+npm install --no-audit --no-fund "./$tarball" >install.log 2>&1 || { cat install.log; exit 1; }
+no_warnings install.log 'npm install of the tarball'
+# lean: the package alone; what the CLI and the loaders use is bundled in it, the digits included
+installed="$(ls node_modules | tr '\n' ' ')"
+if [ "$installed" != "backprop " ]; then echo "pack-check: expected backprop alone in node_modules, found: $installed" >&2; exit 1; fi
+node -e '
+const pkg = require("./node_modules/backprop/package.json");
+const extra = ["dependencies", "optionalDependencies", "peerDependencies", "bundleDependencies"].filter((k) => pkg[k] && Object.keys(pkg[k]).length);
+const hooks = ["preinstall", "install", "postinstall", "prepare"].filter((k) => pkg.scripts?.[k]);
+if (extra.length || hooks.length) throw new Error(`the package declares ${[...extra, ...hooks].join(", ")}`);
+'
+echo "pack-check: installed size $(du -sh node_modules | cut -f1) ($(du -sh node_modules/backprop/dist/digits | cut -f1) of it the digits), backprop alone"
 
 cat > check.mjs <<'JS'
 import { network, createKernels } from 'backprop';
@@ -35,7 +51,13 @@ if (toOnnx(net).length < 1000) throw new Error('ONNX export too small');
 console.log(`pack-check: wasm kernels, ${kernels.threads} threads, digits test accuracy ${accuracy.toFixed(4)}`);
 JS
 node check.mjs
-npx backprop train --data xor --layers 4 --epochs 2 --out xor.safetensors >/dev/null 2>&1
+npx backprop train --data xor --layers 4 --epochs 2 --out xor.safetensors >/dev/null 2>npx.log || { cat npx.log; exit 1; }
+no_warnings npx.log 'npx backprop train'
 test -f xor.safetensors
 test -f node_modules/backprop/dist-web/index.html
-echo "pack-check: CLI trained and saved; playground site shipped"
+# zero setup: npx in an empty folder fetches the package (here the tarball) and trains on the digits
+mkdir empty && cd empty
+npx --yes --package "$work/$tarball" backprop train --epochs 1 --limit 2000 --out digits.safetensors >npx.log 2>&1 || { cat npx.log; exit 1; }
+no_warnings npx.log 'npx backprop train in an empty folder'
+test -f digits.safetensors
+echo "pack-check: CLI trained and saved, also by npx in an empty folder; playground site shipped"

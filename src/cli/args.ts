@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from '../vendor/commander.js';
 import { BackpropError } from '../errors.js';
 import { checkSchedule, type Monitor, type Schedule } from '../train/schedule.js';
 

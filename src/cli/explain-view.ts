@@ -35,8 +35,27 @@ export function renderExplanation(e: Explanation, ctx: ExplainContext): string[]
   if (e.clipScale !== undefined) lines.push(clip(`Clipping: the gradient's global norm scaled by min(1, clipNorm/‖g‖) = ${num(e.clipScale)}`));
   const clipped = e.layers.some((l) => l.dWClipped) ? ' (clipped)' : '';
   lines.push(clip(`Update (gradient descent): W(l) ← W(l) − η·∂C/∂W(l)${clipped}, b(l) likewise`));
-  if (e.learningRate !== undefined) lines.push(clip(`  η = ${num(e.learningRate)}${ctx.rateSource ? ` (${ctx.rateSource})` : ''}`));
+  if (e.learningRate !== undefined) {
+    lines.push(clip(`  η = ${num(e.learningRate)}${ctx.rateSource ? ` (${ctx.rateSource})` : ''}`));
+    for (const l of e.layers) {
+      if (l.WNext) lines.push(...updateRows(`W(${l.layer})`, l.W, l.WNext));
+      if (l.bNext) lines.push(...updateRows(`b(${l.layer})`, l.b, l.bNext));
+    }
+  }
   return lines;
+}
+
+/** One parameter's update: its norm before and after, and the entry that moved most. */
+function updateRows(name: string, before: Matrix, after: Matrix): string[] {
+  let k = 0;
+  for (let i = 1; i < before.data.length; i++) {
+    if (Math.abs(after.data[i]! - before.data[i]!) > Math.abs(after.data[k]! - before.data[k]!)) k = i;
+  }
+  const at = before.cols === 1 ? `[${k}]` : `[${Math.floor(k / before.cols)},${k % before.cols}]`;
+  return [
+    clip(`  ${name.padEnd(12)} ${`${before.rows}×${before.cols}`.padEnd(8)} ‖·‖=${num(norm(before))} → ${num(norm(after))}`),
+    clip(`    largest step ${at} ${num(before.data[k]!)} → ${num(after.data[k]!)} (${num(after.data[k]! - before.data[k]!)})`),
+  ];
 }
 
 function renderLayer(l: LayerExplanation, L: number, e: Explanation, names: string[] | undefined): string[] {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option } from '../vendor/commander.js';
 import { ACTIVATIONS } from '../activations/index.js';
 import { TASKS } from '../data/dataset.js';
 import { DATASETS } from '../data/load.js';
@@ -78,6 +78,7 @@ export function buildProgram(io: Output, exit: (status: number) => void = () => 
     .addOption(new Option('--checkpoint-every <n>', 'save a checkpoint every n epochs').argParser(positiveInt))
     .option('--checkpoint <file>', 'checkpoint file (default: <out>.ckpt.safetensors); "{epoch}" in the name keeps one file per checkpoint')
     .option('--resume <file>', 'continue the run saved in this checkpoint, with its own network, optimizer and training settings')
+    .option('--report <file.html>', 'also write a report: loss, accuracy and η per epoch, the confusion matrix, per-class precision and recall, the most confident mistakes (image sets)')
     .action(async (flags: TrainFlags) => {
       exit(await train(flags, io, (name) => trainCmd.getOptionValueSource(name) === 'cli'));
     });
@@ -86,6 +87,7 @@ export function buildProgram(io: Output, exit: (status: number) => void = () => 
     .option('--model <file>', 'model file', 'model.safetensors')
     .addOption(new Option('--split <split>', 'which split (default: test when the data set has one)').choices(['train', 'test']))
     .option('--json', 'print JSON')
+    .option('--report <file.html>', 'also write a report: the confusion matrix, per-class precision and recall, the most confident mistakes (image sets)')
     .action(async (flags) => exit(await evaluate(flags, io)));
 
   program

@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import cliProgress from '../vendor/cli-progress.js';
 import type { BatchLogs, EpochLogs } from '../train/fit.js';
 
 /** Reports training: a live bar per epoch on a terminal, plain lines otherwise (logs, CI, pipes). */

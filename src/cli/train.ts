@@ -15,6 +15,7 @@ import { MONITORS } from './args.js';
 import { prepareForTraining, type DataFlags } from './data.js';
 import type { BatchLogs } from '../train/fit.js';
 import { createProgress } from './progress.js';
+import { checkReportPath, classificationParts, writeReport } from './report.js';
 import type { Output } from './output.js';
 
 export interface TrainFlags extends DataFlags {
@@ -47,6 +48,7 @@ export interface TrainFlags extends DataFlags {
   checkpointEvery?: number;
   checkpoint?: string;
   resume?: string;
+  report?: string;
 }
 
 /** The run's settings that a checkpoint keeps, so that --resume continues the same run. */
@@ -179,13 +181,29 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
     );
   }
 
-  if (test) {
-    const t = net.evaluate(test.x, test.y);
-    io.result(`test: loss ${t.loss.toFixed(4)}  accuracy ${t.accuracy.toFixed(4)}  (${test.x.rows} samples)`);
-  }
+  const t = test && net.evaluate(test.x, test.y);
+  if (t) io.result(`test: loss ${t.loss.toFixed(4)}  accuracy ${t.accuracy.toFixed(4)}  (${test!.x.rows} samples)`);
   await saveModel(flags.out, net, info);
   const parameters = net.parameters().reduce((s, p) => s + p.value.length, 0);
   io.result(`saved ${flags.out} (${parameters.toLocaleString('en-US')} parameters)`);
+  if (flags.report) {
+    // the classes as the held-out data sees them: the test set, else the validation set, else the training set
+    const [shown, split] = test ? [test, 'test'] : validation ? [validation, 'validation'] : [trainSet, 'training'];
+    const classification = shown.task === 'classification';
+    await writeReport(flags.report, {
+      title: `backprop train: ${flags.data}`,
+      facts: [
+        ['data', `${flags.data}: ${trainSet.x.rows} training samples${validation ? `, ${validation.x.rows} validation` : ''}${test ? `, ${test.x.rows} test` : ''}`],
+        ['network', `${architecture} (${net.layers.map((l) => l.act.id + (l.dropout ? ` dropout ${l.dropout}` : '')).join(', ')}), cost ${net.cost.id}, ${parameters.toLocaleString('en-US')} parameters`],
+        ['training', `${describeTraining(training)}, batch ${flags.batchSize}, ${history.epochs.length} epochs${resumed ? ` (resumed at epoch ${resumed.epoch + 1})` : ''}`],
+        ...(t ? [['test', `loss ${t.loss.toFixed(4)}, accuracy ${t.accuracy.toFixed(4)}`] as const] : []),
+        ['model', flags.out],
+      ],
+      history: history.epochs.map((h) => (classification ? h : { ...h, accuracy: undefined })),
+      ...(classification ? classificationParts(shown, net.predict(shown.x), split) : {}),
+    });
+    io.result(`report ${flags.report}`);
+  }
   return history.stopped ? 130 : 0;
 }
 
@@ -198,6 +216,7 @@ function outputActivationFor(loss: LossId, task: string): ActivationId {
 
 /** Refuses flags that contradict each other or the run being resumed (see RUN_DEFINING): OptionErrors, exit status 2. */
 function checkFlags(flags: TrainFlags, explicit: (name: keyof TrainFlags) => boolean): void {
+  checkReportPath(flags.report, flags.out, '--out');
   const name = (key: keyof TrainFlags) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
   if (flags.resume) {
     const given = RUN_DEFINING.filter((k) => explicit(k));

@@ -1,5 +1,5 @@
 import { basename, extname } from 'node:path';
-import { CsvError, parse, type Info } from 'csv-parse/sync';
+import { CsvError, parse, type Info } from '../vendor/csv-parse.js';
 import { DataError, FormatError, OptionError, ShapeError, oneOf } from '../errors.js';
 import { Matrix } from '../tensor/matrix.js';
 import { checkDataset, TASKS, type Dataset, type Task } from './dataset.js';

@@ -20,6 +20,13 @@ export interface Dataset {
   classNames?: string[];
   /** the name of feature j (a CSV file's header) */
   featureNames?: string[];
+  /** Image sets: each row of x is one picture of height × width pixels, row by row. */
+  image?: {
+    /** pixels per column */
+    height: number;
+    /** pixels per row */
+    width: number;
+  };
 }
 
 /** A training set with its held-out test set, as the standard benchmarks come. */
@@ -37,6 +44,9 @@ export function checkDataset(ds: Dataset): Dataset {
   }
   if (ds.classNames && ds.classNames.length !== ds.y.cols) {
     throw new ShapeError(`${ds.name}: ${ds.classNames.length} class names for ${ds.y.cols} outputs`);
+  }
+  if (ds.image && ds.image.height * ds.image.width !== ds.x.cols) {
+    throw new ShapeError(`${ds.name}: images of ${ds.image.height}×${ds.image.width} pixels, but ${ds.x.cols} features`);
   }
   if (ds.featureNames && ds.featureNames.length !== ds.x.cols) {
     throw new ShapeError(`${ds.name}: ${ds.featureNames.length} feature names for ${ds.x.cols} features`);

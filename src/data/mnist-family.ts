@@ -168,5 +168,6 @@ function idxDataset(imagesPath: string, labelsPath: string, name: string, classN
     y: oneHot(labels.data, classNames.length),
     task: 'classification',
     classNames: [...classNames],
+    image: { height, width },
   });
 }

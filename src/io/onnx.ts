@@ -13,7 +13,7 @@
  * needs, with the field numbers of that file, built with protobufjs reflection.
  */
 import { OptionError } from '../errors.js';
-import protobuf from 'protobufjs/light.js';
+import protobuf from '../vendor/protobufjs.js';
 import type { Network } from '../network.js';
 
 /** The ONNX operator set the export uses (Gemm, Relu, Sigmoid, Softmax over the last axis, …). */

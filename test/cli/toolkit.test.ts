@@ -161,7 +161,8 @@ describe('backprop explain shows the toolkit factors', () => {
     expect(text).toMatch(/clipped +6×2 .*∂C\/∂W\(1\) as the update uses it/);
     expect(text).toMatch(/\nClipping: the gradient's global norm scaled by min\(1, clipNorm\/‖g‖\) = [\d.e-]+\n/);
     // cosine after one warm-up epoch: epoch 3 is e = 1 of 3, η = η₀·(1 + cos(π/3))/2 = 0.75·0.001
-    expect(text).toMatch(/\n  η = 7\.50e-4 \(epoch 3 of the recorded run\)$/);
+    // then the update of each parameter with that η
+    expect(text).toMatch(/\n  η = 7\.50e-4 \(epoch 3 of the recorded run\)\n  W\(1\) +6×2 /);
     const json = JSON.parse((await run('explain', '--model', model, '--data', 'moons', '--index', '2', '--step', '--json')).out[0]!);
     expect(Object.keys(json.layers[0])).toEqual(expect.arrayContaining(['mask', 'aDropped', 'dWPenalty', 'dWClipped']));
     expect(json.learningRate).toBe(0.001);

@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 
 const src = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
-/** Every module reachable from an entry by static imports, and every non-relative specifier it names. */
-function importGraph(entry: string): { modules: Set<string>; external: Set<string> } {
+/** Every module reachable from an entry by static imports, and every non-relative specifier it names (with the modules that name it). */
+function importGraph(entry: string): { modules: Set<string>; external: Set<string>; importers: Map<string, Set<string>> } {
   const modules = new Set<string>();
   const external = new Set<string>();
+  const importers = new Map<string, Set<string>>();
   const visit = (file: string) => {
     if (modules.has(file)) return;
     modules.add(file);
@@ -19,6 +20,7 @@ function importGraph(entry: string): { modules: Set<string>; external: Set<strin
       const spec = m[1]!;
       if (!spec.startsWith('.')) {
         external.add(spec);
+        importers.set(spec, (importers.get(spec) ?? new Set()).add(file));
         continue;
       }
       const path = join(dirname(file), spec);
@@ -27,7 +29,7 @@ function importGraph(entry: string): { modules: Set<string>; external: Set<strin
     }
   };
   visit(join(src, entry));
-  return { modules, external };
+  return { modules, external, importers };
 }
 
 describe('the package entries', () => {
@@ -39,6 +41,16 @@ describe('the package entries', () => {
 
   it('the export entry needs protobufjs only', () => {
     expect([...importGraph('export.ts').external].every((s) => s.startsWith('protobufjs'))).toBe(true);
+  });
+
+  it('every entry and the CLI reach third-party code only through src/vendor, which the build bundles', () => {
+    for (const entry of ['index.ts', 'export.ts', 'node.ts', 'cli/main.ts']) {
+      const { importers } = importGraph(entry);
+      for (const [spec, files] of importers) {
+        if (spec.startsWith('node:')) continue;
+        for (const file of files) expect(dirname(file), `${entry}: ${spec} imported by ${file}`).toBe(join(src, 'vendor'));
+      }
+    }
   });
 });
 
@@ -57,6 +69,16 @@ describe('package.json and .npmrc', () => {
     const { stdout, stderr } = await promisify(execFile)('npm', ['pkg', 'get', 'name'], { cwd: root, env });
     expect(stdout.trim()).toBe('"backprop"');
     expect(stderr).toBe('');
+  });
+
+  it('declares no runtime dependency and no install hook: a consumer installs backprop alone, and quietly', () => {
+    for (const key of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies']) expect(pkg[key], key).toBeUndefined();
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(pkg.scripts[hook], hook).toBeUndefined();
+    // what src/vendor names is a dev dependency, bundled into dist/vendor by the build
+    const vendored = ['commander', 'cli-progress', 'csv-parse', 'protobufjs', 'mnist'];
+    for (const name of vendored) expect(pkg.devDependencies[name], name).toBeDefined();
+    expect(pkg.scripts.build).toContain('build:vendor');
+    expect(pkg.scripts.build).toContain('build:digits');
   });
 
   it("no dependency's install script runs (onnxruntime-node's would download its CUDA files)", () => {

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labelsOf } from '../../src/data/dataset.js';
 import { loadDigits } from '../../src/data/digits.js';
@@ -30,6 +33,23 @@ describe('loadDigits', () => {
     });
     // Shuffled: the first samples already hold many classes.
     expect(new Set(labelsOf(train).subarray(0, 50)).size).toBeGreaterThan(5);
+  });
+
+  it("holds the mnist package's pixel values exactly (the shipped IDX bytes map back to its JSON numbers)", () => {
+    const dir = join(dirname(createRequire(import.meta.url).resolve('mnist')), 'digits');
+    const { train, test } = loadDigits();
+    // every image of the package, keyed by its pixels as float32 bytes, with its digit
+    const digitOf = new Map<string, number>();
+    for (let d = 0; d < 10; d++) {
+      const values: number[] = JSON.parse(readFileSync(join(dir, `${d}.json`), 'utf8')).data;
+      const f32 = Float32Array.from(values);
+      for (let i = 0; i < f32.length; i += 784) digitOf.set(bytes(f32.subarray(i, i + 784)).toString('base64'), d);
+    }
+    for (const ds of [train, test]) {
+      const labels = labelsOf(ds);
+      for (let i = 0; i < ds.x.rows; i++) expect(digitOf.get(bytes(ds.x.row(i)).toString('base64'))).toBe(labels[i]);
+    }
+    expect(train.image).toEqual({ height: 28, width: 28 });
   });
 
   it('is the same on every load', () => {
