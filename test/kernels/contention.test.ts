@@ -43,7 +43,7 @@ describe('pacer', () => {
     expect(p.threaded()).toBe(true);
   });
 
-  it('doubles the pause while the tries fail, up to MAX_PAUSE_MS, and starts over after a window without a pause', () => {
+  it('doubles the pause while the threads lose again soon after their return, up to MAX_PAUSE_MS, and starts over once they have kept up for MAX_PAUSE_MS', () => {
     const clock = fakeClock();
     const p = new Pacer(clock.read);
     /** One failed try at the current time: a single loss of the limit; returns the pause that follows. */
@@ -59,11 +59,14 @@ describe('pacer', () => {
     expect(want[0]).toBe(MIN_PAUSE_MS);
     expect(want.at(-1)).toBe(MAX_PAUSE_MS);
     expect(pauses).toEqual(want);
-    // a window that ends with losses under the limit: the next pause is a short one again
-    p.lose(clock.now, clock.now + 1);
-    clock.now += WINDOW_MS + 1;
-    p.lose(clock.now, clock.now + 1);
+    // losses under the limit in every window for longer than the longest pause: the next pause is a short one again
+    for (let t = 0; t <= MAX_PAUSE_MS; t += WINDOW_MS + 1) {
+      p.lose(clock.now, clock.now + LOST_LIMIT_MS - 1);
+      clock.now += WINDOW_MS + 1;
+    }
+    expect(p.threaded()).toBe(true);
     expect(fail()).toBe(MIN_PAUSE_MS);
+    expect(fail()).toBe(2 * MIN_PAUSE_MS);
   });
 });
 
