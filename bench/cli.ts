@@ -10,6 +10,10 @@ export interface BenchOptions {
   seed: number;
   /** Reruns of a measurement that other processes disturbed (see NOISY_OTHER_CORES). */
   retries: number;
+  /** --contended: a CPU-bound process runs beside every measurement (contention.ts). */
+  contended: boolean;
+  /** --contended-core: the core it is pinned to (taskset), or null: not pinned. */
+  contendedCore: number | null;
   outDir: string;
   /** Also run each net with the input forced the other way (backprop sparse, PyTorch sparse tensors); the bag-of-words net always has these rows. */
   inputRows: boolean;
@@ -32,6 +36,10 @@ writes bench/results/<date>-<commit>.json.
   --epochs N         epochs of the accuracy run (default 1)
   --seed N           seed of the initial weights and batch order (default 1)
   --retries N        reruns of a measurement disturbed by other processes (default 1; quick 0)
+  --contended        a busy machine: a CPU-bound process runs beside every measurement, from
+                     its warm-up to the end of its inference timing (rows marked; its CPU is
+                     recorded as loadCores, not as interference)
+  --contended-core N pin that process to core N (taskset); implies --contended
   --out DIR          where the JSON goes (default bench/results)
   --input-rows       also run every net with the first layer's input forced sparse (backprop,
                      and PyTorch's sparse tensors); the bag-of-words net always has these rows
@@ -49,6 +57,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       epochs: { type: 'string' },
       seed: { type: 'string' },
       retries: { type: 'string' },
+      contended: { type: 'boolean', default: false },
+      'contended-core': { type: 'string' },
       out: { type: 'string' },
       'input-rows': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -65,6 +75,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     epochs: integer('--epochs', values.epochs, 1, 1),
     seed: integer('--seed', values.seed, 1, 0),
     retries: integer('--retries', values.retries, values.quick ? 0 : 1, 0),
+    contended: values.contended || values['contended-core'] !== undefined,
+    contendedCore: values['contended-core'] === undefined ? null : integer('--contended-core', values['contended-core'], 0, 0),
     outDir: values.out ?? 'bench/results',
     inputRows: values['input-rows'],
     sweep: values.sweep,

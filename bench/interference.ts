@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Load } from './contention.js';
 import type { Interference } from './protocol.js';
 
 /** Linux reports /proc/stat in USER_HZ ticks, 100 per second on every mainstream architecture. */
@@ -9,33 +10,41 @@ interface Sample {
   busy: number | null;
   /** CPU seconds of this process, worker threads included. */
   own: number;
+  /** CPU seconds of the busy process of --contended (0 without one), or null where /proc does not say. */
+  load: number | null;
   wall: number;
 }
 
 /**
  * Watches how much CPU other processes take while we time something. The machine-wide busy time
- * comes from /proc/stat, our own from process.cpuUsage(); the difference is everyone else.
+ * comes from /proc/stat, our own from process.cpuUsage(); the difference is everyone else. The
+ * busy process of --contended (`load`) is counted apart, as loadCores: it is meant to be there.
  */
 export class InterferenceMeter {
   private start: Sample | null = null;
   private otherSeconds = 0;
   private ownSeconds = 0;
+  private loadSeconds = 0;
   private wallSeconds = 0;
   private available = true;
 
+  constructor(private readonly load: Load | null = null) {}
+
   begin(): void {
-    this.start = sample();
+    this.start = this.sample();
   }
 
   end(): void {
     if (!this.start) throw new Error('InterferenceMeter.end() without begin()');
-    const now = sample();
-    if (now.busy === null || this.start.busy === null) this.available = false;
+    const now = this.sample();
+    if (now.busy === null || this.start.busy === null || now.load === null || this.start.load === null) this.available = false;
     else {
       const own = now.own - this.start.own;
+      const load = now.load - this.start.load;
       // Tick granularity can make the difference slightly negative on a quiet machine.
-      this.otherSeconds += Math.max(0, now.busy - this.start.busy - own);
+      this.otherSeconds += Math.max(0, now.busy - this.start.busy - own - load);
       this.ownSeconds += own;
+      this.loadSeconds += load;
       this.wallSeconds += now.wall - this.start.wall;
     }
     this.start = null;
@@ -44,13 +53,14 @@ export class InterferenceMeter {
   /** Averages over every begin/end interval so far; null where the machine does not say. */
   result(): Interference | null {
     if (!this.available || this.wallSeconds === 0) return null;
-    return { otherCores: round2(this.otherSeconds / this.wallSeconds), ownCores: round2(this.ownSeconds / this.wallSeconds) };
+    const cores = { otherCores: round2(this.otherSeconds / this.wallSeconds), ownCores: round2(this.ownSeconds / this.wallSeconds) };
+    return this.load ? { ...cores, loadCores: round2(this.loadSeconds / this.wallSeconds) } : cores;
   }
-}
 
-function sample(): Sample {
-  const cpu = process.cpuUsage();
-  return { busy: machineBusySeconds(), own: (cpu.user + cpu.system) / 1e6, wall: performance.now() / 1000 };
+  private sample(): Sample {
+    const cpu = process.cpuUsage();
+    return { busy: machineBusySeconds(), own: (cpu.user + cpu.system) / 1e6, load: this.load ? this.load.cpuSeconds() : 0, wall: performance.now() / 1000 };
+  }
 }
 
 /** The first line of /proc/stat: "cpu user nice system idle iowait irq softirq steal ..." in ticks. */

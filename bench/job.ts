@@ -1,6 +1,7 @@
 import { BatchOrder } from './batches.js';
 import { loadBenchData } from './data.js';
 import { testMetrics } from './evaluate.js';
+import { startLoad } from './contention.js';
 import { InterferenceMeter } from './interference.js';
 import { measureRate } from './measure.js';
 import type { ChildResult, Job, NetName, TrainResult } from './protocol.js';
@@ -16,7 +17,7 @@ const MiB = 1024 * 1024;
  *    scheduled η for a net with a schedule), timed as a whole;
  * 3. inference throughput on the test set, batches of `inferBatch`, warm-up excluded;
  * 4. test accuracy of the trained weights on the whole test split; peak RSS of this process.
- * A trainOnly job (the sweep) stops after 1.
+ * A trainOnly job (the sweep) stops after 1. With job.load (--contended), a busy process runs beside steps 1 to 3.
  */
 export async function runJob(job: Job, log: (message: string) => void): Promise<ChildResult | TrainResult> {
   const spec = job.spec;
@@ -28,55 +29,60 @@ export async function runJob(job: Job, log: (message: string) => void): Promise<
     init: initialWeights(spec, job.seed),
     job,
   });
-  const meter = new InterferenceMeter();
-
-  const warmupBatches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
-  const train = await measureRate((steps) => trainer.train(warmupBatches, steps, true), spec.batchSize, job.timing, meter);
-  log(`train ${Math.round(train.median)} samples/s (segments ${Math.round(train.min)}–${Math.round(train.max)})`);
-  if (job.trainOnly) {
-    trainer.dispose();
-    return {
-      net: job.net,
-      library: job.library,
-      backend: trainer.backend,
-      threads: trainer.threads,
-      trainSamplesPerSec: Math.round(train.median),
-      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
-      train,
-      trainSamples: data.train.count,
-      rssAfterDataMB: Math.round(rssAfterDataMB),
-      interference: meter.result(),
-      loop: trainer.loop,
-      ...(trainer.versions ? { versions: trainer.versions } : {}),
-    };
-  }
-
-  await trainer.reset();
-  const batches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
-  const started = performance.now();
-  for (let epoch = 0; epoch < job.epochs; epoch++) {
-    trainer.startEpoch?.(epoch, job.epochs);
-    await trainer.train(batches, batches.batchesPerEpoch, false);
-  }
-  const epochSeconds = (performance.now() - started) / 1000;
-  log(`${job.epochs} epoch(s) in ${epochSeconds.toFixed(1)} s`);
-
+  const load = job.load ? await startLoad(job.load) : null;
+  const meter = new InterferenceMeter(load);
   const inferBatch = Math.min(job.inferBatch, data.test.count);
   const test = data.test;
-  let next = 0;
-  const infer = await measureRate(
-    async (calls) => {
-      for (let c = 0; c < calls; c++) {
-        // Full batches only, cycling through the test set.
-        if (next + inferBatch > test.count) next = 0;
-        await trainer.predict(test.x.subarray(next * data.inputs, (next + inferBatch) * data.inputs), inferBatch);
-        next += inferBatch;
-      }
-    },
-    inferBatch,
-    job.timing,
-    meter,
-  );
+  let train, infer, epochSeconds;
+  try {
+    const warmupBatches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
+    train = await measureRate((steps) => trainer.train(warmupBatches, steps, true), spec.batchSize, job.timing, meter);
+    log(`train ${Math.round(train.median)} samples/s (segments ${Math.round(train.min)}–${Math.round(train.max)})`);
+    if (job.trainOnly) {
+      trainer.dispose();
+      return {
+        net: job.net,
+        library: job.library,
+        backend: trainer.backend,
+        threads: trainer.threads,
+        trainSamplesPerSec: Math.round(train.median),
+        peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+        train,
+        trainSamples: data.train.count,
+        rssAfterDataMB: Math.round(rssAfterDataMB),
+        interference: meter.result(),
+        loop: trainer.loop,
+        ...(trainer.versions ? { versions: trainer.versions } : {}),
+      };
+    }
+
+    await trainer.reset();
+    const batches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
+    const started = performance.now();
+    for (let epoch = 0; epoch < job.epochs; epoch++) {
+      trainer.startEpoch?.(epoch, job.epochs);
+      await trainer.train(batches, batches.batchesPerEpoch, false);
+    }
+    epochSeconds = (performance.now() - started) / 1000;
+    log(`${job.epochs} epoch(s) in ${epochSeconds.toFixed(1)} s`);
+
+    let next = 0;
+    infer = await measureRate(
+      async (calls) => {
+        for (let c = 0; c < calls; c++) {
+          // Full batches only, cycling through the test set.
+          if (next + inferBatch > test.count) next = 0;
+          await trainer.predict(test.x.subarray(next * data.inputs, (next + inferBatch) * data.inputs), inferBatch);
+          next += inferBatch;
+        }
+      },
+      inferBatch,
+      job.timing,
+      meter,
+    );
+  } finally {
+    load?.stop();
+  }
   const testAccuracy = (await testMetrics(trainer, test, spec, inferBatch)).accuracy;
   log(`infer ${Math.round(infer.median)} samples/s, test accuracy ${testAccuracy.toFixed(4)}`);
   trainer.dispose();
@@ -98,6 +104,7 @@ export async function runJob(job: Job, log: (message: string) => void): Promise<
     testSamples: test.count,
     rssAfterDataMB: Math.round(rssAfterDataMB),
     interference: meter.result(),
+    contended: load !== null,
     loop: trainer.loop,
     ...(trainer.versions ? { versions: trainer.versions } : {}),
   };

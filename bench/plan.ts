@@ -1,6 +1,7 @@
 import { sharedMemorySupported, wasmSimdSupported } from '../src/kernels/index.js';
 import { threadsSupported } from '../src/kernels/wasm/threads.js';
 import type { BenchOptions } from './cli.js';
+import { loadCommand } from './contention.js';
 import { NET_SPECS } from './nets.js';
 import { LIBRARIES, type Job, type LibraryName, type NetName, type Timing } from './protocol.js';
 
@@ -122,5 +123,6 @@ export function makeJob(net: NetName, v: Variant, options: BenchOptions): Job {
     testSamples: options.quick ? QUICK_SAMPLES.test : null,
     inferBatch: INFER_BATCH,
     timing: options.quick ? QUICK_TIMING : FULL_TIMING,
+    load: options.contended ? loadCommand(options.contendedCore) : null,
   };
 }

@@ -57,6 +57,11 @@ export interface Job {
   timing: Timing;
   /** The sweep's jobs: training throughput only (no accuracy run, no inference); the child returns a TrainResult. */
   trainOnly?: boolean;
+  /**
+   * --contended: the command of a CPU-bound process the child runs beside its measurement (from
+   * before the warm-up to after the inference timing; contention.ts), or null for none.
+   */
+  load: string[] | null;
   /** For the Python child: float32 initial weights, W(1), b(1), W(2), ... (W units × inputs, row-major). */
   initialWeightsPath?: string;
   /** For the Python child, when the data is not Fashion-MNIST: float32 train x, train y, test x, test y. */
@@ -86,6 +91,8 @@ export interface Interference {
   otherCores: number;
   /** Average number of cores this process used (worker threads included). */
   ownCores: number;
+  /** --contended: average number of cores the busy process took (not counted in otherCores). */
+  loadCores?: number;
 }
 
 export interface ChildResult {
@@ -108,6 +115,8 @@ export interface ChildResult {
   /** RSS right after loading the data set, before the library does anything: the data's share of peakRssMB. */
   rssAfterDataMB: number;
   interference: Interference | null;
+  /** Whether a busy process ran beside this measurement (--contended). */
+  contended: boolean;
   /** How this library's loop is written (one line). */
   loop: string;
   /** Library versions the child saw (e.g. torch's, only known inside Python). */

@@ -46,6 +46,7 @@ export function table(results: readonly ChildResult[]): string {
       '',
       `${net}: ${NET_SPECS[net].description}; ${first.epochs} epoch(s) on ${first.trainSamples} samples, tested on ${first.testSamples}`,
     );
+    const contended = rows.some((r) => r.contended);
     const header = ['library', 'backend', 'thr', 'train/s', 'spread', ours ? `×(${label(ours)})` : 'ratio', 'infer/s', 'test acc', 'RSS MB', 'epoch/s', 'other cpu'];
     const body = rows.map((r) => [
       r.library,
@@ -59,7 +60,9 @@ export function table(results: readonly ChildResult[]): string {
       String(r.peakRssMB),
       fmt(r.epochSamplesPerSec),
       r.interference ? `${r.interference.otherCores.toFixed(2)}${isNoisy(r) ? ' !' : ''}` : '?',
+      ...(contended ? [r.contended ? `busy ${r.interference?.loadCores?.toFixed(2) ?? '?'}` : ''] : []),
     ]);
+    if (contended) header.push('load');
     lines.push(...align([header, ...body]));
   }
   lines.push(
@@ -69,6 +72,9 @@ export function table(results: readonly ChildResult[]): string {
     'accuracy run, wall clock; RSS: peak of the process, data set included; other cpu: cores other',
     `processes used while timing (! above ${NOISY_OTHER_CORES}: rerun on a quiet machine).`,
   );
+  if (results.some((r) => r.contended)) {
+    lines.push('load: --contended, a CPU-bound process ran beside the row (busy: the cores it took while timing).');
+  }
   return lines.join('\n');
 }
 

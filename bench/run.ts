@@ -40,7 +40,8 @@ async function main(): Promise<number> {
   const temp = mkdtempSync(join(tmpdir(), 'backprop-bench-'));
   if (jobs.some((j) => j.library === 'pytorch')) preparePython(jobs, temp);
 
-  console.error(`bench: ${jobs.length} measurements, one at a time${options.sweep ? ', the sweep' : ''}${options.quick ? ' (quick)' : ''}`);
+  const busy = options.contended ? `, each beside a CPU-bound process${options.contendedCore === null ? '' : ` on core ${options.contendedCore}`}` : '';
+  console.error(`bench: ${jobs.length} measurements, one at a time${options.sweep ? ', the sweep' : ''}${busy}${options.quick ? ' (quick)' : ''}`);
   for (const s of skipped) console.error(`bench: skipped ${s}`);
   const results: ChildResult[] = [];
   const failures: { net: string; library: string; backend: string; threads: number; error: string }[] = [];
@@ -79,6 +80,7 @@ async function main(): Promise<number> {
       seed: options.seed,
       timing: jobs[0]?.timing ?? null,
       inferBatch: INFER_BATCH,
+      contended: options.contended ? { command: jobs[0]?.load ?? null, core: options.contendedCore } : null,
       method:
         'one child process per row, run one after another; training: warm-up excluded, median of timed segments ' +
         '(full batches, shuffled); then back to the same initial weights for the accuracy run over whole epochs; ' +
@@ -93,7 +95,7 @@ async function main(): Promise<number> {
     seconds: Math.round((Date.now() - started.getTime()) / 1000),
   };
   mkdirSync(options.outDir, { recursive: true });
-  const path = join(options.outDir, `${stamp}-${git.commit}${options.quick ? '-quick' : ''}.json`);
+  const path = join(options.outDir, `${stamp}-${git.commit}${options.contended ? '-contended' : ''}${options.quick ? '-quick' : ''}.json`);
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${path} (${report.seconds} s)${notes.length ? `\nnotes:\n- ${notes.join('\n- ')}` : ''}`);
   return failures.length === 0 ? 0 : 1;

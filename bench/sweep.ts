@@ -8,6 +8,7 @@ import type { BenchOptions } from './cli.js';
 import { SYNTHETIC_SIZES } from './data.js';
 import type { gitState, Machine } from './environment.js';
 import type { NetSpec } from './nets.js';
+import { loadCommand } from './contention.js';
 import { INFER_BATCH, variants, type Availability } from './plan.js';
 import { isNoisy, NOISY_OTHER_CORES } from './report.js';
 import type { Job, LibraryName, SweepNetName, Timing, TrainResult } from './protocol.js';
@@ -99,6 +100,7 @@ export function sweepPlan(options: BenchOptions, available: Availability): { job
         inferBatch: INFER_BATCH,
         timing: options.quick ? QUICK_SWEEP_TIMING : SWEEP_TIMING,
         trainOnly: true,
+        load: options.contended ? loadCommand(options.contendedCore) : null,
       }),
     ),
   );

@@ -69,6 +69,7 @@ for (const { library, backend } of configs) {
     testSamples: null,
     inferBatch: INFER_BATCH,
     timing: FULL_TIMING,
+    load: null,
   };
   const trainer = await (await trainerFactory(library as Exclude<LibraryName, 'pytorch'>))({ spec, data, init, job });
   const run: Run = { library: library === 'backprop' ? 'backprop' : 'tfjs', backend: trainer.backend, perEpoch: [] };

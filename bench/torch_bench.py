@@ -20,6 +20,7 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import time
 
@@ -207,41 +208,54 @@ def scheduled_rate(spec, epoch, epochs):
 # ---- measurement (mirrors bench/measure.ts and bench/interference.ts) -------------------------
 
 class Interference:
-    """CPU used by other processes while we time: machine busy time (/proc/stat) minus our own."""
+    """CPU used by other processes while we time: machine busy time (/proc/stat) minus our own
+    and minus the busy process of --contended (`load`, a Popen), which is counted as loadCores."""
 
-    def __init__(self):
-        self.other = self.own = self.wall = 0.0
+    def __init__(self, load=None):
+        self.other = self.own = self.load_seconds = self.wall = 0.0
         self.available = True
         self.start = None
+        self.load = load
 
-    @staticmethod
-    def sample():
+    def sample(self):
         usage = resource.getrusage(resource.RUSAGE_SELF)
         try:
             with open("/proc/stat") as f:
                 fields = [int(v) for v in f.readline().split()[1:9]]
             busy = (sum(fields[0:3]) + sum(fields[5:8])) / TICKS_PER_SECOND
+            load = process_cpu_seconds(self.load.pid) if self.load else 0.0
         except (OSError, ValueError):
-            busy = None
-        return busy, usage.ru_utime + usage.ru_stime, time.perf_counter()
+            busy = load = None
+        return busy, usage.ru_utime + usage.ru_stime, load, time.perf_counter()
 
     def begin(self):
         self.start = self.sample()
 
     def end(self):
-        busy, own, wall = self.sample()
-        busy0, own0, wall0 = self.start
+        busy, own, load, wall = self.sample()
+        busy0, own0, load0, wall0 = self.start
         if busy is None or busy0 is None:
             self.available = False
         else:
-            self.other += max(0.0, busy - busy0 - (own - own0))
+            self.other += max(0.0, busy - busy0 - (own - own0) - (load - load0))
             self.own += own - own0
+            self.load_seconds += load - load0
             self.wall += wall - wall0
 
     def result(self):
         if not self.available or self.wall == 0:
             return None
-        return {"otherCores": round(self.other / self.wall, 2), "ownCores": round(self.own / self.wall, 2)}
+        cores = {"otherCores": round(self.other / self.wall, 2), "ownCores": round(self.own / self.wall, 2)}
+        if self.load:
+            cores["loadCores"] = round(self.load_seconds / self.wall, 2)
+        return cores
+
+
+def process_cpu_seconds(pid):
+    """utime + stime of a process (/proc/PID/stat fields 14 and 15), as bench/contention.ts reads them."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
 
 
 def measure_rate(work, samples_per_call, timing, meter):
@@ -368,41 +382,6 @@ def run(job):
             out = model(x)
             return (F.softmax(out, dim=1) if spec["output"] == "softmax" else out).numpy()
 
-    meter = Interference()
-    warm = Batches(len(train_x), batch, job["seed"])
-    train_stats = measure_rate(lambda steps: train(warm, steps, True), batch, job["timing"], meter)
-    log(job, f"train {round(train_stats['median'])} samples/s")
-    if job.get("trainOnly"):  # the sweep: training throughput only (TrainResult in bench/protocol.ts)
-        return {
-            "net": job["net"],
-            "library": "pytorch",
-            "backend": "cpu",
-            "threads": torch.get_num_threads(),
-            "trainSamplesPerSec": round(train_stats["median"]),
-            "peakRssMB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "train": train_stats,
-            "trainSamples": len(train_x),
-            "rssAfterDataMB": round(rss_after_data),
-            "interference": meter.result(),
-            "loop": "nn.Sequential(nn.Linear, ...), torch.optim Adam/SGD, zero_grad(set_to_none=True), backward(), step(); batches by index",
-            "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(), "torch BLAS": blas_library()},
-        }
-
-    model = build()
-    optimizer = build_optimizer(job, model)
-    batches = FixedBatches(job["epochOrderPath"], len(train_x), batch, job["epochs"])
-    steps_per_epoch = -(-len(train_x) // batch)
-    t0 = time.perf_counter()
-    for epoch in range(job["epochs"]):
-        if toolkit(spec):
-            for group in optimizer.param_groups:
-                group["lr"] = scheduled_rate(spec, epoch, job["epochs"])
-        train(batches, steps_per_epoch, False)
-    epoch_seconds = time.perf_counter() - t0
-    log(job, f"{job['epochs']} epoch(s) in {epoch_seconds:.1f} s")
-    # Inference without dropout (a no-op for the plain nets, which have no train-only layers).
-    model.eval()
-
     infer_batch = min(job["inferBatch"], len(test_x))
     cursor = {"next": 0}
 
@@ -413,7 +392,48 @@ def run(job):
             predict(test_x[cursor["next"]: cursor["next"] + infer_batch])
             cursor["next"] += infer_batch
 
-    infer_stats = measure_rate(infer, infer_batch, job["timing"], meter)
+    # --contended: the busy process of bench/contention.ts (it exits by itself if we die first)
+    load = subprocess.Popen(job["load"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL) if job.get("load") else None
+    meter = Interference(load)
+    try:
+        warm = Batches(len(train_x), batch, job["seed"])
+        train_stats = measure_rate(lambda steps: train(warm, steps, True), batch, job["timing"], meter)
+        log(job, f"train {round(train_stats['median'])} samples/s")
+        if job.get("trainOnly"):  # the sweep: training throughput only (TrainResult in bench/protocol.ts)
+            return {
+                "net": job["net"],
+                "library": "pytorch",
+                "backend": "cpu",
+                "threads": torch.get_num_threads(),
+                "trainSamplesPerSec": round(train_stats["median"]),
+                "peakRssMB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "train": train_stats,
+                "trainSamples": len(train_x),
+                "rssAfterDataMB": round(rss_after_data),
+                "interference": meter.result(),
+                "loop": "nn.Sequential(nn.Linear, ...), torch.optim Adam/SGD, zero_grad(set_to_none=True), backward(), step(); batches by index",
+                "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(), "torch BLAS": blas_library()},
+            }
+
+        model = build()
+        optimizer = build_optimizer(job, model)
+        batches = FixedBatches(job["epochOrderPath"], len(train_x), batch, job["epochs"])
+        steps_per_epoch = -(-len(train_x) // batch)
+        t0 = time.perf_counter()
+        for epoch in range(job["epochs"]):
+            if toolkit(spec):
+                for group in optimizer.param_groups:
+                    group["lr"] = scheduled_rate(spec, epoch, job["epochs"])
+            train(batches, steps_per_epoch, False)
+        epoch_seconds = time.perf_counter() - t0
+        log(job, f"{job['epochs']} epoch(s) in {epoch_seconds:.1f} s")
+        # Inference without dropout (a no-op for the plain nets, which have no train-only layers).
+        model.eval()
+        infer_stats = measure_rate(infer, infer_batch, job["timing"], meter)
+    finally:
+        if load:
+            load.kill()
+            load.wait()
     out = np.concatenate([predict(test_x[s: s + infer_batch]) for s in range(0, len(test_x), infer_batch)])
     predicted = (out[:, 0] >= 0.5).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1)
     accuracy = float((predicted == test_labels).mean())
@@ -436,6 +456,7 @@ def run(job):
         "testSamples": len(test_x),
         "rssAfterDataMB": round(rss_after_data),
         "interference": meter.result(),
+        "contended": load is not None,
         "loop": "nn.Sequential(nn.Linear, ...), torch.optim SGD/Adam, zero_grad(set_to_none=True), backward(), step(); batches by index"
         + ("; nn.Dropout after hidden activations, AdamW (weights only), cosine lr set per epoch" if toolkit(spec) else "")
         + ("; first layer torch.sparse.mm on sparse COO batches gathered from a CSR copy of the training set" if sparse else ""),

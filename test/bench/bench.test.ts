@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { BatchOrder, epochOrders } from '../../bench/batches.js';
 import { parseOptions } from '../../bench/cli.js';
+import { loadCommand, processCpuSeconds, startLoad } from '../../bench/contention.js';
 import { InterferenceMeter } from '../../bench/interference.js';
 import { measureRate, median } from '../../bench/measure.js';
 import { NET_SPECS } from '../../bench/nets.js';
@@ -94,6 +95,35 @@ describe('command line', () => {
     expect(o).toMatchObject({ quick: true, nets: ['seed', 'modern'], libraries: ['backprop'], epochs: 3, retries: 0 });
     expect(() => parseOptions(['--net', 'huge'])).toThrow(/--net: unknown "huge"; valid: tiny, seed, modern, modern-toolkit/);
     expect(() => parseOptions(['--epochs', '0'])).toThrow(/--epochs must be an integer ≥ 1/);
+  });
+});
+
+describe('--contended', () => {
+  it('is off by default; --contended-core pins the busy process and implies --contended', () => {
+    expect(parseOptions([])).toMatchObject({ contended: false, contendedCore: null });
+    expect(parseOptions(['--contended'])).toMatchObject({ contended: true, contendedCore: null });
+    expect(parseOptions(['--contended-core', '1'])).toMatchObject({ contended: true, contendedCore: 1 });
+    expect(loadCommand(null)[0]).toBe(process.execPath);
+    expect(loadCommand(1).slice(0, 3)).toEqual(['taskset', '-c', '1']);
+    expect(() => parseOptions(['--contended-core', 'x'])).toThrow(/--contended-core must be an integer ≥ 0/);
+  });
+
+  it('the busy process takes a core while it runs, is counted apart from other processes, and is gone after stop()', async () => {
+    const load = await startLoad(loadCommand(null));
+    const meter = new InterferenceMeter(load);
+    try {
+      meter.begin();
+      const until = Date.now() + 300;
+      while (Date.now() < until) await new Promise((ok) => setTimeout(ok, 20));
+      meter.end();
+    } finally {
+      load.stop();
+    }
+    const cores = meter.result();
+    if (cores) expect(cores.loadCores).toBeGreaterThan(0.3);
+    // (killed at once; /proc forgets it once Node has reaped it)
+    for (let i = 0; i < 100 && processCpuSeconds(load.pid) !== null; i++) await new Promise((ok) => setTimeout(ok, 20));
+    expect(processCpuSeconds(load.pid)).toBeNull();
   });
 });
 

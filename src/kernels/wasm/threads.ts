@@ -6,6 +6,14 @@
  * message per operation. Workers spin briefly before sleeping, so back-to-back products of a
  * training step do not pay a wake-up each.
  *
+ * A busy machine. Each block is taken before it is run, by setting its bit in TAKEN: a worker
+ * takes its own block when it sees the job; the caller, done with block 0, takes every block whose
+ * worker has not started yet (descheduled by the OS, or still waking up) and runs it itself. A
+ * worker that comes late finds its bit set and waits for the next job. A block gives the same
+ * values whichever thread runs it, so results do not depend on who was late. The time the caller
+ * loses to late workers (running their blocks, waiting at the barrier) goes to a Pacer, which
+ * runs jobs on the caller alone for a while when the threads lose to one thread (pacer.ts).
+ *
  * Node: worker_threads (obtained with process.getBuiltinModule, so that this module stays free of
  * Node imports for browser bundles). Browsers: Web Workers from a Blob URL (also from inside a
  * worker: nested workers); they need SharedArrayBuffer, i.e. a cross-origin-isolated page, and
@@ -13,13 +21,17 @@
  * with createThreadPoolAsync (createWasmKernels does).
  */
 
+import { Pacer } from './pacer.js';
+
 /**
  * Word offsets in the control block (Int32/Uint32/Float32/Float64 views over the same bytes).
  * ALPHA64, OP, P, RANGES and the op codes are also read by runJob in assembly/kernels.ts; the pool
  * checks that the two agree (jobLayout) before it takes any job.
  */
 const GEN = 0; // bumped by the caller for every job
-const DONE = 16; // workers finished with the current job (own cache line)
+const DONE = 16; // blocks other than block 0 finished (own cache line)
+/** Bit t (word TAKEN + (t >> 5)): block t of the current job has been taken; on DONE's line, which the caller reads anyway. */
+const TAKEN = 17;
 const READY = 32; // workers that have instantiated the module
 const ERROR = 33; // 1 when a worker failed a job
 const ALPHA64 = 34; // a float64 job parameter (words 34-35: 8-byte aligned)
@@ -100,6 +112,8 @@ function start(data) {
     gen = Atomics.load(i32, ${GEN});
     const op = i32[${OP}];
     if (op === ${OP_EXIT}) return;
+    // the caller ran our block (we came late): nothing to do until the next job
+    if (Atomics.or(i32, ${TAKEN} + (index >> 5), 1 << (index & 31)) & (1 << (index & 31))) continue;
     try {
       x.runJob(control, index, ws);
     } catch (e) {
@@ -357,6 +371,7 @@ function pool(l: Launch): ThreadPool {
   // Blocking waits are allowed in Node and in workers; a browser's main thread cannot block, so
   // there the barrier only spins.
   let canBlock = true;
+  const pacer = new Pacer(() => performance.now());
 
   const MR = x.tileRows();
   const NR = x.tileCols();
@@ -407,40 +422,60 @@ function pool(l: Launch): ThreadPool {
     }
   }
 
-  /** Whether the workers can take jobs (browsers: once they have started; a failed start stops them). */
+  /**
+   * Whether the next job goes to the workers: once they have started (browsers; a failed start
+   * stops them), and unless the pacer has paused them.
+   */
   function usable(): boolean {
-    if (ready) return size > 1;
-    if (Atomics.load(i32, ERROR)) {
-      abort(l);
-      size = 1;
-      ready = true;
-      return false;
+    if (!ready) {
+      if (Atomics.load(i32, ERROR)) {
+        abort(l);
+        size = 1;
+        ready = true;
+        return false;
+      }
+      ready = allReady(l);
+      if (!ready) return false;
+      revoke(l);
     }
-    ready = allReady(l);
-    if (ready) revoke(l);
-    return ready;
+    return size > 1 && pacer.threaded();
   }
 
   function run(op: number): void {
+    // DONE first and TAKEN last: a worker still on the previous job that takes a block of this one
+    // sees this job's parameters, and counts in this job's DONE
     Atomics.store(i32, DONE, 0);
     i32[OP] = op;
     i32[SIZE] = size;
     // unpublished: no thread may take another's units before that one reaches its last depth block
     i32.fill(-1, CLAIMS, CLAIMS + size);
+    Atomics.store(i32, TAKEN, 1); // block 0: the caller's
+    Atomics.store(i32, TAKEN + 1, 0);
     Atomics.add(i32, GEN, 1);
     Atomics.notify(i32, GEN);
     // the caller's share: block 0, read back from the control block as the workers read theirs
     x.runJob(i32.byteOffset, 0, setup.ws);
+    // blocks whose worker has not started: the caller's too
+    let ran = 0;
+    let from = 0;
+    for (let t = 1; t < size; t++) {
+      const w = TAKEN + (t >> 5);
+      const bit = 1 << (t & 31);
+      if (Atomics.load(i32, w) & bit || Atomics.or(i32, w, bit) & bit) continue;
+      if (ran++ === 0) from = performance.now();
+      x.runJob(i32.byteOffset, t, setup.ws);
+    }
+    if (ran > 0) pacer.lose(from, performance.now());
     // The barrier: wait for the others (they usually finish together with us, so spin first).
     let spins = 0;
-    let until = 0;
+    let since = 0;
     for (;;) {
       const done = Atomics.load(i32, DONE);
-      if (done >= size - 1) break;
-      if ((++spins & (SPIN_CHECK - 1)) !== 0 || !canBlock) continue;
+      if (done >= size - 1 - ran) break;
+      if ((++spins & (SPIN_CHECK - 1)) !== 0) continue;
       const now = performance.now();
-      if (until === 0) until = now + CALLER_SPIN_MS;
-      else if (now > until) {
+      if (since === 0) since = now;
+      else if (now > since + CALLER_SPIN_MS && canBlock) {
         try {
           Atomics.wait(i32, DONE, done, 100);
         } catch {
@@ -448,6 +483,7 @@ function pool(l: Launch): ThreadPool {
         }
       }
     }
+    if (since !== 0) pacer.lose(since, performance.now());
     if (Atomics.load(i32, ERROR)) {
       Atomics.store(i32, ERROR, 0);
       throw new Error('a kernel worker thread failed');
