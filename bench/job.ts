@@ -2,7 +2,7 @@ import { BatchOrder } from './batches.js';
 import { loadBenchData } from './data.js';
 import { testMetrics } from './evaluate.js';
 import { InterferenceMeter } from './interference.js';
-import { measureRate } from './measure.js';
+import { measureLatency, measureRate } from './measure.js';
 import type { ChildResult, Job } from './protocol.js';
 import { trainerFactory } from './runners/index.js';
 import { initialWeights } from './weights.js';
@@ -15,7 +15,9 @@ const MiB = 1024 * 1024;
  * 2. back to the initial weights, then the accuracy run: `epochs` full epochs (each at its
  *    scheduled η for a net with a schedule), timed as a whole;
  * 3. inference throughput on the test set, batches of `inferBatch`, warm-up excluded;
- * 4. test accuracy of the trained weights on the whole test split; peak RSS of this process.
+ * 4. batch-1 latency: single-sample predict calls over the test set, the median call;
+ * 5. test accuracy of the trained weights on the whole test split; peak RSS of this process.
+ * An inference engine (`trainer.inferenceOnly`) skips 1; its accuracy run trains the weights it then runs.
  */
 export async function runJob(job: Job, log: (message: string) => void): Promise<ChildResult> {
   const spec = job.spec;
@@ -29,11 +31,13 @@ export async function runJob(job: Job, log: (message: string) => void): Promise<
   });
   const meter = new InterferenceMeter();
 
-  const warmupBatches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
-  const train = await measureRate((steps) => trainer.train(warmupBatches, steps, true), spec.batchSize, job.timing, meter);
-  log(`train ${Math.round(train.median)} samples/s (segments ${Math.round(train.min)}–${Math.round(train.max)})`);
-
-  await trainer.reset();
+  let train = null;
+  if (!trainer.inferenceOnly) {
+    const warmupBatches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
+    train = await measureRate((steps) => trainer.train(warmupBatches, steps, true), spec.batchSize, job.timing, meter);
+    log(`train ${Math.round(train.median)} samples/s (segments ${Math.round(train.min)}–${Math.round(train.max)})`);
+    await trainer.reset();
+  }
   const batches = new BatchOrder(data.train.count, spec.batchSize, job.seed);
   const started = performance.now();
   for (let epoch = 0; epoch < job.epochs; epoch++) {
@@ -59,8 +63,12 @@ export async function runJob(job: Job, log: (message: string) => void): Promise<
     job.timing,
     meter,
   );
+  const latency = await measureLatency((i) => {
+    const s = i % test.count;
+    return trainer.predict(test.x.subarray(s * data.inputs, (s + 1) * data.inputs), 1);
+  }, job.timing, meter);
   const testAccuracy = (await testMetrics(trainer, test, spec, inferBatch)).accuracy;
-  log(`infer ${Math.round(infer.median)} samples/s, test accuracy ${testAccuracy.toFixed(4)}`);
+  log(`infer ${Math.round(infer.median)} samples/s, batch-1 latency ${latency.median.toFixed(1)} µs, test accuracy ${testAccuracy.toFixed(4)}`);
   trainer.dispose();
 
   return {
@@ -69,13 +77,15 @@ export async function runJob(job: Job, log: (message: string) => void): Promise<
     backend: trainer.backend,
     threads: trainer.threads,
     epochs: job.epochs,
-    trainSamplesPerSec: Math.round(train.median),
+    trainSamplesPerSec: train && Math.round(train.median),
     inferSamplesPerSec: Math.round(infer.median),
+    latencyMicros: Math.round(latency.median * 10) / 10,
     testAccuracy,
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     train,
     infer,
-    epochSamplesPerSec: Math.round((job.epochs * data.train.count) / epochSeconds),
+    latency,
+    epochSamplesPerSec: trainer.inferenceOnly ? null : Math.round((job.epochs * data.train.count) / epochSeconds),
     trainSamples: data.train.count,
     testSamples: test.count,
     rssAfterDataMB: Math.round(rssAfterDataMB),

@@ -16,6 +16,11 @@ export interface Trainer {
   readonly loop: string;
   readonly versions?: Record<string, string>;
   /**
+   * An inference engine (onnxruntime): no training rate is measured. Its `train` still trains the
+   * net (with backprop) for the accuracy run, so that the test accuracy checks the engine's outputs.
+   */
+  readonly inferenceOnly?: boolean;
+  /**
    * Runs `steps` optimizer steps on the next batches of `batches` (full-size ones only when
    * `fullOnly`), resolving once all the work is finished.
    */
