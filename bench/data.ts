@@ -39,12 +39,15 @@ export function rawSizes(spec: NetSpec): { train: number; test: number } {
   return spec.data === 'bag-of-words' ? { train: BAG_OF_WORDS.train, test: BAG_OF_WORDS.test } : { train: XOR_SIZES.train, test: XOR_SIZES.test };
 }
 
-/** The data of a benchmark net; `limit` keeps only the first samples of each split (the quick run). */
-export function loadBenchData(spec: NetSpec, limit: { train: number | null; test: number | null }): BenchData {
+/**
+ * The data of a benchmark net; `limit` keeps only the first samples of each split (the quick run).
+ * `alloc`: storage for Fashion-MNIST's training images (a runner's own memory, see CreateTrainer.prepare).
+ */
+export function loadBenchData(spec: NetSpec, limit: { train: number | null; test: number | null }, alloc?: (length: number) => Float32Array): BenchData {
   const outputs = spec.sizes[spec.sizes.length - 1]!;
   const sets =
     spec.data === 'fashion-mnist'
-      ? loadFashionMnist()
+      ? loadFashionMnist(alloc ? { alloc } : {})
       : spec.data === 'bag-of-words'
         ? bagOfWords(spec.sizes[0]!, outputs)
         : {

@@ -21,13 +21,16 @@ const MiB = 1024 * 1024;
  */
 export async function runJob(job: Job, log: (message: string) => void): Promise<ChildResult> {
   const spec = job.spec;
-  const data = loadBenchData(spec, { train: job.trainSamples, test: job.testSamples });
+  const create = await trainerFactory(job.library as Exclude<Job['library'], 'pytorch'>);
+  const storage = create.prepare?.(job);
+  const data = loadBenchData(spec, { train: job.trainSamples, test: job.testSamples }, storage?.alloc);
   const rssAfterDataMB = process.memoryUsage().rss / MiB;
-  const trainer = await (await trainerFactory(job.library as Exclude<Job['library'], 'pytorch'>))({
+  const trainer = await create({
     spec,
     data,
     init: initialWeights(spec, job.seed),
     job,
+    prepared: storage?.prepared,
   });
   const meter = new InterferenceMeter();
 

@@ -82,9 +82,10 @@ export class Batch {
   /**
    * A data set (samples × inputs, samples × outputs) as batches are gathered from it fastest: on
    * kernels whose memory is shared with worker threads, copies in that memory (made on every call,
-   * as the caller's data may have changed since); otherwise X and Y themselves. Mostly-zero inputs
-   * are staged by their non-zeros instead: `sparseInput` 'auto' (default) when at most
-   * SPARSE_DENSITY of X is non-zero, true always, false never.
+   * as the caller's data may have changed since), except of what already lives there (a set loaded
+   * into the kernels' memory, see MnistFamilyOptions.alloc: read in place, never copied); otherwise
+   * X and Y themselves. Mostly-zero inputs are staged by their non-zeros instead: `sparseInput`
+   * 'auto' (default) when at most SPARSE_DENSITY of X is non-zero, true always, false never.
    */
   stage(X: Matrix, Y: Matrix, sparseInput: boolean | 'auto' = 'auto'): [Matrix, Matrix] {
     this.nonZeros = this.stageNonZeros(X, sparseInput);
@@ -257,8 +258,9 @@ export class Batch {
     return area && area.length >= length ? area : this.alloc(Math.max(length, 1));
   }
 
-  /** data copied into `area` (or a larger new one) in the kernels' memory; null when the memory has no room. */
-  private copyIn(data: FloatArray, area: Float32Array | null): { area: Float32Array; copy: Float32Array } | null {
+  /** data copied into `area` (or a larger new one) in the kernels' memory, or data itself when it lives there; null when the memory has no room. */
+  private copyIn(data: FloatArray, area: Float32Array | null): { area: Float32Array | null; copy: Float32Array } | null {
+    if (this.kernels.owns!(data)) return { area, copy: data as Float32Array };
     if (!area || area.length < data.length) {
       area = this.kernels.alloc(data.length);
       if (!this.kernels.owns!(area)) return null;
