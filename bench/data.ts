@@ -47,8 +47,11 @@ export function rawSizes(spec: NetSpec): { train: number; test: number } {
 export const SYNTHETIC_SIZES = { train: 4096, test: 256 } as const;
 const SYNTHETIC_SEEDS = { train: 3, test: 4 } as const;
 
-/** The data of a benchmark net; `limit` keeps only the first samples of each split (the quick run). */
-export function loadBenchData(spec: NetSpec, limit: { train: number | null; test: number | null }): BenchData {
+/**
+ * The data of a benchmark net; `limit` keeps only the first samples of each split (the quick run).
+ * `alloc`: storage for Fashion-MNIST's training images (a runner's own memory, see CreateTrainer.prepare).
+ */
+export function loadBenchData(spec: NetSpec, limit: { train: number | null; test: number | null }, alloc?: (length: number) => Float32Array): BenchData {
   const outputs = spec.sizes[spec.sizes.length - 1]!;
   // (the synthetic set is small already: `limit` leaves it whole)
   if (spec.data === 'synthetic') {
@@ -62,7 +65,7 @@ export function loadBenchData(spec: NetSpec, limit: { train: number | null; test
   }
   const sets =
     spec.data === 'fashion-mnist'
-      ? loadFashionMnist()
+      ? loadFashionMnist(alloc ? { alloc } : {})
       : spec.data === 'bag-of-words'
         ? bagOfWords(spec.sizes[0]!, outputs)
         : {

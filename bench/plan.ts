@@ -10,9 +10,9 @@ import { LIBRARIES, type Job, type LibraryName, type NetName, type Timing } from
  * accuracy run is separate and always whole epochs, however slow the library (tfjs-cpu takes
  * minutes for an epoch of the modern net), so that accuracies compare like for like.
  */
-export const FULL_TIMING: Timing = { warmupSeconds: 1, warmupSteps: 5, segments: 5, segmentSeconds: 1.5, minSegmentSteps: 3 };
+export const FULL_TIMING: Timing = { warmupSeconds: 1, warmupSteps: 5, segments: 5, segmentSeconds: 1.5, minSegmentSteps: 3, latencySeconds: 2 };
 /** Quick run: a taste, not a measurement to quote. */
-export const QUICK_TIMING: Timing = { warmupSeconds: 0.15, warmupSteps: 3, segments: 3, segmentSeconds: 0.15, minSegmentSteps: 2 };
+export const QUICK_TIMING: Timing = { warmupSeconds: 0.15, warmupSteps: 3, segments: 3, segmentSeconds: 0.15, minSegmentSteps: 2, latencySeconds: 0.2 };
 /** The quick run trains and tests on the first samples only. */
 export const QUICK_SAMPLES = { train: 2000, test: 1000 } as const;
 /** Test samples per predict call when measuring inference. */
@@ -33,7 +33,7 @@ export interface Availability {
 }
 
 /** The libraries a quick run covers unless --library says otherwise (tfjs-cpu alone would take longer than the rest). */
-const QUICK_LIBRARIES: readonly LibraryName[] = ['backprop', 'tfjs-wasm', 'jax-js', 'pytorch'];
+const QUICK_LIBRARIES: readonly LibraryName[] = ['backprop', 'tfjs-wasm', 'jax-js', 'pytorch', 'onnxruntime'];
 
 /**
  * The rows to run, in table order, and why any were left out. A quick run keeps only the headline
@@ -61,6 +61,9 @@ export function variants(options: BenchOptions, available: Availability): { vari
     rows.push({ library: 'pytorch', backend: 'cpu', threads: 1, headline: all === 1 });
     if (all > 1) rows.push({ library: 'pytorch', backend: 'cpu', threads: all, headline: true });
   }
+  // onnxruntime-node, inference only: intra-op threads 1, and its default (one per core)
+  rows.push({ library: 'onnxruntime', backend: 'cpu', threads: 1, headline: all === 1 });
+  if (all > 1) rows.push({ library: 'onnxruntime', backend: 'cpu', threads: all, headline: true });
   const chosen = rows.filter((r) => wanted.includes(r.library) && (!options.quick || r.headline));
   return { variants: chosen.map(({ library, backend, threads }) => ({ library, backend, threads })), skipped };
 }

@@ -12,7 +12,7 @@ export type NetName = (typeof NETS)[number];
 /** A net of the sweep (bench/sweep.ts): two hidden layers of `width` units, trained in batches of `batch`. */
 export type SweepNetName = `sweep-${number}x${number}`;
 
-export const LIBRARIES = ['backprop', 'tfjs-cpu', 'tfjs-wasm', 'jax-js', 'pytorch'] as const;
+export const LIBRARIES = ['backprop', 'tfjs-cpu', 'tfjs-wasm', 'jax-js', 'pytorch', 'onnxruntime'] as const;
 export type LibraryName = (typeof LIBRARIES)[number];
 
 /** A child prints exactly one line starting with this; everything else it prints is progress or noise. */
@@ -29,6 +29,8 @@ export interface Timing {
   segmentSeconds: number;
   /** Fewest calls in a segment, so that one slow call cannot be a whole segment. */
   minSegmentSteps: number;
+  /** Batch-1 latency: single-sample predict calls timed one by one for about this long (after the warm-up), their median reported. */
+  latencySeconds: number;
 }
 
 export interface Job {
@@ -85,6 +87,16 @@ export interface RateStats {
   samplesPerSegment: number;
 }
 
+/** Batch-1 latency: the time of one predict call on one sample, output read back, over many calls. */
+export interface LatencyStats {
+  /** Median over the calls, µs. */
+  median: number;
+  /** 10th and 90th percentiles, µs: the spread. */
+  p10: number;
+  p90: number;
+  calls: number;
+}
+
 /** CPU time that other processes used while we measured: a busy machine makes every number suspect. */
 export interface Interference {
   /** Average number of cores busy with other processes during the timed segments (0 on a quiet machine). */
@@ -101,15 +113,19 @@ export interface ChildResult {
   backend: string;
   threads: number;
   epochs: number;
-  trainSamplesPerSec: number;
+  /** null for an inference engine (onnxruntime), which does not train. */
+  trainSamplesPerSec: number | null;
   inferSamplesPerSec: number;
+  /** Median µs of a single-sample predict call (null: not measured). */
+  latencyMicros: number | null;
   testAccuracy: number;
   peakRssMB: number;
   /** Details behind the headline numbers. */
-  train: RateStats;
+  train: RateStats | null;
   infer: RateStats;
-  /** Samples per second over the whole accuracy run (all epochs, wall clock, everything included). */
-  epochSamplesPerSec: number;
+  latency: LatencyStats | null;
+  /** Samples per second over the whole accuracy run (all epochs, wall clock, everything included); null for an inference engine. */
+  epochSamplesPerSec: number | null;
   trainSamples: number;
   testSamples: number;
   /** RSS right after loading the data set, before the library does anything: the data's share of peakRssMB. */

@@ -12,9 +12,11 @@ export interface Ratio {
   net: NetName;
   backprop: { backend: string; threads: number };
   peer: { library: string; backend: string; threads: number };
-  /** backprop's samples/s divided by the peer's: > 1 means backprop is faster. */
-  train: number;
+  /** backprop's samples/s divided by the peer's: > 1 means backprop is faster (train: null for an inference engine). */
+  train: number | null;
   infer: number;
+  /** The peer's batch-1 latency divided by backprop's: > 1 means backprop answers sooner (null: not measured). */
+  latency: number | null;
 }
 
 /** Every backprop row against every peer row of the same net. */
@@ -26,8 +28,9 @@ export function ratios(results: readonly ChildResult[]): Ratio[] {
         net: ours.net,
         backprop: { backend: ours.backend, threads: ours.threads },
         peer: { library: peer.library, backend: peer.backend, threads: peer.threads },
-        train: round2(ours.trainSamplesPerSec / peer.trainSamplesPerSec),
+        train: ours.trainSamplesPerSec !== null && peer.trainSamplesPerSec !== null ? round2(ours.trainSamplesPerSec / peer.trainSamplesPerSec) : null,
         infer: round2(ours.inferSamplesPerSec / peer.inferSamplesPerSec),
+        latency: ours.latencyMicros && peer.latencyMicros ? round2(peer.latencyMicros / ours.latencyMicros) : null,
       });
     }
   }
@@ -40,25 +43,26 @@ export function table(results: readonly ChildResult[]): string {
   const nets = [...new Set(results.map((r) => r.net))];
   for (const net of nets) {
     const rows = results.filter((r) => r.net === net);
-    const ours = rows.filter((r) => r.library === 'backprop').sort((a, b) => b.trainSamplesPerSec - a.trainSamplesPerSec)[0];
+    const ours = rows.filter((r) => r.library === 'backprop').sort((a, b) => (b.trainSamplesPerSec ?? 0) - (a.trainSamplesPerSec ?? 0))[0];
     const first = rows[0]!;
     lines.push(
       '',
       `${net}: ${NET_SPECS[net].description}; ${first.epochs} epoch(s) on ${first.trainSamples} samples, tested on ${first.testSamples}`,
     );
     const contended = rows.some((r) => r.contended);
-    const header = ['library', 'backend', 'thr', 'train/s', 'spread', ours ? `×(${label(ours)})` : 'ratio', 'infer/s', 'test acc', 'RSS MB', 'epoch/s', 'other cpu'];
+    const header = ['library', 'backend', 'thr', 'train/s', 'spread', ours ? `×(${label(ours)})` : 'ratio', 'infer/s', 'lat µs', 'test acc', 'RSS MB', 'epoch/s', 'other cpu'];
     const body = rows.map((r) => [
       r.library,
       r.backend,
       String(r.threads),
-      fmt(r.trainSamplesPerSec),
-      `±${Math.round(((r.train.max - r.train.min) / 2 / r.train.median) * 100)}%`,
-      ours && r !== ours ? `${(ours.trainSamplesPerSec / r.trainSamplesPerSec).toFixed(2)}` : '',
+      r.trainSamplesPerSec === null ? '—' : fmt(r.trainSamplesPerSec),
+      r.train ? `±${Math.round(((r.train.max - r.train.min) / 2 / r.train.median) * 100)}%` : '',
+      ours && r !== ours && ours.trainSamplesPerSec !== null && r.trainSamplesPerSec !== null ? `${(ours.trainSamplesPerSec / r.trainSamplesPerSec).toFixed(2)}` : '',
       fmt(r.inferSamplesPerSec),
+      r.latencyMicros === null || r.latencyMicros === undefined ? '?' : r.latencyMicros.toFixed(1),
       r.testAccuracy.toFixed(4),
       String(r.peakRssMB),
-      fmt(r.epochSamplesPerSec),
+      r.epochSamplesPerSec === null ? '—' : fmt(r.epochSamplesPerSec),
       r.interference ? `${r.interference.otherCores.toFixed(2)}${isNoisy(r) ? ' !' : ''}` : '?',
       ...(contended ? [r.contended ? `busy ${r.interference?.loadCores?.toFixed(2) ?? '?'}` : ''] : []),
     ]);
@@ -68,8 +72,10 @@ export function table(results: readonly ChildResult[]): string {
   lines.push(
     '',
     'train/s: median of timed segments after warm-up; spread: half the range of the segments; ×(...): that',
-    "backprop row's train/s divided by this row's; infer/s: test set in batches of 1000; epoch/s: the whole",
-    'accuracy run, wall clock; RSS: peak of the process, data set included; other cpu: cores other',
+    "backprop row's train/s divided by this row's; infer/s: test set in batches of 1000; lat µs: one sample per",
+    'predict call, median call (output read back); epoch/s: the whole accuracy run, wall clock (—: an inference',
+    "engine, which does not train; onnxruntime's accuracy is of backprop's trained weights run there); RSS: peak of",
+    'the process, data set included; other cpu: cores other',
     `processes used while timing (! above ${NOISY_OTHER_CORES}: rerun on a quiet machine).`,
   );
   if (results.some((r) => r.contended)) {

@@ -36,8 +36,8 @@ export const QUICK_SWEEP_GRID: SweepGrid = { widths: [32, 256, 2048], batches: [
  * Short segments: a sweep point is a rate, not a headline, and there are 17 points × 5 rows. One
  * step is enough for a segment (a step of the widest net takes a large fraction of a second).
  */
-export const SWEEP_TIMING: Timing = { warmupSeconds: 0.3, warmupSteps: 2, segments: 3, segmentSeconds: 0.4, minSegmentSteps: 1 };
-export const QUICK_SWEEP_TIMING: Timing = { warmupSeconds: 0.1, warmupSteps: 2, segments: 3, segmentSeconds: 0.1, minSegmentSteps: 1 };
+export const SWEEP_TIMING: Timing = { warmupSeconds: 0.3, warmupSteps: 2, segments: 3, segmentSeconds: 0.4, minSegmentSteps: 1, latencySeconds: 0 };
+export const QUICK_SWEEP_TIMING: Timing = { warmupSeconds: 0.1, warmupSteps: 2, segments: 3, segmentSeconds: 0.1, minSegmentSteps: 1, latencySeconds: 0 };
 
 /** The libraries a sweep runs unless --library says otherwise. */
 export const SWEEP_LIBRARIES: readonly LibraryName[] = ['backprop', 'tfjs-wasm', 'pytorch'];
@@ -81,12 +81,12 @@ export function sweepGrid(options: Pick<BenchOptions, 'quick'>): SweepGrid {
 /**
  * The sweep's jobs, net by net (all rows of one point one after another, so a passing disturbance
  * hits one point rather than one library), and why any rows were left out. backprop's js kernels
- * are left out: they are the reference path, not the fast one. A quick sweep keeps each library's
+ * are left out: they are the reference path, not the fast one; onnxruntime only infers. A quick sweep keeps each library's
  * all-threads row only.
  */
 export function sweepPlan(options: BenchOptions, available: Availability): { jobs: Job[]; skipped: string[] } {
   const rows = variants({ ...options, libraries: options.libraries ?? [...SWEEP_LIBRARIES] }, available);
-  const chosen = rows.variants.filter((v) => !(v.library === 'backprop' && v.backend === 'js'));
+  const chosen = rows.variants.filter((v) => !(v.library === 'backprop' && v.backend === 'js') && v.library !== 'onnxruntime');
   const jobs = sweepNets(sweepGrid(options)).flatMap((spec) =>
     chosen.map(
       (v): Job => ({
@@ -166,6 +166,7 @@ const LIBRARY_NAMES: Record<LibraryName, string> = {
   'tfjs-wasm': 'TF.js wasm',
   'jax-js': 'jax-js',
   pytorch: 'PyTorch',
+  onnxruntime: 'onnxruntime',
 };
 
 /** The curves of a sweep's results; a failed job leaves a gap in its curve. */
@@ -174,7 +175,7 @@ export function sweepCurves(results: readonly TrainResult[], grid: SweepGrid): S
   const curves = new Map<string, SweepCurve>();
   for (const r of results) {
     const spec = specs.get(r.net);
-    if (!spec) continue;
+    if (!spec || r.trainSamplesPerSec === null) continue; // (null: an inference engine's row, never in a sweep)
     const key = `${r.library} ${r.backend} ${r.threads}`;
     let curve = curves.get(key);
     if (!curve) {
@@ -201,6 +202,7 @@ const COLOURS: Record<LibraryName, string> = {
   'tfjs-wasm': '#2b8a3e',
   'jax-js': '#a61e4d',
   pytorch: '#d9480f',
+  onnxruntime: '#495057',
 };
 
 /** The sweep's chart: samples/s and GFLOP/s against width (top row) and against batch size (bottom row). */

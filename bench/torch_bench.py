@@ -287,6 +287,27 @@ def measure_rate(work, samples_per_call, timing, meter):
     }
 
 
+def measure_latency(call, timing, meter):
+    """Batch-1 latency as bench/measure.ts measureLatency: warm up, then time single calls one by one
+    for about latencySeconds (at least 200); median, 10th and 90th percentiles in µs."""
+    start, i = time.perf_counter(), 0
+    while i < timing["warmupSteps"] or time.perf_counter() - start < timing["warmupSeconds"]:
+        call(i)
+        i += 1
+    times = []
+    meter.begin()
+    start = time.perf_counter()
+    while len(times) < 200 or time.perf_counter() - start < timing["latencySeconds"]:
+        t0 = time.perf_counter()
+        call(i)
+        times.append((time.perf_counter() - t0) * 1e6)
+        i += 1
+    meter.end()
+    times.sort()
+    at = lambda q: times[min(len(times) - 1, int(q * len(times)))]
+    return {"median": statistics.median(times), "p10": at(0.1), "p90": at(0.9), "calls": len(times)}
+
+
 class Batches:
     """Shuffled mini-batches, reshuffled every epoch (torch's own generator, seeded)."""
 
@@ -430,6 +451,7 @@ def run(job):
         # Inference without dropout (a no-op for the plain nets, which have no train-only layers).
         model.eval()
         infer_stats = measure_rate(infer, infer_batch, job["timing"], meter)
+        latency = measure_latency(lambda i: predict(test_x[i % len(test_x): i % len(test_x) + 1]), job["timing"], meter)
     finally:
         if load:
             load.kill()
@@ -437,7 +459,7 @@ def run(job):
     out = np.concatenate([predict(test_x[s: s + infer_batch]) for s in range(0, len(test_x), infer_batch)])
     predicted = (out[:, 0] >= 0.5).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1)
     accuracy = float((predicted == test_labels).mean())
-    log(job, f"infer {round(infer_stats['median'])} samples/s, test accuracy {accuracy:.4f}")
+    log(job, f"infer {round(infer_stats['median'])} samples/s, batch-1 latency {latency['median']:.1f} µs, test accuracy {accuracy:.4f}")
 
     return {
         "net": job["net"],
@@ -447,10 +469,12 @@ def run(job):
         "epochs": job["epochs"],
         "trainSamplesPerSec": round(train_stats["median"]),
         "inferSamplesPerSec": round(infer_stats["median"]),
+        "latencyMicros": round(latency["median"], 1),
         "testAccuracy": accuracy,
         "peakRssMB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "train": train_stats,
         "infer": infer_stats,
+        "latency": latency,
         "epochSamplesPerSec": round(job["epochs"] * len(train_x) / epoch_seconds),
         "trainSamples": len(train_x),
         "testSamples": len(test_x),

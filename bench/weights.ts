@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import type { Kernels } from '../src/kernels/types.js';
 import { network, type Network } from '../src/network.js';
 import { adam, sgd, type Optimizer } from '../src/optimizers/index.js';
 import { ADAM, activationOf, dropoutOf, layerCount, type NetSpec } from './nets.js';
@@ -7,12 +8,13 @@ import { ADAM, activationOf, dropoutOf, layerCount, type NetSpec } from './nets.
  * Builds a benchmark net with backprop; the seed fixes the initial weights (backprop's default
  * init, which dropout does not change). A toolkit net's hidden layers get their `dropout`.
  */
-export function buildNetwork(spec: NetSpec, seed: number, kernels: { backend: 'js' | 'wasm'; threads: number } = { backend: 'js', threads: 1 }): Network {
+export function buildNetwork(spec: NetSpec, seed: number, kernels: { backend: 'js' | 'wasm'; threads: number } | Kernels = { backend: 'js', threads: 1 }): Network {
   const layers = spec.sizes.slice(1).map((units, l) => {
     const dropout = dropoutOf(spec, l);
     return { units, activation: activationOf(spec, l), ...(dropout > 0 ? { dropout } : {}) };
   });
-  return network([spec.sizes[0]!, ...layers], { loss: spec.loss, seed, backend: kernels.backend, threads: kernels.threads });
+  const choice = 'alloc' in kernels ? { kernels } : { backend: kernels.backend, threads: kernels.threads };
+  return network([spec.sizes[0]!, ...layers], { loss: spec.loss, seed, ...choice });
 }
 
 /** The net's optimizer at η₀; a toolkit net's has decoupled weight decay (Adam's is then AdamW). */

@@ -140,7 +140,7 @@ export class Network extends Model {
    * @returns samples × outputs
    */
   predict(x: MatrixLike): Matrix {
-    return predict(this, this.batch, inputMatrix(x, this.inputs, this.dtype));
+    return predict(this, this.batch, inputMatrix(x, this.inputs, this.dtype, 'x', false));
   }
 
   /**
@@ -150,7 +150,7 @@ export class Network extends Model {
    * @param y - samples × outputs, or one class index per sample
    */
   evaluate(x: MatrixLike, y: TargetLike): Evaluation {
-    const X = inputMatrix(x, this.inputs, this.dtype);
+    const X = inputMatrix(x, this.inputs, this.dtype, 'x', false);
     return evaluate(this, this.batch, X, targetMatrix(y, X.rows, this.outputs, this.dtype));
   }
 

@@ -1,8 +1,11 @@
+import { createKernelsSync } from '../../src/kernels/index.js';
+import type { Kernels } from '../../src/kernels/types.js';
 import type { Network } from '../../src/network.js';
 import type { Optimizer } from '../../src/optimizers/index.js';
 import { Matrix } from '../../src/tensor/matrix.js';
 import { scheduledRate } from '../../src/train/schedule.js';
 import { buildNetwork, buildOptimizer } from '../weights.js';
+import type { Job } from '../protocol.js';
 import type { Trainer, TrainerContext } from './types.js';
 
 /** The backprop runner, with the network and optimizer it built in view (for the bench's tests). */
@@ -18,10 +21,11 @@ export interface BackpropTrainer extends Trainer {
  * choose them: `network(..., {backend, threads})`. A toolkit net is built by the same helpers
  * (dropout in its layer specs, weight decay in its optimizer) and steps through the same call.
  */
-export async function createBackpropTrainer({ spec, data, init, job }: TrainerContext): Promise<BackpropTrainer> {
+export async function createBackpropTrainer({ spec, data, init, job, prepared }: TrainerContext): Promise<BackpropTrainer> {
   const backend = job.backend === 'wasm' ? 'wasm' : 'js';
-  const net = buildNetwork(spec, job.seed, { backend, threads: job.threads });
-  // as fit does: on the wasm kernels, batches are gathered from a copy in the kernels' memory
+  const net = buildNetwork(spec, job.seed, (prepared as Kernels | undefined) ?? { backend, threads: job.threads });
+  // as fit does: on the wasm kernels, batches are gathered from the kernels' memory, where the
+  // training set was loaded (prepare), so nothing is copied; a set elsewhere would be copied there
   // (the input's zeros: skipped when the training set is mostly zeros, unless the row forces a way)
   const sparseInput = job.input === undefined ? 'auto' : job.input === 'sparse';
   const trainer = net.trainer(new Matrix(data.train.count, data.inputs, data.train.x), new Matrix(data.train.count, data.outputs, data.train.y), buildOptimizer(spec), { sparseInput });
@@ -63,3 +67,13 @@ export async function createBackpropTrainer({ spec, data, init, job }: TrainerCo
     },
   };
 }
+
+/**
+ * The wasm rows make their kernels before the data set is loaded, and the loader writes the
+ * training images straight into the kernels' memory (as the CLI does): one copy of the data.
+ */
+createBackpropTrainer.prepare = (job: Job) => {
+  if (job.backend !== 'wasm') return undefined;
+  const kernels = createKernelsSync({ backend: 'wasm', threads: job.threads });
+  return { alloc: (length: number) => kernels.alloc(length), prepared: kernels };
+};

@@ -14,5 +14,7 @@ export async function trainerFactory(library: Exclude<LibraryName, 'pytorch'>): 
       return (await import('./tfjs.js')).createTfjsTrainer;
     case 'jax-js':
       return (await import('./jax.js')).createJaxTrainer;
+    case 'onnxruntime':
+      return (await import('./onnx.js')).createOnnxTrainer;
   }
 }

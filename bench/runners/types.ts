@@ -16,6 +16,11 @@ export interface Trainer {
   readonly loop: string;
   readonly versions?: Record<string, string>;
   /**
+   * An inference engine (onnxruntime): no training rate is measured. Its `train` still trains the
+   * net (with backprop) for the accuracy run, so that the test accuracy checks the engine's outputs.
+   */
+  readonly inferenceOnly?: boolean;
+  /**
    * Runs `steps` optimizer steps on the next batches of `batches` (full-size ones only when
    * `fullOnly`), resolving once all the work is finished.
    */
@@ -37,6 +42,15 @@ export interface TrainerContext {
   data: BenchData;
   init: InitialWeights;
   job: Job;
+  /** What the runner's `prepare` made before the data set was loaded (backprop: its kernels). */
+  prepared?: unknown;
 }
 
-export type CreateTrainer = (ctx: TrainerContext) => Promise<Trainer>;
+export type CreateTrainer = ((ctx: TrainerContext) => Promise<Trainer>) & {
+  /**
+   * Optional, called before the data set is loaded: storage for the training set's features in the
+   * library's own memory (the loader writes them there, so the library need not copy them), and
+   * what the runner needs later to use that memory.
+   */
+  prepare?(job: Job): { alloc: (length: number) => Float32Array; prepared: unknown } | undefined;
+};

@@ -26,28 +26,34 @@ export interface PreparedData {
  * Loads --data as given on the command line (a built-in name, a toy set, or a CSV path). --limit
  * keeps the first n samples of the sets named in `limited`; IDX files are read no further.
  */
-export function loadSplits(flags: DataFlags, seed: number, limited: readonly ('train' | 'test')[], classNames?: readonly string[]): { train: Dataset; test?: Dataset } {
+export function loadSplits(
+  flags: DataFlags, seed: number, limited: readonly ('train' | 'test')[], classNames?: readonly string[], alloc?: (length: number) => Float32Array,
+): { train: Dataset; test?: Dataset } {
   const limit = flags.limit === undefined ? undefined : Object.fromEntries(limited.map((split) => [split, flags.limit]));
-  return loadDataset(flags.data, { seed, classNames, dataDir: flags.dataDir, label: flags.label, task: flags.task, ...(limit ? { limit } : {}) });
+  return loadDataset(flags.data, { seed, classNames, dataDir: flags.dataDir, label: flags.label, task: flags.task, ...(limit ? { limit } : {}), ...(alloc ? { alloc } : {}) });
 }
 
 /**
  * For training: split a validation set off the training set (seeded), fit the preprocessing on
- * what remains (never on validation or test data) and apply it to every split.
+ * what remains (never on validation or test data) and apply it to every split. The data set is
+ * loaded once: IDX training images straight into `alloc`'s storage (the kernels' memory, where
+ * training reads them in place), the validation set split off in place, and no copy made for the
+ * 'none' preprocessing.
  */
-export function prepareForTraining(flags: DataFlags, kind: PreprocessingKind | 'auto', validation: number, seed: number): PreparedData {
-  const { train: all, test } = loadSplits(flags, seed, ['train']);
+export function prepareForTraining(flags: DataFlags, kind: PreprocessingKind | 'auto', validation: number, seed: number, alloc?: (length: number) => Float32Array): PreparedData {
+  const { train: all, test } = loadSplits(flags, seed, ['train'], undefined, alloc);
   let train = all;
   let val: Dataset | undefined;
   if (validation > 0) {
-    const split = trainValidationSplit(all, validation, seed);
+    // (the sets are this command's own: reordering them in place copies nothing)
+    const split = trainValidationSplit(all, validation, seed, { inPlace: true });
     if (split.validation.x.rows === 0) throw new DataError(`--validation ${validation} leaves no validation sample out of ${all.x.rows}`);
     train = split.train;
     val = split.validation;
   }
   const resolved = kind === 'auto' ? defaultPreprocessing(flags.data) : kind;
   const preprocessing = fitPreprocessing(resolved, train.x);
-  const apply = (ds: Dataset): Dataset => ({ ...ds, x: applyPreprocessing(preprocessing, ds.x) });
+  const apply = (ds: Dataset): Dataset => (preprocessing.kind === 'none' ? ds : { ...ds, x: applyPreprocessing(preprocessing, ds.x) });
   return {
     train: apply(train),
     ...(val ? { validation: apply(val) } : {}),

@@ -14,7 +14,8 @@ export interface CliModel extends LoadedModel {
   outputs(x: Matrix): Matrix;
 }
 
-export async function openModel(path: string, kernels: Pick<DataFlags, 'backend' | 'threads'> = { backend: 'auto', threads: 1 }): Promise<CliModel> {
+/** Loads a model file for a command; by default on all cores (the workers start only with a product large enough to split: `predict` on a few rows never starts any). */
+export async function openModel(path: string, kernels: Pick<DataFlags, 'backend' | 'threads'> = { backend: 'auto', threads: 'auto' }): Promise<CliModel> {
   return cliModel(await loadModel(path, { backend: kernels.backend, threads: kernels.threads }), path);
 }
 

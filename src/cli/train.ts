@@ -5,6 +5,7 @@ import { optimizerSettings, resumeOptions, type JsonObject, type ModelInfoInput,
 import type { LossId } from '../losses/index.js';
 import type { DenseSpec } from '../nn/dense.js';
 import type { InitId } from '../nn/init.js';
+import { createKernelsSync } from '../kernels/index.js';
 import { Network } from '../network.js';
 import type { History } from '../train/fit.js';
 import { optimizer as optimizerById, type Optimizer, type OptimizerId } from '../optimizers/index.js';
@@ -69,7 +70,9 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
   const resumed = flags.resume ? await loadCheckpoint(flags.resume, { backend: flags.backend, threads: flags.threads }) : null;
   if (resumed) Object.assign(flags, restoredConfig(resumed.extra, explicit));
 
-  const data = prepareForTraining(flags, flags.preprocess, flags.validation, flags.seed);
+  // The kernels first, so that the training set is loaded into their memory: one copy of it.
+  const kernels = resumed ? resumed.network.kernels : createKernelsSync({ backend: flags.backend, threads: flags.threads });
+  const data = prepareForTraining(flags, flags.preprocess, flags.validation, flags.seed, (length) => kernels.alloc(length));
   const { train: trainSet, validation, test } = data;
   const outputs = trainSet.y.cols;
 
@@ -99,7 +102,7 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
       ...flags.layers.map((units, i): DenseSpec => ({ units, activation: flags.activation, ...(dropout(i) ? { dropout: dropout(i) } : {}) })),
       { units: outputs, activation: flags.outputActivation ?? outputActivationFor(loss, trainSet.task) },
     ];
-    net = new Network(trainSet.x.cols, specs, { loss, seed: flags.seed, init: flags.init, backend: flags.backend, threads: flags.threads, l1: flags.l1, l2: flags.l2 });
+    net = new Network(trainSet.x.cols, specs, { loss, seed: flags.seed, init: flags.init, kernels, l1: flags.l1, l2: flags.l2 });
     opt = optimizerById(flags.optimizer, { learningRate: flags.lr, momentum: flags.momentum, nesterov: flags.nesterov, rho: flags.rho, weightDecay: flags.weightDecay });
     const toolkit = toolkitOptions(flags);
     run = { optimizer: opt, seed: flags.seed, ...toolkit };

@@ -34,6 +34,8 @@ const MAX_HEADER_BYTES = 4 + 4 * 255;
  */
 const MAX_EXPANSION = 1032;
 const PREFIX_SLACK = 1 << 20;
+/** zlib's default output chunk (16 KB): gunzipAll's one chunk is never smaller. */
+const CHUNK_MIN = 16 * 1024;
 
 /** IDX type codes, to name an unsupported one in the error. */
 const TYPE_NAMES: Readonly<Record<number, string>> = {
@@ -134,10 +136,15 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** The whole stream, which must hold exactly `declared` bytes: decompression stops one byte past that. */
+/**
+ * The whole stream, which must hold exactly `declared` bytes: decompression stops one byte past
+ * that. The output is one chunk of that size: with zlib's default 16 KB chunks the result is a
+ * concatenation, and the chunks and their copy (twice the data: 94 MB for Fashion-MNIST's training
+ * images) would be in memory at once.
+ */
 function gunzipAll(bytes: Uint8Array, declared: number, name: string): Uint8Array {
   try {
-    return gunzipSync(bytes, { maxOutputLength: declared + 1 });
+    return gunzipSync(bytes, { maxOutputLength: declared + 1, chunkSize: Math.max(CHUNK_MIN, declared + 1) });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new FormatError(`${name}: the gzip stream holds more than the ${declared} bytes the IDX header declares`);

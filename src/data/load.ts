@@ -22,6 +22,8 @@ export interface LoadOptions extends ToyOptions {
   classNames?: readonly string[];
   /** Keep only the first n samples of the training and/or the test set (IDX files: the rest is never read). */
   limit?: SplitLimits;
+  /** IDX sets: storage for the training set's features, e.g. the kernels' `alloc` (see MnistFamilyOptions.alloc). */
+  alloc?: (length: number) => Float32Array;
 }
 
 /** The sets a name resolves to; only the standard benchmarks come with a test set. */
@@ -56,7 +58,7 @@ function loadNamed(name: string, options: LoadOptions): LoadedData {
     const { label, task, header, classNames } = options;
     return { train: readCsvDataset(name, { label, task, header, classNames }) };
   }
-  const limit = options.limit ? { limit: options.limit } : {};
+  const limit = { ...(options.limit ? { limit: options.limit } : {}), ...(options.alloc ? { alloc: options.alloc } : {}) };
   switch (name) {
     case 'digits':
       return loadDigits();

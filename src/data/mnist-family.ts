@@ -43,6 +43,12 @@ export interface MnistFamilyOptions {
   missingHint: string;
   /** Read at most this many samples of each set; the rest of the files is never decompressed. */
   limit?: SplitLimits;
+  /**
+   * Storage for the training images' pixels (default: a new Float32Array). Give the kernels'
+   * `alloc` and the pixels are written straight into the kernels' memory, where training reads them
+   * in place instead of staging a second copy there (the CLI does this).
+   */
+  alloc?: (length: number) => Float32Array;
 }
 
 /** The most samples to read of the training and of the test set (default: all). */
@@ -72,7 +78,7 @@ export interface SplitLimits {
  */
 export function loadMnistFamily(dir: string, options: MnistFamilyOptions): TrainTest {
   const paths = locateFiles(dir, options);
-  const train = idxDataset(paths.trainImages, paths.trainLabels, `${options.name}/train`, options.classNames, options.limit?.train);
+  const train = idxDataset(paths.trainImages, paths.trainLabels, `${options.name}/train`, options.classNames, options.limit?.train, options.alloc);
   const test = idxDataset(paths.testImages, paths.testLabels, `${options.name}/test`, options.classNames, options.limit?.test);
   // A model takes one image size: caught here, before any training on the other set.
   if (train.x.cols !== test.x.cols) {
@@ -93,12 +99,13 @@ export function loadMnistFamily(dir: string, options: MnistFamilyOptions): Train
  * const { train, test } = loadMnist({ dir: 'data/mnist', limit: { train: 10000 } });
  * ```
  */
-export function loadMnist(options: { dir: string; limit?: SplitLimits }): TrainTest {
+export function loadMnist(options: { dir: string } & Pick<MnistFamilyOptions, 'limit' | 'alloc'>): TrainTest {
   return loadMnistFamily(options.dir, {
     name: 'mnist',
     classNames: DIGIT_CLASSES,
     missingHint: 'put the MNIST files there, or pass --data-dir DIR',
     ...(options.limit ? { limit: options.limit } : {}),
+    ...(options.alloc ? { alloc: options.alloc } : {}),
   });
 }
 
@@ -113,12 +120,13 @@ export function loadMnist(options: { dir: string; limit?: SplitLimits }): TrainT
  * console.log(train.x.shape, test.x.shape, train.classNames?.[9]);   // [ 60000, 784 ] [ 10000, 784 ] Ankle boot
  * ```
  */
-export function loadFashionMnist(options: { dir?: string; limit?: SplitLimits } = {}): TrainTest {
+export function loadFashionMnist(options: { dir?: string } & Pick<MnistFamilyOptions, 'limit' | 'alloc'> = {}): TrainTest {
   return loadMnistFamily(options.dir ?? FASHION_MNIST_DIR, {
     name: 'fashion-mnist',
     classNames: FASHION_MNIST_CLASSES,
     missingHint: 'install them with: apt-get install -y dataset-fashion-mnist, or pass --data-dir DIR',
     ...(options.limit ? { limit: options.limit } : {}),
+    ...(options.alloc ? { alloc: options.alloc } : {}),
   });
 }
 
@@ -143,7 +151,10 @@ function locateFiles(dir: string, options: MnistFamilyOptions): FilePaths {
   return found as FilePaths;
 }
 
-function idxDataset(imagesPath: string, labelsPath: string, name: string, classNames: readonly string[], limit: number | undefined): Dataset {
+function idxDataset(
+  imagesPath: string, labelsPath: string, name: string, classNames: readonly string[], limit: number | undefined,
+  alloc: (length: number) => Float32Array = (length) => new Float32Array(length),
+): Dataset {
   const images = readIdx(imagesPath, { limit });
   const labels = readIdx(labelsPath, { limit });
   if (images.dims.length !== 3) {
@@ -160,7 +171,8 @@ function idxDataset(imagesPath: string, labelsPath: string, name: string, classN
   if (bad >= 0) {
     throw new FormatError(`${labelsPath}: expected labels 0..${classNames.length - 1}, found ${labels.data[bad]} at index ${bad}`);
   }
-  const pixels = new Float32Array(images.data.length);
+  const pixels = alloc(images.data.length);
+  if (pixels.length !== images.data.length) throw new RangeError(`alloc(${images.data.length}) returned ${pixels.length} values`);
   for (let i = 0; i < pixels.length; i++) pixels[i] = images.data[i]! / 255;
   return checkDataset({
     name,

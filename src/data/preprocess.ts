@@ -148,7 +148,9 @@ export function shuffleDataset(ds: Dataset, seed: number): Dataset {
 
 /**
  * Holds out a seeded random `fraction` of the samples (rounded, at least one) for validation and
- * keeps the rest for training.
+ * keeps the rest for training. With `inPlace`, ds's own rows are put in that order and both sets
+ * are views of them (the same sets, without a copy of the data: for a caller that owns ds, such as
+ * the CLI with its training set in the kernels' memory); ds itself is then reordered.
  *
  * @example
  * ```ts
@@ -162,6 +164,8 @@ export function trainValidationSplit(
   ds: Dataset,
   fraction: number,
   seed: number,
+  /** inPlace: reorder ds's rows and return views of them instead of copies (default false). */
+  options: { inPlace?: boolean } = {},
 ): {
   /** The samples kept for training. */
   train: Dataset;
@@ -179,10 +183,42 @@ export function trainValidationSplit(
     );
   }
   const order = new Random(seed).shuffle(range(n));
+  if (!options.inPlace) {
+    return {
+      train: subset(ds, order.subarray(0, n - held)),
+      validation: subset(ds, order.subarray(n - held), `${ds.name}/validation`),
+    };
+  }
+  permuteRows(ds.x, order);
+  permuteRows(ds.y, order);
+  const rows = (m: Matrix, from: number, to: number) => new Matrix(to - from, m.cols, m.data.subarray(from * m.cols, to * m.cols));
   return {
-    train: subset(ds, order.subarray(0, n - held)),
-    validation: subset(ds, order.subarray(n - held), `${ds.name}/validation`),
+    train: { ...ds, x: rows(ds.x, 0, n - held), y: rows(ds.y, 0, n - held) },
+    validation: { ...ds, name: `${ds.name}/validation`, x: rows(ds.x, n - held, n), y: rows(ds.y, n - held, n) },
   };
+}
+
+/** Row k of m becomes the old row order[k] (order a permutation), in place: each cycle of the permutation is followed with one row of scratch. */
+function permuteRows(m: Matrix, order: Uint32Array): void {
+  const { cols, data } = m;
+  const row = (i: number) => data.subarray(i * cols, (i + 1) * cols);
+  const done = new Uint8Array(order.length);
+  const saved = new Float64Array(cols);
+  for (let start = 0; start < order.length; start++) {
+    if (done[start]) continue;
+    saved.set(row(start));
+    let k = start;
+    for (;;) {
+      done[k] = 1;
+      const from = order[k]!;
+      if (from === start) {
+        row(k).set(saved);
+        break;
+      }
+      data.copyWithin(k * cols, from * cols, (from + 1) * cols);
+      k = from;
+    }
+  }
 }
 
 function columnRange(x: Matrix): { min: number[]; max: number[] } {

@@ -50,9 +50,11 @@ export class Batch {
   private X: FloatArray;
   private Y: FloatArray;
   private XT: FloatArray | null;
-  /** Whether the loaded batch is held in XT alone (X not filled). */
-  private transposedOnly = false;
+  /** Xᵀ of the loaded batch when it is held in that layout alone (X not filled): XT, or rows of the data set itself. */
+  private rows: FloatArray | null = null;
   private capacity = 0;
+  /** The order 0, 1, 2, ... (grown on demand) for gathering consecutive samples on kernels that cannot transpose. */
+  private identity: Uint32Array = new Uint32Array(0);
   private stagedX: Float32Array | null = null;
   private stagedY: Float32Array | null = null;
   /** The training set by its non-zeros, when staged so, and the areas that hold them (reused as stagedX is). */
@@ -80,9 +82,10 @@ export class Batch {
   /**
    * A data set (samples × inputs, samples × outputs) as batches are gathered from it fastest: on
    * kernels whose memory is shared with worker threads, copies in that memory (made on every call,
-   * as the caller's data may have changed since); otherwise X and Y themselves. Mostly-zero inputs
-   * are staged by their non-zeros instead: `sparseInput` 'auto' (default) when at most
-   * SPARSE_DENSITY of X is non-zero, true always, false never.
+   * as the caller's data may have changed since), except of what already lives there (a set loaded
+   * into the kernels' memory, see MnistFamilyOptions.alloc: read in place, never copied); otherwise
+   * X and Y themselves. Mostly-zero inputs are staged by their non-zeros instead: `sparseInput`
+   * 'auto' (default) when at most SPARSE_DENSITY of X is non-zero, true always, false never.
    */
   stage(X: Matrix, Y: Matrix, sparseInput: boolean | 'auto' = 'auto'): [Matrix, Matrix] {
     this.nonZeros = this.stageNonZeros(X, sparseInput);
@@ -102,17 +105,46 @@ export class Batch {
     this.reserve(n);
     this.n = n;
     this.sparse = this.nonZeros?.source === X ? this.gatherNonZeros(order, start, n) : null;
-    this.transposedOnly = !this.sparse && this.XT !== null && n <= SMALL_BATCH;
+    this.rows = null;
     if (this.sparse) {
       // (X is filled only when asked for)
-    } else if (this.transposedOnly) this.kernels.gatherRows(X.data, X.cols, order, start, n, this.XT!);
-    else this.kernels.gatherColumns(X.data, X.cols, order, start, n, this.X);
+    } else if (this.XT !== null && n <= SMALL_BATCH) {
+      this.kernels.gatherRows(X.data, X.cols, order, start, n, this.XT);
+      this.rows = this.XT;
+    } else this.kernels.gatherColumns(X.data, X.cols, order, start, n, this.X);
     if (Y) this.kernels.gatherColumns(Y.data, Y.cols, order, start, n, this.Y);
+  }
+
+  /**
+   * The batch for a forward pass alone (predict, evaluate): samples start..start+n of X (and Y,
+   * unless null), or samples order[start..start+n) when an order is given. On kernels that read Xᵀ
+   * (the wasm ones: the first product packs Xᵀ as fast as X), the samples stay one per row as they
+   * are stored: read in place when X lives in the kernels' memory, else copied in with one copy (or
+   * one per sample, in an order); nothing is transposed. Other kernels gather X as `load` does.
+   */
+  loadForward(X: Matrix, Y: Matrix | null, order: ArrayLike<number> | null, start: number, n: number): void {
+    if (this.XT === null) return this.load(X, Y, order ?? this.range(start + n), start, n);
+    this.reserve(n);
+    this.n = n;
+    this.sparse = null;
+    const { kernels, inputs } = this;
+    if (this.XT.length < n * inputs) this.XT = this.alloc(Math.max(n, SMALL_BATCH) * inputs);
+    if (order !== null) {
+      this.rows = this.XT.subarray(0, n * inputs);
+      kernels.gatherRows(X.data, inputs, order, start, n, this.rows);
+    } else {
+      const rows = X.data.subarray(start * inputs, (start + n) * inputs);
+      this.rows = kernels.owns!(rows) ? rows : this.XT.subarray(0, n * inputs);
+      if (this.rows !== rows) this.rows.set(rows);
+    }
+    if (!Y) return;
+    if (order !== null) kernels.gatherColumns(Y.data, Y.cols, order, start, n, this.Y);
+    else kernels.transpose!(Y.data.subarray(start * Y.cols, (start + n) * Y.cols), n, Y.cols, this.Y);
   }
 
   /** Xᵀ (n × inputs) when the batch is held in that layout only, else null: then the input is `x()`. */
   get xT(): FloatArray | null {
-    return this.transposedOnly ? this.XT : null;
+    return this.rows;
   }
 
   /** The batch by its non-zeros when the training set was staged so, else null: then the input is `xT` or `x()`. */
@@ -127,9 +159,9 @@ export class Batch {
       this.X.fill(0, 0, this.inputs * this.n);
       for (let s = 0; s < this.n; s++) for (let p = start[s]!; p < start[s + 1]!; p++) this.X[index[p]! * this.n + s] = value[p]!;
     }
-    if (this.transposedOnly) {
-      this.kernels.transpose!(this.XT!, this.n, this.inputs, this.X);
-      this.transposedOnly = false;
+    if (this.rows !== null) {
+      this.kernels.transpose!(this.rows, this.n, this.inputs, this.X);
+      this.rows = null;
     }
     return this.X.subarray(0, this.inputs * this.n);
   }
@@ -226,8 +258,9 @@ export class Batch {
     return area && area.length >= length ? area : this.alloc(Math.max(length, 1));
   }
 
-  /** data copied into `area` (or a larger new one) in the kernels' memory; null when the memory has no room. */
-  private copyIn(data: FloatArray, area: Float32Array | null): { area: Float32Array; copy: Float32Array } | null {
+  /** data copied into `area` (or a larger new one) in the kernels' memory, or data itself when it lives there; null when the memory has no room. */
+  private copyIn(data: FloatArray, area: Float32Array | null): { area: Float32Array | null; copy: Float32Array } | null {
+    if (this.kernels.owns!(data)) return { area, copy: data as Float32Array };
     if (!area || area.length < data.length) {
       area = this.kernels.alloc(data.length);
       if (!this.kernels.owns!(area)) return null;
@@ -235,6 +268,15 @@ export class Batch {
     const copy = area.subarray(0, data.length);
     copy.set(data);
     return { area, copy };
+  }
+
+  /** The order 0..length-1 (a prefix of one kept for later calls). */
+  private range(length: number): Uint32Array {
+    if (this.identity.length < length) {
+      this.identity = new Uint32Array(Math.max(length, 2 * this.identity.length));
+      for (let i = 0; i < this.identity.length; i++) this.identity[i] = i;
+    }
+    return this.identity;
   }
 
   private reserve(n: number): void {

@@ -4,14 +4,17 @@ import { assertFinite, Matrix, toMatrix, type DType, type MatrixLike } from '../
 /** Targets: a matrix of samples × outputs, or one number per sample (class indices when there are several outputs). */
 export type TargetLike = MatrixLike | ArrayLike<number>;
 
-/** Inputs as samples × features, checked against the network's input size and for NaN/Infinity. */
-export function inputMatrix(x: MatrixLike, inputs: number, dtype: DType, what = 'x'): Matrix {
+/**
+ * Inputs as samples × features, checked against the network's input size and, unless `finite` is
+ * false (predict and evaluate check each batch where the kernels copy it to), for NaN/Infinity.
+ */
+export function inputMatrix(x: MatrixLike, inputs: number, dtype: DType, what = 'x', finite = true): Matrix {
   const m = toMatrix(x, dtype, what);
   if (m.rows === 0) throw new DataError(`${what} is empty: at least one sample is needed`);
   if (m.cols !== inputs) {
     throw new ShapeError(`${what} has shape ${m.rows}×${m.cols} (${m.cols} features per sample) but layer 1 expects ${inputs} inputs (shape ${m.rows}×${inputs})`);
   }
-  assertFinite(m, what);
+  if (finite) assertFinite(m, what);
   return m;
 }
 

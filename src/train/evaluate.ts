@@ -1,7 +1,6 @@
 import type { Model } from '../nn/model.js';
-import { Matrix } from '../tensor/matrix.js';
+import { assertFinite, Matrix } from '../tensor/matrix.js';
 import type { Batch } from './batch.js';
-import { range } from './data.js';
 
 /** What {@link Network.evaluate} measures over a data set. */
 export interface Evaluation {
@@ -14,38 +13,56 @@ export interface Evaluation {
 /** Samples per forward pass of predict and evaluate: the batch buffers stay this size at most. */
 const CHUNK = 1024;
 
-/** a(L) for every sample of X (samples × inputs), as samples × outputs. */
+/**
+ * a(L) for every sample of X (samples × inputs), as samples × outputs. X's values are checked for
+ * NaN and ±Infinity here, chunk by chunk, by the kernels (where they are copied to anyway).
+ */
 export function predict(model: Model, batch: Batch, X: Matrix): Matrix {
   const out = Matrix.zeros(X.rows, model.outputs, model.dtype);
-  const order = range(X.rows);
   const outputs = model.outputs;
   for (let start = 0; start < X.rows; start += CHUNK) {
     const n = Math.min(CHUNK, X.rows - start);
-    batch.load(X, null, order, start, n);
-    const a = forwardBatch(model, batch);
-    for (let i = 0; i < outputs; i++) {
-      for (let j = 0; j < n; j++) out.data[(start + j) * outputs + i] = a[i * n + j]!;
+    batch.loadForward(X, null, null, start, n);
+    const a = forwardChecked(model, batch, X);
+    // a(L) is outputs × n, one column per sample; the result has one row per sample
+    if (n === 1 || outputs === 1) out.data.set(a.subarray(0, outputs * n), start * outputs);
+    else {
+      for (let i = 0; i < outputs; i++) {
+        for (let j = 0, o = start * outputs + i; j < n; j++, o += outputs) out.data[o] = a[i * n + j]!;
+      }
     }
   }
   return out;
 }
 
-/** The cost (with the penalty) and accuracy over samples `order` of X and Y, without changing the model. */
-export function evaluate(model: Model, batch: Batch, X: Matrix, Y: Matrix, order: ArrayLike<number> = range(X.rows)): Evaluation {
+/**
+ * The cost (with the penalty) and accuracy over X and Y, or over samples `order` of them, without
+ * changing the model. X is checked for NaN and ±Infinity as `predict` checks it.
+ */
+export function evaluate(model: Model, batch: Batch, X: Matrix, Y: Matrix, order: ArrayLike<number> | null = null): Evaluation {
+  const samples = order ? order.length : X.rows;
   let total = 0;
   let correct = 0;
-  for (let start = 0; start < order.length; start += CHUNK) {
-    const n = Math.min(CHUNK, order.length - start);
-    batch.load(X, Y, order, start, n);
-    const a = forwardBatch(model, batch);
+  for (let start = 0; start < samples; start += CHUNK) {
+    const n = Math.min(CHUNK, samples - start);
+    batch.loadForward(X, Y, order, start, n);
+    const a = forwardChecked(model, batch, X);
     total += model.loss(batch.y, n) * n;
     correct += batch.correct(a);
   }
-  return { loss: total / order.length + model.penalty(), accuracy: correct / order.length };
+  return { loss: total / samples + model.penalty(), accuracy: correct / samples };
 }
 
 /** The model's forward pass on the loaded batch, in whichever layout it was gathered. */
 export function forwardBatch(model: Model, batch: Batch): Float32Array | Float64Array {
   const xT = batch.xT;
   return model.forward(xT ?? batch.x(), batch.n, xT !== null);
+}
+
+/** forwardBatch, after checking the batch's inputs (max|x| is NaN or Infinity exactly when one is); a bad value is named by its place in X. */
+function forwardChecked(model: Model, batch: Batch, X: Matrix): Float32Array | Float64Array {
+  const xT = batch.xT;
+  const input = xT ?? batch.x();
+  if (!Number.isFinite(model.kernels.maxAbs(input))) assertFinite(X, 'x');
+  return model.forward(input, batch.n, xT !== null);
 }

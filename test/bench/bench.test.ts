@@ -3,7 +3,7 @@ import { BatchOrder, epochOrders } from '../../bench/batches.js';
 import { parseOptions } from '../../bench/cli.js';
 import { loadCommand, processCpuSeconds, startLoad } from '../../bench/contention.js';
 import { InterferenceMeter } from '../../bench/interference.js';
-import { measureRate, median } from '../../bench/measure.js';
+import { measureLatency, measureRate, median } from '../../bench/measure.js';
 import { NET_SPECS } from '../../bench/nets.js';
 import type { ChildResult } from '../../bench/protocol.js';
 import { ratios } from '../../bench/report.js';
@@ -66,7 +66,7 @@ describe('measurement', () => {
     let now = 0;
     const clock = vi.spyOn(performance, 'now').mockImplementation(() => now);
     const calls: number[] = [];
-    const timing = { warmupSeconds: 0, warmupSteps: 4, segments: 3, segmentSeconds: 0.01, minSegmentSteps: 2 };
+    const timing = { warmupSeconds: 0, warmupSteps: 4, segments: 3, segmentSeconds: 0.01, minSegmentSteps: 2, latencySeconds: 0 };
     try {
       const stats = await measureRate(
         async (n) => {
@@ -83,6 +83,29 @@ describe('measurement', () => {
       // 10 samples per 0.5 ms call: 20,000 samples/s.
       expect(stats.median).toBe(20_000);
       expect(stats.samplesPerSegment).toBe(200);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});
+
+describe('batch-1 latency', () => {
+  it('times single calls after the warm-up, at least 200, and reports the median and spread in µs', async () => {
+    let now = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => now);
+    const seen: number[] = [];
+    try {
+      const timing = { warmupSeconds: 0, warmupSteps: 3, segments: 1, segmentSeconds: 0, minSegmentSteps: 1, latencySeconds: 0 };
+      // call i takes (i mod 10) µs: the timed calls 3..202 take 3,4,...,9,0,1,2,... µs
+      const stats = await measureLatency(async (i) => {
+        seen.push(i);
+        now += (i % 10) / 1000;
+      }, timing, new InterferenceMeter());
+      expect(seen.slice(0, 4)).toEqual([0, 1, 2, 3]);
+      expect(stats.calls).toBe(200);
+      expect(stats.median).toBeCloseTo(4.5, 6);
+      expect(stats.p10).toBeCloseTo(1, 6);
+      expect(stats.p90).toBeCloseTo(9, 6);
     } finally {
       clock.mockRestore();
     }
@@ -133,7 +156,13 @@ describe('ratios', () => {
       ({ net: 'seed', library, backend, threads: 1, trainSamplesPerSec: train, inferSamplesPerSec: infer }) as ChildResult;
     const r = ratios([row('backprop', 'wasm', 120_000, 200_000), row('tfjs-wasm', 'wasm', 6_000, 400_000)]);
     expect(r).toEqual([
-      { net: 'seed', backprop: { backend: 'wasm', threads: 1 }, peer: { library: 'tfjs-wasm', backend: 'wasm', threads: 1 }, train: 20, infer: 0.5 },
+      { net: 'seed', backprop: { backend: 'wasm', threads: 1 }, peer: { library: 'tfjs-wasm', backend: 'wasm', threads: 1 }, train: 20, infer: 0.5, latency: null },
     ]);
+  });
+
+  it('an inference engine has no training ratio; latency is the peer\'s µs over backprop\'s', () => {
+    const ours = { net: 'tiny', library: 'backprop', backend: 'wasm', threads: 1, trainSamplesPerSec: 1e6, inferSamplesPerSec: 4e6, latencyMicros: 2 } as ChildResult;
+    const ort = { net: 'tiny', library: 'onnxruntime', backend: 'cpu', threads: 1, trainSamplesPerSec: null, inferSamplesPerSec: 2e6, latencyMicros: 9 } as ChildResult;
+    expect(ratios([ours, ort])[0]).toMatchObject({ train: null, infer: 2, latency: 4.5 });
   });
 });

@@ -200,7 +200,7 @@ describe('the SVG writer', () => {
   });
 });
 
-const TINY_TIMING = { warmupSeconds: 0, warmupSteps: 1, segments: 1, segmentSeconds: 0.01, minSegmentSteps: 1 };
+const TINY_TIMING = { warmupSeconds: 0, warmupSteps: 1, segments: 1, segmentSeconds: 0.01, minSegmentSteps: 1, latencySeconds: 0 };
 
 /** A small sweep point as the plan makes it, with the shortest timing. */
 function tinyJob(library: Job['library'], backend: string): Job {

@@ -36,11 +36,11 @@ describe('the toolkit net', () => {
 });
 
 describe('the plan', () => {
-  it('runs the toolkit net on backprop and PyTorch only, with a note for each library left out', () => {
+  it('trains the toolkit net on backprop and PyTorch only (onnxruntime runs its inference), with a note for each library left out', () => {
     const { jobs, skipped } = plan(options(['--quick', '--net', 'modern,modern-toolkit']), machine);
     const librariesOf = (net: string) => [...new Set(jobs.filter((j) => j.net === net).map((j) => j.library))];
-    expect(librariesOf('modern')).toEqual(['backprop', 'tfjs-wasm', 'jax-js', 'pytorch']);
-    expect(librariesOf('modern-toolkit')).toEqual(['backprop', 'pytorch']);
+    expect(librariesOf('modern')).toEqual(['backprop', 'tfjs-wasm', 'jax-js', 'pytorch', 'onnxruntime']);
+    expect(librariesOf('modern-toolkit')).toEqual(['backprop', 'pytorch', 'onnxruntime']);
     expect(jobs.filter((j) => j.net === 'modern-toolkit').every((j) => j.spec.toolkit !== undefined)).toBe(true);
     // tfjs-cpu is not in a quick run, so it is not reported as skipped either
     expect(skipped.filter((s) => s.startsWith('modern-toolkit'))).toEqual([

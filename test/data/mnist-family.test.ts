@@ -45,6 +45,16 @@ describe('loadMnist', () => {
     expect(Array.from(labelsOf(te))).toEqual([7]);
   });
 
+  it('writes the training pixels into the storage `alloc` gives (the kernels\' memory), the same values', () => {
+    const dir = writeMnistDir(train, test);
+    const given: Float32Array[] = [];
+    const { train: tr, test: te } = loadMnist({ dir, alloc: (n) => given[given.push(new Float32Array(n)) - 1]! });
+    expect(given).toHaveLength(1);
+    expect(tr.x.data).toBe(given[0]);
+    expect(Array.from(tr.x.data)).toEqual(Array.from(loadMnist({ dir }).train.x.data));
+    expect(te.x.data).not.toBe(given[0]);
+  });
+
   it('reads any mix of gzipped and plain files identically', () => {
     const plain = loadMnist({ dir: writeMnistDir(train, test) });
     const mixed = loadMnist({ dir: writeMnistDir(train, test, (f) => f.startsWith('train')) });

@@ -122,6 +122,20 @@ describe('trainValidationSplit', () => {
     expect(trainValidationSplit(ds, 0.2, 3).validation.x.data).toEqual(validation.x.data);
   });
 
+  it('in place: the same sets, as views of the data set\'s own rows (reordered), nothing copied', () => {
+    for (const n of [2, 7, 100, 1001]) {
+      const copied = trainValidationSplit(numbered(n), 0.3, 5);
+      const ds = numbered(n);
+      const inPlace = trainValidationSplit(ds, 0.3, 5, { inPlace: true });
+      for (const part of ['train', 'validation'] as const) {
+        expect(Array.from(inPlace[part].x.data)).toEqual(Array.from(copied[part].x.data));
+        expect(Array.from(inPlace[part].y.data)).toEqual(Array.from(copied[part].y.data));
+        expect(inPlace[part].x.data.buffer).toBe(ds.x.data.buffer);
+        expect(inPlace[part].name).toBe(copied[part].name);
+      }
+    }
+  });
+
   it('rejects fractions outside (0, 1) and splits that leave a side empty', () => {
     expect(() => trainValidationSplit(numbered(10), 1, 0)).toThrow(OptionError);
     expect(() => trainValidationSplit(numbered(10), 0.01, 0)).toThrow('numbered: a validation fraction of 0.01 of 10 samples leaves 0 for validation and 10 for training; both need at least one');
