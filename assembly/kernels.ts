@@ -15,7 +15,7 @@
 //         pack op(A)[ic.., pc..] into MR-row micro-panels  (MR × kc each, column p contiguous)
 //         for jr in nc step NR     (one B micro-panel stays in L1 ...)
 //           for ir in mc step MR   (... while the A micro-panels stream past it)
-//             4×8 micro-kernel: 8 f32x4 accumulators, kc rank-1 updates
+//             4×8 micro-kernel: 8 f32x4 accumulators, kc rank-1 updates (madd)
 //
 // Packing turns every transpose form into the same micro-kernel, so NN (W·X), NT (δ·Xᵀ) and
 // TN (Wᵀ·δ) run equally fast; only the packing routines differ (straight copies or 4×4
@@ -23,6 +23,21 @@
 // scratch tile. The first depth block applies beta (beta = 0 never reads C); later depth blocks
 // accumulate.
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * c + a·b, the step of every product's inner loop. Built twice from this one source
+ * (scripts/build-wasm.mjs): with relaxed SIMD it is f32x4.relaxed_madd, one fused multiply-add
+ * where the CPU has FMA (rounded once: results differ from the other build in the last bits, and
+ * may differ between machines), mul then add where it has not; without, f32x4.mul then f32x4.add,
+ * rounded twice, the same bits on every machine. Either way a given element is the same sequence
+ * of operations whatever the thread count or block, so one machine's results never depend on them.
+ */
+// @ts-ignore: decorator
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
 
 const MR: i32 = 4;
 const NR: i32 = 8;
@@ -330,13 +345,13 @@ function smallNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: u
       for (let o: usize = 0, end = <usize>k << 2; o < end; o += 4) {
         const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32);
         let x = v128.load32_splat(a0 + o);
-        c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1)); c02 = f32x4.add(c02, f32x4.mul(x, b2));
+        c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02);
         x = v128.load32_splat(a1 + o);
-        c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1)); c12 = f32x4.add(c12, f32x4.mul(x, b2));
+        c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12);
         x = v128.load32_splat(a2 + o);
-        c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1)); c22 = f32x4.add(c22, f32x4.mul(x, b2));
+        c20 = madd(x, b0, c20); c21 = madd(x, b1, c21); c22 = madd(x, b2, c22);
         x = v128.load32_splat(a3 + o);
-        c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1)); c32 = f32x4.add(c32, f32x4.mul(x, b2));
+        c30 = madd(x, b0, c30); c31 = madd(x, b1, c31); c32 = madd(x, b2, c32);
         pb += rsB;
       }
       let cp = c + (<usize>i * <usize>n + <usize>jc) * 4;
@@ -354,9 +369,9 @@ function smallNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: u
       let pb = bj;
       for (let o: usize = 0, end = <usize>k << 2; o < end; o += 4) {
         const x = v128.load32_splat(a0 + o);
-        c00 = f32x4.add(c00, f32x4.mul(x, v128.load(pb)));
-        c01 = f32x4.add(c01, f32x4.mul(x, v128.load(pb, 16)));
-        c02 = f32x4.add(c02, f32x4.mul(x, v128.load(pb, 32)));
+        c00 = madd(x, v128.load(pb), c00);
+        c01 = madd(x, v128.load(pb, 16), c01);
+        c02 = madd(x, v128.load(pb, 32), c02);
         pb += rsB;
       }
       storeRow12(c + (<usize>i * <usize>n + <usize>jc) * 4, c00, c01, c02, cols, alpha, beta);
@@ -391,13 +406,13 @@ function smallNT(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: u
       for (let o: usize = 0; o < k4; o += 16) {
         const x0 = v128.load(a0 + o), x1 = v128.load(a1 + o);
         let y = v128.load(b0 + o);
-        s00 = f32x4.add(s00, f32x4.mul(x0, y)); s10 = f32x4.add(s10, f32x4.mul(x1, y));
+        s00 = madd(x0, y, s00); s10 = madd(x1, y, s10);
         y = v128.load(b1 + o);
-        s01 = f32x4.add(s01, f32x4.mul(x0, y)); s11 = f32x4.add(s11, f32x4.mul(x1, y));
+        s01 = madd(x0, y, s01); s11 = madd(x1, y, s11);
         y = v128.load(b2 + o);
-        s02 = f32x4.add(s02, f32x4.mul(x0, y)); s12 = f32x4.add(s12, f32x4.mul(x1, y));
+        s02 = madd(x0, y, s02); s12 = madd(x1, y, s12);
         y = v128.load(b3 + o);
-        s03 = f32x4.add(s03, f32x4.mul(x0, y)); s13 = f32x4.add(s13, f32x4.mul(x1, y));
+        s03 = madd(x0, y, s03); s13 = madd(x1, y, s13);
       }
       const cj = <usize>j << 2;
       storeVec(c0 + cj, dotTail4(laneSums4(s00, s01, s02, s03), a0, b0, rs, k), 4, alpha, beta);
@@ -408,8 +423,8 @@ function smallNT(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: u
       let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
       for (let o: usize = 0; o < k4; o += 16) {
         const y = v128.load(b0 + o);
-        s0 = f32x4.add(s0, f32x4.mul(v128.load(a0 + o), y));
-        s1 = f32x4.add(s1, f32x4.mul(v128.load(a1 + o), y));
+        s0 = madd(v128.load(a0 + o), y, s0);
+        s1 = madd(v128.load(a1 + o), y, s1);
       }
       const cj = <usize>j << 2;
       storeScalar(c0 + cj, dotTail(laneSum(s0), a0, b0, k), alpha, beta);
@@ -422,7 +437,7 @@ function smallNT(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: u
     for (let j = j0; j < j1; j++) {
       const b0 = b + <usize>j * rs;
       let s0 = f32x4.splat(0);
-      for (let o: usize = 0; o < k4; o += 16) s0 = f32x4.add(s0, f32x4.mul(v128.load(a0 + o), v128.load(b0 + o)));
+      for (let o: usize = 0; o < k4; o += 16) s0 = madd(v128.load(a0 + o), v128.load(b0 + o), s0);
       storeScalar(c0 + (<usize>j << 2), dotTail(laneSum(s0), a0, b0, k), alpha, beta);
     }
   }
@@ -503,35 +518,35 @@ function shallowNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c:
       for (; o < end2; o += 8) {
         let b0 = v128.load(pb), b1 = v128.load(pb, 16);
         let x = v128.load32_splat(a0 + o);
-        c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+        c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
         x = v128.load32_splat(a1 + o);
-        c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+        c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
         x = v128.load32_splat(a2 + o);
-        c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+        c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
         x = v128.load32_splat(a3 + o);
-        c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+        c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
         pb += rsB;
         b0 = v128.load(pb); b1 = v128.load(pb, 16);
         x = v128.load32_splat(a0 + o, 4);
-        c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+        c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
         x = v128.load32_splat(a1 + o, 4);
-        c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+        c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
         x = v128.load32_splat(a2 + o, 4);
-        c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+        c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
         x = v128.load32_splat(a3 + o, 4);
-        c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+        c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
         pb += rsB;
       }
       if (o < end) {
         const b0 = v128.load(pb), b1 = v128.load(pb, 16);
         let x = v128.load32_splat(a0 + o);
-        c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+        c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
         x = v128.load32_splat(a1 + o);
-        c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+        c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
         x = v128.load32_splat(a2 + o);
-        c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+        c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
         x = v128.load32_splat(a3 + o);
-        c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+        c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
       }
       let cp = c + (<usize>i * <usize>n + <usize>j) * 4;
       if (cols == 8 && beta == 0) {
@@ -561,8 +576,8 @@ function shallowNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c:
       let pb = b + (<usize>j << 2);
       for (let o: usize = 0; o < end; o += 4) {
         const x = v128.load32_splat(a0 + o);
-        c00 = f32x4.add(c00, f32x4.mul(x, v128.load(pb)));
-        c01 = f32x4.add(c01, f32x4.mul(x, v128.load(pb, 16)));
+        c00 = madd(x, v128.load(pb), c00);
+        c01 = madd(x, v128.load(pb, 16), c01);
         pb += rsB;
       }
       const cp = c + (<usize>i * <usize>n + <usize>j) * 4;
@@ -636,35 +651,35 @@ function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f32,
   for (; p + 2 <= kc; p += 2) {
     let b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let x = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
     x = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
     x = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
     x = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
     b0 = v128.load(pb, 32); b1 = v128.load(pb, 48);
     x = v128.load32_splat(pa, 16);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
     x = v128.load32_splat(pa, 20);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
     x = v128.load32_splat(pa, 24);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
     x = v128.load32_splat(pa, 28);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
     pa += 32;
     pb += 64;
   }
   if (p < kc) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let x = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
     x = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
     x = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
     x = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
   }
   const va = f32x4.splat(alpha);
   const s = <usize>ldc << 2;
@@ -694,10 +709,10 @@ function micro4x4(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f32,
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa, 4), b0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa, 8), b0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa, 12), b0));
+    c0 = madd(v128.load32_splat(pa), b0, c0);
+    c1 = madd(v128.load32_splat(pa, 4), b0, c1);
+    c2 = madd(v128.load32_splat(pa, 8), b0, c2);
+    c3 = madd(v128.load32_splat(pa, 12), b0, c3);
     pa += 16;
     pb += 32;
   }

@@ -79,6 +79,7 @@ export function buildProgram(io: Output, exit: (status: number) => void = () => 
     .option('--checkpoint <file>', 'checkpoint file (default: <out>.ckpt.safetensors); "{epoch}" in the name keeps one file per checkpoint')
     .option('--resume <file>', 'continue the run saved in this checkpoint, with its own network, optimizer and training settings')
     .option('--report <file.html>', 'also write a report: loss, accuracy and η per epoch, the confusion matrix, per-class precision and recall, the most confident mistakes (image sets)')
+    .option('--deterministic', 'wasm kernels without fused multiply-adds: results bit-identical on every machine (default: FMA where the runtime has it, faster)')
     .action(async (flags: TrainFlags) => {
       exit(await train(flags, io, (name) => trainCmd.getOptionValueSource(name) === 'cli'));
     });

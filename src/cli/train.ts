@@ -50,6 +50,7 @@ export interface TrainFlags extends DataFlags {
   checkpoint?: string;
   resume?: string;
   report?: string;
+  deterministic?: boolean;
 }
 
 /** The run's settings that a checkpoint keeps, so that --resume continues the same run. */
@@ -67,11 +68,11 @@ const RUN_DEFINING: readonly (keyof TrainFlags)[] = [
 
 export async function train(flags: TrainFlags, io: Output, explicit: (name: keyof TrainFlags) => boolean): Promise<number> {
   checkFlags(flags, explicit);
-  const resumed = flags.resume ? await loadCheckpoint(flags.resume, { backend: flags.backend, threads: flags.threads }) : null;
+  const resumed = flags.resume ? await loadCheckpoint(flags.resume, { backend: flags.backend, threads: flags.threads, deterministic: flags.deterministic }) : null;
   if (resumed) Object.assign(flags, restoredConfig(resumed.extra, explicit));
 
   // The kernels first, so that the training set is loaded into their memory: one copy of it.
-  const kernels = resumed ? resumed.network.kernels : createKernelsSync({ backend: flags.backend, threads: flags.threads });
+  const kernels = resumed ? resumed.network.kernels : createKernelsSync({ backend: flags.backend, threads: flags.threads, deterministic: flags.deterministic });
   const data = prepareForTraining(flags, flags.preprocess, flags.validation, flags.seed, (length) => kernels.alloc(length));
   const { train: trainSet, validation, test } = data;
   const outputs = trainSet.y.cols;
@@ -114,10 +115,11 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
   }
 
   const architecture = [net.inputs, ...net.layers.map((l) => l.units)].join('-');
-  const threads = (net.kernels as { threads?: number }).threads;
+  const { threads, fma } = net.kernels as { threads?: number; fma?: boolean };
+  const how = [...(threads && threads > 1 ? [`${threads} threads`] : []), ...(fma ? ['FMA'] : [])];
   io.info(
     `training ${architecture} (${net.layers.map((l) => l.act.id + (l.dropout ? ` dropout ${l.dropout}` : '')).join(', ')}; ${net.cost.id}; ${describeTraining(training)}) on ${trainSet.name} ` +
-      `with the ${net.kernels.name} kernels${threads && threads > 1 ? ` (${threads} threads)` : ''}: ` +
+      `with the ${net.kernels.name} kernels${how.length ? ` (${how.join(', ')})` : ''}: ` +
       `${trainSet.x.rows} samples${validation ? `, ${validation.x.rows} for validation` : ''}, batch ${flags.batchSize}`,
   );
 

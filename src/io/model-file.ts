@@ -142,12 +142,13 @@ export interface LoadedModel {
 
 /** How a model file's network is rebuilt. */
 export interface LoadOptions {
-  /** Kernels for the rebuilt network (default: chosen by `backend` and `threads`, as for any network). */
+  /** Kernels for the rebuilt network (default: chosen by `backend`, `threads` and `deterministic`, as for any network). */
   kernels?: Kernels;
   /** As {@link ModelOptions.backend} (default 'auto'). */
   backend?: NetworkOptions['backend'];
   /** As {@link ModelOptions.threads} (default 'auto'). */
   threads?: NetworkOptions['threads'];
+  deterministic?: NetworkOptions['deterministic'];
   /**
    * The functions of the custom activations a file names (a file stores only the name), e.g.
    * `{mish: {f: (z) => …, df: (z, a) => …}}`, as Keras' custom_objects.
@@ -618,7 +619,7 @@ function readModel(
   let network: Network;
   try {
     // 'zeros': the saved weights replace the initial ones anyway; no need to draw random numbers.
-    network = new Network(info.inputs, info.layers, { loss: info.loss, seed: info.seed, dtype: info.dtype, init: 'zeros', kernels: options.kernels, backend: options.backend, threads: options.threads });
+    network = new Network(info.inputs, info.layers, { loss: info.loss, seed: info.seed, dtype: info.dtype, init: 'zeros', kernels: options.kernels, backend: options.backend, threads: options.threads, deterministic: options.deterministic });
   } catch (e) {
     if (e instanceof BackpropError) throw new FormatError(`${name}: cannot build the network the file describes: ${e.message}`);
     throw e;

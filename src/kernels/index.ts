@@ -71,7 +71,7 @@ export async function createKernels(options: KernelOptions = {}): Promise<Kernel
 }
 
 /**
- * As createKernels, compiling the wasm module synchronously (Node, workers; fine for this ~13 KB module).
+ * As createKernels, compiling the wasm module synchronously (Node, workers; fine for this ~50 KB module).
  *
  * @example
  * ```ts

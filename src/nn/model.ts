@@ -31,7 +31,15 @@ export interface ModelOptions {
    * been garbage-collected).
    */
   threads?: number | 'auto';
-  /** Kernels made by `createKernels`, to share them between networks (overrides backend/threads). */
+  /**
+   * Results bit-identical on every machine (default false): the wasm kernels' products without
+   * fused multiply-adds. By default they use FMA (WebAssembly relaxed SIMD) where the runtime has
+   * it, which is faster but rounds differently, so the last bits of float32 results can differ
+   * between machines; on one machine results are repeatable either way, whatever the thread
+   * count. See `WasmKernelOptions.deterministic`.
+   */
+  deterministic?: boolean;
+  /** Kernels made by `createKernels`, to share them between networks (overrides backend/threads/deterministic). */
   kernels?: Kernels;
   /** L1 penalty l1·Σ|W| on every layer's weights that does not set its own (default 0). */
   l1?: number;
@@ -263,7 +271,7 @@ export class Model {
   private chooseKernels(options: ModelOptions): Kernels {
     const backend = options.backend ?? 'auto';
     if (this.dtype === 'float64' && backend === 'auto') return jsKernels;
-    const kernels = createKernelsSync({ backend, threads: options.threads });
+    const kernels = createKernelsSync({ backend, threads: options.threads, deterministic: options.deterministic });
     // Kernels made here are this model's alone: their workers stop when it is collected.
     if ((kernels as Partial<WasmKernels>).dispose) ownKernels.register(this, kernels as WasmKernels);
     return kernels;

@@ -1,7 +1,7 @@
 import type { Activation } from '../../activations/index.js';
 import type { FloatArray } from '../../tensor/matrix.js';
 import { dropoutThreshold, jsKernels } from '../js.js';
-import { PLAIN, SHARED } from './binary.js';
+import { PLAIN, PLAIN_FMA, SHARED, SHARED_FMA } from './binary.js';
 import { availableCores, createThreadPool, createThreadPoolAsync, threadsSupported, type PoolSetup, type ThreadPool } from './threads.js';
 
 export { availableCores, threadsSupported } from './threads.js';
@@ -37,6 +37,8 @@ export interface WasmKernels extends Kernels {
   readonly allocatedBytes: number;
   /** Threads that share the large products (1: no workers). */
   readonly threads: number;
+  /** Whether the products run on the fused multiply-add kernels (relaxed SIMD; see `deterministic`). */
+  readonly fma: boolean;
   /** Stops the worker threads (the kernels keep working on one thread). Idle workers do not keep Node alive. */
   dispose(): void;
 }
@@ -58,6 +60,18 @@ export interface WasmKernelOptions {
   threads?: number | 'auto';
   /** Smallest product (2·m·n·k floating-point operations) split across threads (default 200,000). */
   parallelMinFlops?: number;
+  /**
+   * Results bit-identical on every machine (default false). By default the matrix products use
+   * fused multiply-adds (WebAssembly relaxed SIMD's f32x4.relaxed_madd) wherever the runtime
+   * has them: faster, and a product is rounded once instead of twice per term, so results differ
+   * from the deterministic kernels in the last bits of float32, and can differ between machines
+   * (a CPU without FMA runs relaxed_madd as a multiply and an add). `deterministic: true` keeps the
+   * plain f32x4 multiply-then-add kernels, whose results are the same bits everywhere. Either way
+   * results do not depend on the thread count. Node 20 has relaxed SIMD behind a V8 flag: the
+   * kernels set it (`--experimental-wasm-relaxed-simd`) before compiling, only when it is needed
+   * and not deterministic; browsers use it where they ship it (Chrome 114+, Firefox 120+).
+   */
+  deterministic?: boolean;
 }
 
 /** The raw exports of assembly/kernels.ts. Pointers are byte offsets into the memory. */
@@ -150,11 +164,37 @@ export function sharedMemorySupported(): boolean {
   }
 }
 
-const moduleCache = new Map<boolean, WebAssembly.Module>();
+/** Compiled modules by memory kind and FMA. */
+const moduleCache = new Map<string, WebAssembly.Module>();
 
-/** The kernel module's bytes for a memory kind (generated into binary.js by scripts/build-wasm.mjs). */
-export function wasmBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  return decodeBase64(shared ? SHARED : PLAIN);
+/** The kernel module's bytes for a memory kind, with or without FMA (generated into binary.js by scripts/build-wasm.mjs). */
+export function wasmBytes(shared: boolean, fma = false): Uint8Array<ArrayBuffer> {
+  return decodeBase64(fma ? (shared ? SHARED_FMA : PLAIN_FMA) : shared ? SHARED : PLAIN);
+}
+
+let relaxedSimd: boolean | undefined;
+
+/**
+ * Whether WebAssembly relaxed SIMD is available here (validates the FMA kernel module). Node 20
+ * (V8 11.3) has it behind `--experimental-wasm-relaxed-simd`: when the module does not validate
+ * and V8's flag setter is there, this sets the flag (V8 reads it at each validation and
+ * compilation, so it applies to every module compiled afterwards) and asks again. Browsers have
+ * no `node:v8` and answer as shipped.
+ */
+export function relaxedSimdSupported(): boolean {
+  if (relaxedSimd === undefined) {
+    const valid = () => typeof WebAssembly !== 'undefined' && WebAssembly.validate(wasmBytes(false, true));
+    relaxedSimd = valid();
+    if (!relaxedSimd) {
+      const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+      const v8 = p?.getBuiltinModule?.('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+      if (v8?.setFlagsFromString) {
+        v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+        relaxedSimd = valid();
+      }
+    }
+  }
+  return relaxedSimd;
 }
 
 /**
@@ -176,22 +216,29 @@ export function wasmSimdSupported(): boolean {
   }
 }
 
-function compiledSync(shared: boolean): WebAssembly.Module {
-  let m = moduleCache.get(shared);
+function compiledSync(shared: boolean, fma: boolean): WebAssembly.Module {
+  const key = `${shared}/${fma}`;
+  let m = moduleCache.get(key);
   if (!m) {
-    m = new WebAssembly.Module(wasmBytes(shared));
-    moduleCache.set(shared, m);
+    m = new WebAssembly.Module(wasmBytes(shared, fma));
+    moduleCache.set(key, m);
   }
   return m;
 }
 
-async function compiledAsync(shared: boolean): Promise<WebAssembly.Module> {
-  let m = moduleCache.get(shared);
+async function compiledAsync(shared: boolean, fma: boolean): Promise<WebAssembly.Module> {
+  const key = `${shared}/${fma}`;
+  let m = moduleCache.get(key);
   if (!m) {
-    m = await WebAssembly.compile(wasmBytes(shared));
-    moduleCache.set(shared, m);
+    m = await WebAssembly.compile(wasmBytes(shared, fma));
+    moduleCache.set(key, m);
   }
   return m;
+}
+
+/** The FMA kernels unless asked to be deterministic or relaxed SIMD is missing. */
+function resolveFma(options: WasmKernelOptions): boolean {
+  return options.deterministic !== true && relaxedSimdSupported();
 }
 
 function resolveShared(options: WasmKernelOptions): boolean {
@@ -210,12 +257,13 @@ function resolveThreads(options: WasmKernelOptions, shared: boolean): number {
 }
 
 /**
- * Creates the WebAssembly kernels synchronously (compiles the ~13 KB module on the calling thread:
+ * Creates the WebAssembly kernels synchronously (compiles the ~50 KB module on the calling thread:
  * fine in Node and in workers; browsers' main threads prefer `createWasmKernels`).
  */
 export function createWasmKernelsSync(options: WasmKernelOptions = {}): WasmKernels {
   const shared = resolveShared(options);
-  const made = instantiate(compiledSync(shared), shared, options);
+  const fma = resolveFma(options);
+  const made = instantiate(compiledSync(shared, fma), shared, fma, options);
   // (browsers: the pool's workers start once this thread returns to its event loop; until then
   // every product runs on this thread)
   if (made.poolSetup && options.threads !== undefined) made.setPool(createThreadPool(made.poolSetup));
@@ -229,7 +277,8 @@ export function createWasmKernelsSync(options: WasmKernelOptions = {}): WasmKern
  */
 export async function createWasmKernels(options: WasmKernelOptions = {}): Promise<WasmKernels> {
   const shared = resolveShared(options);
-  const made = instantiate(await compiledAsync(shared), shared, options);
+  const fma = resolveFma(options);
+  const made = instantiate(await compiledAsync(shared, fma), shared, fma, options);
   if (made.poolSetup && options.threads !== undefined) made.setPool(await createThreadPoolAsync(made.poolSetup));
   return made.kernels;
 }
@@ -257,7 +306,7 @@ interface Instantiated {
   setPool(pool: ThreadPool | null): void;
 }
 
-function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmKernelOptions): Instantiated {
+function instantiate(module: WebAssembly.Module, shared: boolean, fma: boolean, options: WasmKernelOptions): Instantiated {
   const memory = createMemory(shared, options);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const x = instance.exports as unknown as Exports;
@@ -394,6 +443,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, options: WasmK
     name: 'wasm',
     memory,
     shared,
+    fma,
     owns,
     get allocatedBytes() {
       return top;
