@@ -1,4 +1,7 @@
-// GEMM throughput of the kernels on the products a training step does, per transpose form.
+// GEMM throughput of the kernels on the products a training step does, per transpose form: the
+// deterministic kernels (f32x4 multiply, then add) and the FMA kernels (relaxed SIMD's
+// f32x4.relaxed_madd; the default where the runtime has it) side by side, on the CPU named in the
+// header.
 //
 //   node --import tsx bench/gemm.ts [--js] [--quick] [--threads N]
 //
@@ -12,6 +15,7 @@
 // 784×256×128). GFLOP/s = 2·m·n·k / time, best of several timed runs.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { jsKernels } from '../src/kernels/js.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import type { Kernels } from '../src/kernels/types.js';
@@ -81,9 +85,13 @@ function gflops(kernels: Kernels, s: Shape): number {
 
 const threadsArg = process.argv.indexOf('--threads');
 const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 1;
-const wasm = createWasmKernelsSync({ threads, parallelMinFlops: 0 });
-// Let V8 tier the module up (Liftoff → TurboFan) before anything is timed.
-for (const s of shapes) gflops(wasm, s);
+const wasm = createWasmKernelsSync({ threads, parallelMinFlops: 0, deterministic: true });
+const fma = createWasmKernelsSync({ threads, parallelMinFlops: 0 });
+// Let V8 tier the modules up (Liftoff → TurboFan) before anything is timed.
+for (const s of shapes) {
+  gflops(wasm, s);
+  if (fma.fma) gflops(fma, s);
+}
 /** numpy's sgemm on the same shapes and thread count, or null when /usr/bin/python3 has no numpy. */
 function machineSgemm(): { blas: string; gflops: number[] } | null {
   const python = '/usr/bin/python3';
@@ -98,18 +106,28 @@ function machineSgemm(): { blas: string; gflops: number[] } | null {
 }
 
 const peak = machineSgemm();
-console.log(`GEMM, ${wasm.threads} thread${wasm.threads > 1 ? 's' : ''}, float32 (${wasm.shared ? 'shared' : 'plain'} memory), GFLOP/s`);
-if (peak) console.log(`machine sgemm: numpy with ${peak.blas}, ${wasm.threads} thread${wasm.threads > 1 ? 's' : ''}`);
+const plural = wasm.threads > 1 ? 's' : '';
+console.log(`GEMM, ${wasm.threads} thread${plural}, float32 (${wasm.shared ? 'shared' : 'plain'} memory), GFLOP/s, on ${cpus()[0]?.model.trim() ?? 'an unknown CPU'} (${cpus().length} logical cores)`);
+console.log(`  plain: deterministic kernels (f32x4 mul + add); fma: ${fma.fma ? 'relaxed SIMD kernels (f32x4.relaxed_madd), the default' : 'not available here (no relaxed SIMD)'}`);
+if (peak) console.log(`  machine sgemm: numpy with ${peak.blas}, ${wasm.threads} thread${plural}`);
 let net = '';
-const header = `  ${'product'.padEnd(18)} ${'m×n×k'.padEnd(14)} ${'wasm'.padStart(7)}${withJs ? '     js' : ''}${peak ? '  sgemm  wasm/sgemm' : ''}`;
+const header =
+  `  ${'product'.padEnd(18)} ${'m×n×k'.padEnd(14)} ${'plain'.padStart(7)} ${'fma'.padStart(7)} ${'fma/plain'.padStart(9)}` +
+  `${withJs ? '     js' : ''}${peak ? '  sgemm  fma/sgemm' : ''}`;
 shapes.forEach((s, i) => {
   if (s.net !== net) {
     net = s.net;
     console.log(`\n${net}\n${header}`);
   }
   const w = gflops(wasm, s);
+  const f = fma.fma ? gflops(fma, s) : NaN;
   const j = withJs ? gflops(jsKernels, s) : NaN;
-  const p = peak ? `${peak.gflops[i]!.toFixed(1).padStart(7)}  ${(w / peak.gflops[i]!).toFixed(2).padStart(10)}` : '';
-  console.log(`  ${s.what.padEnd(18)} ${`${s.m}×${s.n}×${s.k}`.padEnd(14)} ${w.toFixed(1).padStart(7)}${withJs ? j.toFixed(2).padStart(7) : ''}${p}`);
+  const best = fma.fma ? f : w;
+  const p = peak ? `${peak.gflops[i]!.toFixed(1).padStart(7)}  ${(best / peak.gflops[i]!).toFixed(2).padStart(9)}` : '';
+  console.log(
+    `  ${s.what.padEnd(18)} ${`${s.m}×${s.n}×${s.k}`.padEnd(14)} ${w.toFixed(1).padStart(7)} ${f.toFixed(1).padStart(7)} ${(f / w).toFixed(2).padStart(9)}` +
+      `${withJs ? j.toFixed(2).padStart(7) : ''}${p}`,
+  );
 });
 wasm.dispose();
+fma.dispose();
