@@ -318,13 +318,20 @@ function unit(
 }
 
 const SMALL_N: i32 = 12;
+/**
+ * Rows of smallNN's tile. With FMA a 3×12 tile (9 accumulators, B's 3 vectors, A's 3 broadcasts)
+ * fits the 15 vector registers V8 allocates on x64; 4×12 spills (49 against 37 GFLOP/s on
+ * 30×10×784). Multiply-then-add needs a temporary more, and there 4×12 is the faster (39 against 35).
+ */
+const SMALL_ROWS: i32 = ASC_FEATURE_RELAXED_SIMD ? 3 : 4;
 
 /**
  * C = alpha·A·B + beta·C for a B of at most 12 columns (a small batch: z = W·X), rows [i0, i1),
- * columns [j0, j1): A is read in place (row-major, 4 rows at a time), B's rows are read in place
- * as three f32x4 (the lanes past column n read the next row, or up to 16 bytes past B, which the
- * caller checked is inside the memory; those lanes are never stored). 4×12 tile in 12 registers,
- * the whole depth at once, so every element is the same sum in the same order whatever the block.
+ * columns [j0, j1): A is read in place (row-major, SMALL_ROWS rows at a time), B's rows are read
+ * in place as three f32x4 (the lanes past column n read the next row, or up to 16 bytes past B,
+ * which the caller checked is inside the memory; those lanes are never stored). SMALL_ROWS×12 tile
+ * in registers, the whole depth at once, so every element is the same sum in the same order
+ * whatever the block.
  */
 function smallNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize, i0: i32, i1: i32, j0: i32, j1: i32): void {
   const rsB = <usize>n << 2;
@@ -334,7 +341,7 @@ function smallNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: u
     const cols = min(SMALL_N, j1 - jc);
     const bj = b + (<usize>jc << 2);
     let i = i0;
-    for (; i + 4 <= i1; i += 4) {
+    for (; i + SMALL_ROWS <= i1; i += SMALL_ROWS) {
       const a0 = a + <usize>i * rsA;
       const a1 = a0 + rsA, a2 = a1 + rsA, a3 = a2 + rsA;
       let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
@@ -350,8 +357,10 @@ function smallNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: u
         c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12);
         x = v128.load32_splat(a2 + o);
         c20 = madd(x, b0, c20); c21 = madd(x, b1, c21); c22 = madd(x, b2, c22);
-        x = v128.load32_splat(a3 + o);
-        c30 = madd(x, b0, c30); c31 = madd(x, b1, c31); c32 = madd(x, b2, c32);
+        if (SMALL_ROWS == 4) {
+          x = v128.load32_splat(a3 + o);
+          c30 = madd(x, b0, c30); c31 = madd(x, b1, c31); c32 = madd(x, b2, c32);
+        }
         pb += rsB;
       }
       let cp = c + (<usize>i * <usize>n + <usize>jc) * 4;
@@ -360,8 +369,7 @@ function smallNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c: u
       storeRow12(cp, c10, c11, c12, cols, alpha, beta);
       cp += rsC;
       storeRow12(cp, c20, c21, c22, cols, alpha, beta);
-      cp += rsC;
-      storeRow12(cp, c30, c31, c32, cols, alpha, beta);
+      if (SMALL_ROWS == 4) storeRow12(cp + rsC, c30, c31, c32, cols, alpha, beta);
     }
     for (; i < i1; i++) {
       const a0 = a + <usize>i * rsA;
@@ -500,8 +508,6 @@ function shallowNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c:
   const rsB = <usize>n << 2;
   const rsA = <usize>k << 2;
   const end = <usize>k << 2;
-  // depth in pairs (one loop test per two rank-1 updates), the odd last one after
-  const end2 = <usize>(k & ~1) << 2;
   const va = f32x4.splat(alpha);
   let i = i0;
   for (; i + 4 <= i1; i += 4) {
@@ -514,30 +520,8 @@ function shallowNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c:
       let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
       let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
       let pb = b + (<usize>j << 2);
-      let o: usize = 0;
-      for (; o < end2; o += 8) {
-        let b0 = v128.load(pb), b1 = v128.load(pb, 16);
-        let x = v128.load32_splat(a0 + o);
-        c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-        x = v128.load32_splat(a1 + o);
-        c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-        x = v128.load32_splat(a2 + o);
-        c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-        x = v128.load32_splat(a3 + o);
-        c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-        pb += rsB;
-        b0 = v128.load(pb); b1 = v128.load(pb, 16);
-        x = v128.load32_splat(a0 + o, 4);
-        c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-        x = v128.load32_splat(a1 + o, 4);
-        c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-        x = v128.load32_splat(a2 + o, 4);
-        c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-        x = v128.load32_splat(a3 + o, 4);
-        c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-        pb += rsB;
-      }
-      if (o < end) {
+      // one rank-1 update per iteration, as in micro4x8 (unrolled by hand, the loads spilled accumulators)
+      for (let o: usize = 0; o < end; o += 4) {
         const b0 = v128.load(pb), b1 = v128.load(pb, 16);
         let x = v128.load32_splat(a0 + o);
         c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
@@ -547,6 +531,7 @@ function shallowNN(n: i32, k: i32, alpha: f32, a: usize, b: usize, beta: f32, c:
         c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
         x = v128.load32_splat(a3 + o);
         c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+        pb += rsB;
       }
       let cp = c + (<usize>i * <usize>n + <usize>j) * 4;
       if (cols == 8 && beta == 0) {
