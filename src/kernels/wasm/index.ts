@@ -63,13 +63,15 @@ export interface WasmKernelOptions {
   /**
    * Results bit-identical on every machine (default false). By default the matrix products use
    * fused multiply-adds (WebAssembly relaxed SIMD's f32x4.relaxed_madd) wherever the runtime
-   * has them: faster, and a product is rounded once instead of twice per term, so results differ
+   * has them: one instruction per term instead of two (how much faster depends on the CPU: not
+   * at all on AMD Zen, whose adds have units of their own), and each term is rounded once
+   * instead of twice, so results differ
    * from the deterministic kernels in the last bits of float32, and can differ between machines
    * (a CPU without FMA runs relaxed_madd as a multiply and an add). `deterministic: true` keeps the
    * plain f32x4 multiply-then-add kernels, whose results are the same bits everywhere. Either way
    * results do not depend on the thread count. Node 20 has relaxed SIMD behind a V8 flag: the
    * kernels set it (`--experimental-wasm-relaxed-simd`) before compiling, only when it is needed
-   * and not deterministic; browsers use it where they ship it (Chrome 114+, Firefox 120+).
+   * and not deterministic; browsers use it where `WebAssembly.validate` accepts it (Chrome and Edge 114+).
    */
   deterministic?: boolean;
 }
