@@ -174,6 +174,18 @@ describe('train flags do what they claim', () => {
     expect(weights((await loadModel(one)).network)).toEqual(weights((await loadModel(two)).network));
   });
 
+  it('--deterministic trains on the kernels without FMA (named in the log), bit-identical on 1 and 2 threads', async () => {
+    const digits = ['--data', 'digits', '--limit', '600', '--layers', '64', '--epochs', '1', '--batch-size', '64', '--backend', 'wasm', '--threads', '2'];
+    const fma = await run('train', ...digits, '--out', join(dir, 'fma.safetensors'));
+    expect(fma.err[0]).toMatch(/with the wasm kernels \(2 threads, FMA\)/);
+    const one = join(dir, 'd1.safetensors');
+    const two = join(dir, 'd2.safetensors');
+    expect((await run('train', ...digits, '--threads', '1', '--deterministic', '--out', one)).code).toBe(0);
+    const r = await run('train', ...digits, '--deterministic', '--out', two);
+    expect(r.err[0]).toMatch(/with the wasm kernels \(2 threads\):/);
+    expect(weights((await loadModel(one)).network)).toEqual(weights((await loadModel(two)).network));
+  });
+
   it('--limit n trains on the first n samples (before the validation split)', async () => {
     const r = await run('train', ...common, '--epochs', '1', '--limit', '40', '--out', join(dir, 'limit.safetensors'));
     expect(r.err[0]).toMatch(/on moons .*: 36 samples, 4 for validation/);
