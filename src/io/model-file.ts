@@ -148,6 +148,7 @@ export interface LoadOptions {
   backend?: NetworkOptions['backend'];
   /** As {@link ModelOptions.threads} (default 'auto'). */
   threads?: NetworkOptions['threads'];
+  /** As {@link ModelOptions.deterministic} (default false: FMA where the runtime has it). */
   deterministic?: NetworkOptions['deterministic'];
   /**
    * The functions of the custom activations a file names (a file stores only the name), e.g.
