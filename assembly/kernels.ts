@@ -39,6 +39,14 @@ function madd(a: v128, b: v128, c: v128): v128 {
   return f32x4.add(c, f32x4.mul(a, b));
 }
 
+/** madd on one float (lane 0), for scalar loops that must give the vector products' bits (sparse X). */
+// @ts-ignore: decorator
+@inline
+function madd1(a: f32, b: f32, c: f32): f32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.extract_lane(f32x4.relaxed_madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
+  return c + a * b;
+}
+
 const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
@@ -1574,10 +1582,10 @@ export function sparseForward(
         }
         const v = load<f32>(value + (<usize>p << 2));
         const o = <usize>j << 2;
-        s0 += load<f32>(w0 + o) * v;
-        s1 += load<f32>(w1 + o) * v;
-        s2 += load<f32>(w2 + o) * v;
-        s3 += load<f32>(w3 + o) * v;
+        s0 = madd1(load<f32>(w0 + o), v, s0);
+        s1 = madd1(load<f32>(w1 + o), v, s1);
+        s2 = madd1(load<f32>(w2 + o), v, s2);
+        s3 = madd1(load<f32>(w3 + o), v, s3);
       }
       const so = <usize>s << 2;
       store<f32>(z0 + so, t0 + s0);
@@ -1600,7 +1608,7 @@ export function sparseForward(
           s0 = 0;
           next = (j / kstep + 1) * kstep;
         }
-        s0 += load<f32>(w0 + (<usize>j << 2)) * load<f32>(value + (<usize>p << 2));
+        s0 = madd1(load<f32>(w0 + (<usize>j << 2)), load<f32>(value + (<usize>p << 2)), s0);
       }
       store<f32>(z0 + (<usize>s << 2), t0 + s0);
     }
@@ -1632,10 +1640,10 @@ export function sparseWeightGradient(
       for (let p = load<i32>(start + so); p < end; p++) {
         const o = <usize>load<i32>(index + (<usize>p << 2)) << 2;
         const v = load<f32>(value + (<usize>p << 2));
-        store<f32>(g0 + o, load<f32>(g0 + o) + d0 * v);
-        store<f32>(g1 + o, load<f32>(g1 + o) + d1 * v);
-        store<f32>(g2 + o, load<f32>(g2 + o) + d2 * v);
-        store<f32>(g3 + o, load<f32>(g3 + o) + d3 * v);
+        store<f32>(g0 + o, madd1(d0, v, load<f32>(g0 + o)));
+        store<f32>(g1 + o, madd1(d1, v, load<f32>(g1 + o)));
+        store<f32>(g2 + o, madd1(d2, v, load<f32>(g2 + o)));
+        store<f32>(g3 + o, madd1(d3, v, load<f32>(g3 + o)));
       }
     }
     scale(g0, alpha, 4 * k);
@@ -1649,7 +1657,7 @@ export function sparseWeightGradient(
       const end = load<i32>(start + (<usize>(s + 1) << 2));
       for (let p = load<i32>(start + (<usize>s << 2)); p < end; p++) {
         const o = <usize>load<i32>(index + (<usize>p << 2)) << 2;
-        store<f32>(g0 + o, load<f32>(g0 + o) + d0 * load<f32>(value + (<usize>p << 2)));
+        store<f32>(g0 + o, madd1(d0, load<f32>(value + (<usize>p << 2)), load<f32>(g0 + o)));
       }
     }
     scale(g0, alpha, k);
