@@ -1,4 +1,4 @@
-import { loadDataset } from '../data/index.js';
+import { loadDataset, loadDatasetStreamed, type LoadOptions } from '../data/load.js';
 import type { Dataset, Task } from '../data/dataset.js';
 import { applyPreprocessing, fitPreprocessing, trainValidationSplit, type Preprocessing, type PreprocessingKind } from '../data/preprocess.js';
 import { DataError } from '../errors.js';
@@ -26,22 +26,26 @@ export interface PreparedData {
  * Loads --data as given on the command line (a built-in name, a toy set, or a CSV path). --limit
  * keeps the first n samples of the sets named in `limited`; IDX files are read no further.
  */
-export function loadSplits(
-  flags: DataFlags, seed: number, limited: readonly ('train' | 'test')[], classNames?: readonly string[], alloc?: (length: number) => Float32Array,
-): { train: Dataset; test?: Dataset } {
+export function loadSplits(flags: DataFlags, seed: number, limited: readonly ('train' | 'test')[], classNames?: readonly string[]): { train: Dataset; test?: Dataset } {
+  return loadDataset(flags.data, loadOptions(flags, seed, limited, classNames));
+}
+
+function loadOptions(flags: DataFlags, seed: number, limited: readonly ('train' | 'test')[], classNames?: readonly string[], alloc?: (length: number) => Float32Array): LoadOptions {
   const limit = flags.limit === undefined ? undefined : Object.fromEntries(limited.map((split) => [split, flags.limit]));
-  return loadDataset(flags.data, { seed, classNames, dataDir: flags.dataDir, label: flags.label, task: flags.task, ...(limit ? { limit } : {}), ...(alloc ? { alloc } : {}) });
+  return { seed, classNames, dataDir: flags.dataDir, label: flags.label, task: flags.task, ...(limit ? { limit } : {}), ...(alloc ? { alloc } : {}) };
 }
 
 /**
  * For training: split a validation set off the training set (seeded), fit the preprocessing on
  * what remains (never on validation or test data) and apply it to every split. The data set is
- * loaded once: IDX training images straight into `alloc`'s storage (the kernels' memory, where
+ * loaded once, IDX files streamed (see loadDatasetStreamed): IDX training images straight into `alloc`'s storage (the kernels' memory, where
  * training reads them in place), the validation set split off in place, and no copy made for the
  * 'none' preprocessing.
  */
-export function prepareForTraining(flags: DataFlags, kind: PreprocessingKind | 'auto', validation: number, seed: number, alloc?: (length: number) => Float32Array): PreparedData {
-  const { train: all, test } = loadSplits(flags, seed, ['train'], undefined, alloc);
+export async function prepareForTraining(
+  flags: DataFlags, kind: PreprocessingKind | 'auto', validation: number, seed: number, alloc?: (length: number) => Float32Array,
+): Promise<PreparedData> {
+  const { train: all, test } = await loadDatasetStreamed(flags.data, loadOptions(flags, seed, ['train'], undefined, alloc));
   let train = all;
   let val: Dataset | undefined;
   if (validation > 0) {

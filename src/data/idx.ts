@@ -1,6 +1,7 @@
-import { constants, gunzipSync } from 'node:zlib';
-import { FormatError } from '../errors.js';
-import { readFileBytes } from './files.js';
+import { createReadStream } from 'node:fs';
+import { constants, createGunzip, gunzipSync } from 'node:zlib';
+import { DataError, FormatError } from '../errors.js';
+import { readFileBytes, readFileHead, regularFileSize } from './files.js';
 
 /**
  * An array read from an IDX file (the format of MNIST and its relatives): its dimensions, outermost
@@ -69,26 +70,19 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
 export function parseIdx(bytes: Uint8Array, name: string, options: IdxOptions = {}): IdxArray {
   const gzipped = isGzip(bytes);
   const { dims, headerBytes } = parseHeader(gzipped ? gunzipPrefix(bytes, MAX_HEADER_BYTES, name) : bytes, name);
-  const itemBytes = dims.slice(1).reduce((a, b) => a * b, 1);
-  const declared = dims[0]! * itemBytes;
-  if (declared > MAX_IDX_BYTES) {
-    throw new FormatError(`${name}: the IDX header declares ${dims.join('×')} = ${declared} bytes of data, more than the ${MAX_IDX_BYTES} this loader reads (MAX_IDX_BYTES)`);
-  }
-  const items = Math.min(dims[0]!, options.limit ?? Infinity);
+  const { itemBytes, declared, items } = sizes(dims, name, options);
   if (items < dims[0]!) {
     const wanted = headerBytes + items * itemBytes;
     const raw = gzipped ? gunzipPrefix(bytes, wanted, name) : bytes;
     if (raw.length < wanted) {
-      throw new FormatError(`${name}: expected at least ${items * itemBytes} bytes of data (the first ${items} of ${dims.join('×')} unsigned bytes) after the ${headerBytes}-byte header, found ${raw.length - headerBytes}`);
+      throw shortOfLimit(name, dims, items, headerBytes, raw.length - headerBytes);
     }
     return { dims: [items, ...dims.slice(1)], data: raw.slice(headerBytes, wanted) };
   }
   const raw = gzipped ? gunzipAll(bytes, headerBytes + declared, name) : bytes;
   const found = raw.length - headerBytes;
   if (found !== declared) {
-    throw new FormatError(
-      `${name}: expected ${declared} bytes of data (${dims.join('×')} unsigned bytes) after the ${headerBytes}-byte header, found ${found}`,
-    );
+    throw wrongLength(name, dims, headerBytes, found);
   }
   return { dims, data: raw.subarray(headerBytes) };
 }
@@ -106,6 +100,164 @@ export function parseIdx(bytes: Uint8Array, name: string, options: IdxOptions = 
  */
 export function readIdx(path: string, options: IdxOptions = {}): IdxArray {
   return parseIdx(readFileBytes(path), path, options);
+}
+
+/** Receives a streamed IDX array: `start` once the header is read, then `write` for each consecutive piece of the data. */
+export interface IdxSink {
+  /** The dimensions, the outermost cut to the limit; called before any data arrives. */
+  start(dims: number[]): void;
+  /** The next piece of the data: `bytes` are the values from index `offset` on. */
+  write(bytes: Uint8Array, offset: number): void;
+}
+
+/**
+ * Decodes an IDX array from its bytes pushed in pieces of any size, with parseIdx's checks and
+ * messages: the header and the limit bound what is passed on, and a stream shorter or longer than
+ * declared is refused. Only the header is buffered; the data goes to the sink as it arrives.
+ */
+export class IdxDecoder {
+  private readonly head = new Uint8Array(MAX_HEADER_BYTES);
+  private headFill = 0;
+  private headerBytes = 0;
+  private declaredItems = 0;
+  private dims: number[] | undefined;
+  private wanted = 0;
+  private limited = false;
+  private received = 0;
+
+  /**
+   * @param gzipped - the bytes come from a gzip stream: one byte past the declared data is refused
+   *   at once (raw files are counted to their end, for parseIdx's message)
+   * @param maxBytes - the most bytes the source can hold (decoded): a header declaring more is refused before `start`
+   */
+  constructor(
+    private readonly name: string,
+    private readonly sink: IdxSink,
+    private readonly options: IdxOptions & { gzipped?: boolean; maxBytes?: number } = {},
+  ) {}
+
+  /** Takes the next decoded bytes; true once every byte wanted has arrived and the rest need not be read (a limit cut the array). */
+  push(chunk: Uint8Array): boolean {
+    let at = 0;
+    while (this.dims === undefined && at < chunk.length) {
+      const need = this.headFill < 4 ? 4 : 4 + 4 * this.head[3]!;
+      const take = Math.min(need - this.headFill, chunk.length - at);
+      this.head.set(chunk.subarray(at, at + take), this.headFill);
+      this.headFill += take;
+      at += take;
+      if (this.headFill === need && need > 4) this.begin();
+      else if (this.headFill === 4 && this.head[3] === 0) this.begin(); // parseHeader names the missing dimensions
+    }
+    if (this.dims === undefined) return false;
+    const data = chunk.subarray(at);
+    const piece = data.subarray(0, Math.max(0, this.wanted - this.received));
+    if (piece.length > 0) this.sink.write(piece, this.received);
+    this.received += data.length;
+    if (this.limited) return this.received >= this.wanted;
+    if (this.received > this.wanted && this.options.gzipped) throw overlong(this.name, this.headerBytes + this.wanted);
+    return false;
+  }
+
+  /** The stream has ended: refuses it if it was shorter (or, raw, longer) than declared. */
+  end(): void {
+    if (this.dims === undefined) {
+      parseHeader(this.head.subarray(0, this.headFill), this.name); // throws: the header is incomplete
+      throw new FormatError(`${this.name}: the IDX header is incomplete`);
+    }
+    const items = this.dims[0]!;
+    if (this.limited ? this.received < this.wanted : this.received !== this.wanted) {
+      const declared = [this.declaredItems, ...this.dims.slice(1)];
+      throw this.limited
+        ? shortOfLimit(this.name, declared, items, this.headerBytes, this.received)
+        : wrongLength(this.name, declared, this.headerBytes, this.received);
+    }
+  }
+
+  private begin(): void {
+    const { dims, headerBytes } = parseHeader(this.head.subarray(0, this.headFill), this.name);
+    const { itemBytes, items } = sizes(dims, this.name, this.options);
+    this.headerBytes = headerBytes;
+    this.declaredItems = dims[0]!;
+    this.limited = items < dims[0]!;
+    this.wanted = items * itemBytes;
+    const { maxBytes } = this.options;
+    if (maxBytes !== undefined && headerBytes + this.wanted > maxBytes) {
+      throw this.options.gzipped
+        ? new FormatError(`${this.name}: the IDX header declares ${dims.join('×')} unsigned bytes, more than a gzip stream of this size can hold (at most ${maxBytes} bytes)`)
+        : this.limited
+          ? shortOfLimit(this.name, dims, items, headerBytes, maxBytes - headerBytes)
+          : wrongLength(this.name, dims, headerBytes, maxBytes - headerBytes);
+    }
+    this.dims = [items, ...dims.slice(1)];
+    this.sink.start(this.dims);
+  }
+}
+
+/** The bytes read at a time from a file, and decompressed at a time from a gzip stream. */
+const STREAM_CHUNK = 64 * 1024;
+
+/**
+ * Reads an IDX file, gzipped or not, in pieces of 64 KB into `sink`: the whole file and its
+ * decompressed bytes are never in memory at once, so a caller can convert each piece straight to
+ * its destination. The checks and messages are parseIdx's; with `limit`, reading stops once the
+ * first `limit` items have arrived.
+ */
+export async function streamIdx(path: string, sink: IdxSink, options: IdxOptions = {}): Promise<void> {
+  const size = regularFileSize(path);
+  const gzipped = isGzip(readFileHead(path, 2));
+  const decoder = new IdxDecoder(path, sink, { ...options, gzipped, maxBytes: gzipped ? size * MAX_EXPANSION : size });
+  const file = createReadStream(path, { highWaterMark: STREAM_CHUNK });
+  const source = gzipped ? file.pipe(createGunzip({ chunkSize: STREAM_CHUNK })) : file;
+  if (gzipped) file.on('error', (e) => source.destroy(e));
+  try {
+    for await (const chunk of source as AsyncIterable<Uint8Array>) if (decoder.push(chunk)) return;
+  } catch (e) {
+    if (e instanceof FormatError) throw e;
+    if (gzipped && !(e as NodeJS.ErrnoException).syscall) throw corrupt(path, e);
+    throw new DataError(`cannot read ${path}: ${(e as Error).message}`);
+  } finally {
+    file.destroy();
+    source.destroy();
+  }
+  decoder.end();
+}
+
+/** streamIdx into a new array: readIdx's result, without the whole file in memory. */
+export async function readIdxStreamed(path: string, options: IdxOptions = {}): Promise<IdxArray> {
+  let array: IdxArray | undefined;
+  await streamIdx(path, {
+    start(dims) {
+      array = { dims, data: new Uint8Array(dims.reduce((a, b) => a * b, 1)) };
+    },
+    write(bytes, offset) {
+      array!.data.set(bytes, offset);
+    },
+  }, options);
+  return array!;
+}
+
+/** The sizes a header declares, refused past MAX_IDX_BYTES, and the items the limit keeps. */
+function sizes(dims: number[], name: string, options: IdxOptions): { itemBytes: number; declared: number; items: number } {
+  const itemBytes = dims.slice(1).reduce((a, b) => a * b, 1);
+  const declared = dims[0]! * itemBytes;
+  if (declared > MAX_IDX_BYTES) {
+    throw new FormatError(`${name}: the IDX header declares ${dims.join('×')} = ${declared} bytes of data, more than the ${MAX_IDX_BYTES} this loader reads (MAX_IDX_BYTES)`);
+  }
+  return { itemBytes, declared, items: Math.min(dims[0]!, options.limit ?? Infinity) };
+}
+
+function shortOfLimit(name: string, dims: number[], items: number, headerBytes: number, found: number): FormatError {
+  const itemBytes = dims.slice(1).reduce((a, b) => a * b, 1);
+  return new FormatError(`${name}: expected at least ${items * itemBytes} bytes of data (the first ${items} of ${dims.join('×')} unsigned bytes) after the ${headerBytes}-byte header, found ${found}`);
+}
+
+function wrongLength(name: string, dims: number[], headerBytes: number, found: number): FormatError {
+  const declared = dims.reduce((a, b) => a * b, 1);
+  return new FormatError(`${name}: expected ${declared} bytes of data (${dims.join('×')} unsigned bytes) after the ${headerBytes}-byte header, found ${found}`);
+}
+
+function overlong(name: string, declared: number): FormatError {
+  return new FormatError(`${name}: the gzip stream holds more than the ${declared} bytes the IDX header declares`);
 }
 
 function parseHeader(raw: Uint8Array, name: string): { dims: number[]; headerBytes: number } {
@@ -147,7 +299,7 @@ function gunzipAll(bytes: Uint8Array, declared: number, name: string): Uint8Arra
     return gunzipSync(bytes, { maxOutputLength: declared + 1, chunkSize: Math.max(CHUNK_MIN, declared + 1) });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new FormatError(`${name}: the gzip stream holds more than the ${declared} bytes the IDX header declares`);
+      throw overlong(name, declared);
     }
     throw corrupt(name, e);
   }

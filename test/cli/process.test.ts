@@ -72,7 +72,7 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s during training', (signal) => 
 
     // The saved weights are exactly those after that many batches, replayed in this process.
     const flags = { backend: 'auto' as const, threads: 1, data: 'digits' };
-    const { train, validation } = prepareForTraining(flags, 'auto', 0.1, 1);
+    const { train, validation } = await prepareForTraining(flags, 'auto', 0.1, 1);
     const net = new Network(784, [{ units: 32, activation: 'relu' }, { units: 10, activation: 'softmax' }], { loss: 'cross-entropy', seed: 1, threads: 1 });
     const total = (epoch! - 1) * batches! + batch!;
     let seen = 0;
