@@ -748,6 +748,20 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
         return [Array.from(XT), Array.from(z), Array.from(a), Array.from(dA), Array.from(deltaPrev), Array.from(db), Array.from(X)];
       });
       for (const o of small.slice(1)) expect(o).toEqual(small[0]);
+      // inference: few units, many samples as stored (Xᵀ), split by samples
+      const many1 = [one, ...many].map((k) => {
+        const r = new Random(5);
+        const [units, samples, width] = [30, 1000, 787];
+        const XT = normals(k.alloc(samples * width), r);
+        const W = normals(k.alloc(units * width), r);
+        const b = normals(k.alloc(units), r);
+        const z = k.alloc(units * samples);
+        const a = k.alloc(units * samples);
+        k.denseForward(activation('sigmoid'), W, XT, b, z, a, units, samples, width, true);
+        return [Array.from(z), Array.from(a)];
+      });
+      expect(many1[0]![1]!.some((v) => v !== 0)).toBe(true);
+      for (const o of many1.slice(1)) expect(o).toEqual(many1[0]);
     } finally {
       for (const k of many) k.dispose();
     }

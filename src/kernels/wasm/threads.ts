@@ -46,6 +46,12 @@ const SIZE = 36;
 const CONTROL_WORDS = CLAIMS + MAX_THREADS;
 export const CONTROL_BYTES = CONTROL_WORDS * 4;
 
+/**
+ * Samples per thread from which a forward product is split by samples (split(): bySamples): each
+ * thread then has at least one of the kernels' shared units of 128 columns (lastBlockShared).
+ */
+const MANY_SAMPLES = 128;
+
 const OP_GEMM = 1;
 const OP_DENSE = 2;
 const OP_EXIT = 3;
@@ -381,10 +387,13 @@ function pool(l: Launch): ThreadPool {
    * whenever each thread gets four row tiles or more (30 rows on 2 threads): a weight gradient
    * ∂C/∂W (units × inputs) is then written by the thread that computes the forward rows of W and
    * (same contiguous split) updates them in the optimizer, so W, ∂C/∂W and the optimizer state stay
-   * in that core's cache instead of crossing between cores every step.
+   * in that core's cache instead of crossing between cores every step. `bySamples`: a forward
+   * product over many samples (inference, large batches) is split by columns whenever it has more
+   * columns than rows, since split by rows each thread would pack all n samples (n × inputs) to use
+   * them for its few rows; split by samples each packs only its own, and W (fewer floats) twice.
    */
-  function split(m: number, n: number): void {
-    const byRows = m >= n || Math.ceil(m / MR) >= 4 * size;
+  function split(m: number, n: number, bySamples = false): void {
+    const byRows = m >= n || (!bySamples && Math.ceil(m / MR) >= 4 * size);
     const dim = byRows ? m : n;
     const tile = byRows ? MR : NR;
     const tiles = Math.ceil(dim / tile);
@@ -512,7 +521,7 @@ function pool(l: Launch): ThreadPool {
     },
     denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut) {
       if (disposed || !usable()) return x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, 0, m, 0, n);
-      split(m, n);
+      split(m, n, n >= MANY_SAMPLES * size);
       i32[P] = m;
       i32[P + 1] = n;
       i32[P + 2] = k;
