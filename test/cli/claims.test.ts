@@ -8,20 +8,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { run } from './helpers.js';
 import { loadDataset } from '../../src/data/load.js';
 import { applyPreprocessing, fitPreprocessing, trainValidationSplit, type Preprocessing } from '../../src/data/preprocess.js';
 import { checkpointToBytes } from '../../src/io/model-file.js';
 import { loadCheckpoint, loadModel, saveModel } from '../../src/io/node-files.js';
 import { Matrix, network, type Network } from '../../src/index.js';
 import type { TfjsModelJson } from '../../src/io/tfjs.js';
-
-async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'backprop', ...args], { result: (l) => out.push(l), info: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'backprop-claims-'));
 const model = join(dir, 'moons.safetensors');

@@ -2,16 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { run } from './helpers.js';
 import { loadModel } from '../../src/io/node-files.js';
-
-/** Runs the CLI in-process and captures what it prints. */
-async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'backprop', ...args], { result: (l) => out.push(l), info: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'backprop-cli-'));
 const model = join(dir, 'circles.safetensors');

@@ -4,17 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 as zlibCrc32, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { run } from './helpers.js';
 import { reportHtml, niceTicks, esc, type ReportData } from '../../src/report/html.js';
 import { classScores, confidentMistakes, confusionMatrix } from '../../src/report/metrics.js';
 import { crc32, grayPng } from '../../src/report/png.js';
-
-async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'backprop', ...args], { result: (l) => out.push(l), info: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'backprop-report-'));
 

@@ -3,14 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-
-async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'backprop', ...args], { result: (l) => out.push(l), info: (l) => err.push(l) });
-  return { code, out, err };
-}
+import { run } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'backprop-views-'));
 const digits = join(dir, 'digits.safetensors');

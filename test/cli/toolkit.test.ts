@@ -3,16 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { run } from './helpers.js';
 import { loadModel } from '../../src/io/node-files.js';
 import { bits, rewrite } from '../io/helpers.js';
-
-async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'backprop', ...args], { result: (l) => out.push(l), info: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'backprop-toolkit-'));
 

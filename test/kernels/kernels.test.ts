@@ -13,6 +13,7 @@ import { Network } from '../../src/network.js';
 import { adam, momentum, sgd, type Optimizer } from '../../src/optimizers/index.js';
 import { Random } from '../../src/random.js';
 import type { FloatArray } from '../../src/tensor/matrix.js';
+import { gemmReference } from './reference.js';
 
 const backends: [string, () => Kernels][] = [
   ['js', () => jsKernels],
@@ -47,30 +48,6 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, scale: Arr
   if (!(worst <= tol)) {
     throw new Error(`${what}: entry ${at} is ${got[at]}, reference ${want[at]} (relative error ${worst.toExponential(2)} > ${tol})`);
   }
-}
-
-/** float64 reference of C = alpha·op(A)·op(B) + beta·C, and the scale |alpha|·|op(A)|·|op(B)| + |beta·C| of each entry. */
-function gemmReference(
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray,
-): { value: Float64Array; scale: Float64Array } {
-  const value = new Float64Array(m * n);
-  const scale = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      let abs = 0;
-      for (let p = 0; p < k; p++) {
-        const x = transA ? a[p * m + i]! : a[i * k + p]!;
-        const y = transB ? b[j * k + p]! : b[p * n + j]!;
-        s += x * y;
-        abs += Math.abs(x * y);
-      }
-      const old = beta === 0 ? 0 : beta * c[i * n + j]!;
-      value[i * n + j] = alpha * s + old;
-      scale[i * n + j] = Math.abs(alpha) * abs + Math.abs(old);
-    }
-  }
-  return { value, scale };
 }
 
 // [m, n, k]

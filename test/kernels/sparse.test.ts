@@ -13,6 +13,7 @@ import { gradientCheck } from '../../src/train/gradient-check.js';
 import { Batch, SPARSE_DENSITY } from '../../src/train/batch.js';
 import { Matrix, type FloatArray } from '../../src/tensor/matrix.js';
 import { OptionError } from '../../src/errors.js';
+import { gemmReference } from './reference.js';
 
 const backends: [string, () => Kernels][] = [
   ['js', () => jsKernels],
@@ -90,34 +91,10 @@ describe.each(backends)('sparse first-layer products: %s', (name, make) => {
       k.denseForward(relu, W, X, b, zDense!, aDense!, units, n, inputs);
       k.gemm(false, true, units, inputs, n, 1 / n, delta, X, 0, dWDense!);
 
-      const zRef = new Float64Array(units * n);
-      const zScale = new Float64Array(units * n);
-      for (let i = 0; i < units; i++) {
-        for (let s = 0; s < n; s++) {
-          let sum = b[i]!;
-          let abs = Math.abs(b[i]!);
-          for (let j = 0; j < inputs; j++) {
-            sum += W[i * inputs + j]! * X[j * n + s]!;
-            abs += Math.abs(W[i * inputs + j]! * X[j * n + s]!);
-          }
-          zRef[i * n + s] = sum;
-          zScale[i * n + s] = abs;
-        }
-      }
-      const gRef = new Float64Array(units * inputs);
-      const gScale = new Float64Array(units * inputs);
-      for (let i = 0; i < units; i++) {
-        for (let j = 0; j < inputs; j++) {
-          let sum = 0;
-          let abs = 0;
-          for (let s = 0; s < n; s++) {
-            sum += delta[i * n + s]! * X[j * n + s]!;
-            abs += Math.abs(delta[i * n + s]! * X[j * n + s]!);
-          }
-          gRef[i * inputs + j] = sum / n;
-          gScale[i * inputs + j] = abs / n;
-        }
-      }
+      // z = W·X + b as W·X + 1·B (B: b broadcast over the columns); ∂C/∂W = (1/n)·δ·Xᵀ
+      const B = Float32Array.from({ length: units * n }, (_, i) => b[Math.floor(i / n)]!);
+      const { value: zRef, scale: zScale } = gemmReference(false, false, units, n, inputs, 1, W, X, 1, B);
+      const { value: gRef, scale: gScale } = gemmReference(false, true, units, inputs, n, 1 / n, delta, X, 0, B);
       // float32 sums: each entry within a few units of rounding of its terms' magnitude
       const tol = 4 * 2 ** -24 * Math.max(inputs, n);
       const at = `${name}, density ${density}`;
