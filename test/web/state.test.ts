@@ -7,7 +7,7 @@ import { network } from '../../src/network.js';
 import { featureRows, makeData, parsePointsCsv, targetRows } from '../../web/src/data.js';
 import { CLASS_COLORS, outputColor } from '../../web/src/draw.js';
 import { pageMessage } from '../../web/src/messages.js';
-import { codeOf, modelConfig } from '../../web/src/model.js';
+import { codeOf, modelConfig, scheduleOf } from '../../web/src/model.js';
 import { presetState, stateFromHash } from '../../web/src/presets.js';
 import { DATASETS, datasetDefaults, decodeWeights, defaultState, encodeWeights, fromHash, toHash, type State } from '../../web/src/state.js';
 
@@ -117,7 +117,7 @@ describe('playground data and network', () => {
   });
 
   it("gives each data set defaults that learn it: ≥ 90% test accuracy at the stop epoch (two spirals: 500 samples, 10-10)", async () => {
-    expect(datasetDefaults('spirals')).toMatchObject({ samples: 500, hidden: [10, 10] });
+    expect(datasetDefaults('spirals')).toMatchObject({ samples: 500, hidden: [10, 10], schedule: 'exponential' });
     // (one optimizer for the whole run, as the worker keeps it: Adam's moments carry over epochs)
     for (const d of DATASETS) {
       if (d === 'custom' || d === 'plane' || d === 'wave') continue;
@@ -125,7 +125,8 @@ describe('playground data and network', () => {
       const data = makeData(s);
       const c = modelConfig(s, data);
       const net = network([c.inputs, ...c.layers], { loss: c.loss, init: c.init, seed: c.seed });
-      await net.fit(featureRows(data.train, s.features), targetRows(data.train, data), { epochs: s.stopAt, batchSize: s.batchSize, optimizer: s.optimizer, learningRate: s.learningRate, seed: s.seed });
+      const schedule = scheduleOf(s.schedule, true);
+      await net.fit(featureRows(data.train, s.features), targetRows(data.train, data), { epochs: s.stopAt, batchSize: s.batchSize, optimizer: s.optimizer, learningRate: s.learningRate, seed: s.seed, ...(schedule ? { schedule } : {}) });
       const acc = net.evaluate(featureRows(data.test, s.features), targetRows(data.test, data)).accuracy;
       expect(acc, `${d} after ${s.stopAt} epochs`).toBeGreaterThanOrEqual(0.9);
     }
