@@ -1,4 +1,4 @@
-import { loadDataset, loadDatasetStreamed, type LoadOptions } from '../data/load.js';
+import { loadDataset, type LoadOptions } from '../data/load.js';
 import type { Dataset, Task } from '../data/dataset.js';
 import { applyPreprocessing, fitPreprocessing, trainValidationSplit, type Preprocessing, type PreprocessingKind } from '../data/preprocess.js';
 import { DataError } from '../errors.js';
@@ -38,14 +38,14 @@ function loadOptions(flags: DataFlags, seed: number, limited: readonly ('train' 
 /**
  * For training: split a validation set off the training set (seeded), fit the preprocessing on
  * what remains (never on validation or test data) and apply it to every split. The data set is
- * loaded once, IDX files streamed (see loadDatasetStreamed): IDX training images straight into `alloc`'s storage (the kernels' memory, where
+ * loaded once: IDX training images streamed straight into `alloc`'s storage (the kernels' memory, where
  * training reads them in place), the validation set split off in place, and no copy made for the
  * 'none' preprocessing.
  */
-export async function prepareForTraining(
+export function prepareForTraining(
   flags: DataFlags, kind: PreprocessingKind | 'auto', validation: number, seed: number, alloc?: (length: number) => Float32Array,
-): Promise<PreparedData> {
-  const { train: all, test } = await loadDatasetStreamed(flags.data, loadOptions(flags, seed, ['train'], undefined, alloc));
+): PreparedData {
+  const { train: all, test } = loadDataset(flags.data, loadOptions(flags, seed, ['train'], undefined, alloc));
   let train = all;
   let val: Dataset | undefined;
   if (validation > 0) {

@@ -73,7 +73,7 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
 
   // The kernels first, so that the training set is loaded into their memory: one copy of it.
   const kernels = resumed ? resumed.network.kernels : createKernelsSync({ backend: flags.backend, threads: flags.threads, deterministic: flags.deterministic });
-  const data = await prepareForTraining(flags, flags.preprocess, flags.validation, flags.seed, (length) => kernels.alloc(length));
+  const data = prepareForTraining(flags, flags.preprocess, flags.validation, flags.seed, (length) => kernels.alloc(length));
   const { train: trainSet, validation, test } = data;
   const outputs = trainSet.y.cols;
 

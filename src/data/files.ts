@@ -36,6 +36,11 @@ export function readFileHead(path: string, n: number): Uint8Array {
   });
 }
 
+/** Opens a file for reading (the caller closes it), with readFileBytes's errors. */
+export function openFile(path: string): number {
+  return named(path, () => openSync(path, 'r'));
+}
+
 /** Runs `read`, turning a system error into a DataError that names the file. */
 function named<T>(path: string, read: () => T): T {
   try {

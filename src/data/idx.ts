@@ -1,7 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { constants, createGunzip, gunzipSync } from 'node:zlib';
+import { closeSync, readSync } from 'node:fs';
+import { constants, gunzipSync } from 'node:zlib';
 import { DataError, FormatError } from '../errors.js';
-import { readFileBytes, readFileHead, regularFileSize } from './files.js';
+import { openFile, readFileHead, regularFileSize } from './files.js';
+import { gunzip, GunzipError } from './gunzip.js';
 
 /**
  * An array read from an IDX file (the format of MNIST and its relatives): its dimensions, outermost
@@ -88,7 +89,8 @@ export function parseIdx(bytes: Uint8Array, name: string, options: IdxOptions = 
 }
 
 /**
- * Reads and parses an IDX file, gzipped or not.
+ * Reads an IDX file, gzipped or not, with parseIdx's checks and messages: streamed (see
+ * streamIdx), so that only the decoded array is held, not the file's bytes beside it.
  *
  * @example
  * ```ts
@@ -99,7 +101,16 @@ export function parseIdx(bytes: Uint8Array, name: string, options: IdxOptions = 
  * ```
  */
 export function readIdx(path: string, options: IdxOptions = {}): IdxArray {
-  return parseIdx(readFileBytes(path), path, options);
+  let array: IdxArray | undefined;
+  streamIdx(path, {
+    start(dims) {
+      array = { dims, data: new Uint8Array(dims.reduce((a, b) => a * b, 1)) };
+    },
+    write(bytes, offset) {
+      array!.data.set(bytes, offset);
+    },
+  }, options);
+  return array!;
 }
 
 /** Receives a streamed IDX array: `start` once the header is read, then `write` for each consecutive piece of the data. */
@@ -193,47 +204,41 @@ export class IdxDecoder {
   }
 }
 
-/** The bytes read at a time from a file, and decompressed at a time from a gzip stream. */
-const STREAM_CHUNK = 64 * 1024;
+/** The bytes read at a time from a plain file. */
+const READ_BYTES = 64 * 1024;
 
 /**
- * Reads an IDX file, gzipped or not, in pieces of 64 KB into `sink`: the whole file and its
- * decompressed bytes are never in memory at once, so a caller can convert each piece straight to
- * its destination. The checks and messages are parseIdx's; with `limit`, reading stops once the
- * first `limit` items have arrived.
+ * Reads an IDX file, gzipped or not, in pieces into `sink`: each buffer (the bytes read, the bytes
+ * decompressed) is one reused one, so neither the whole file nor its decoded bytes nor a trail of
+ * dead pieces is ever in memory, and a caller can convert each piece straight to its destination.
+ * The checks and messages are parseIdx's; with `limit`, reading stops once the first `limit` items
+ * have arrived.
  */
-export async function streamIdx(path: string, sink: IdxSink, options: IdxOptions = {}): Promise<void> {
+export function streamIdx(path: string, sink: IdxSink, options: IdxOptions = {}): void {
   const size = regularFileSize(path);
   const gzipped = isGzip(readFileHead(path, 2));
   const decoder = new IdxDecoder(path, sink, { ...options, gzipped, maxBytes: gzipped ? size * MAX_EXPANSION : size });
-  const file = createReadStream(path, { highWaterMark: STREAM_CHUNK });
-  const source = gzipped ? file.pipe(createGunzip({ chunkSize: STREAM_CHUNK })) : file;
-  if (gzipped) file.on('error', (e) => source.destroy(e));
+  const fd = openFile(path);
+  const read = (into: Uint8Array): number => {
+    try {
+      return readSync(fd, into);
+    } catch (e) {
+      throw new DataError(`cannot read ${path}: ${(e as Error).message}`);
+    }
+  };
   try {
-    for await (const chunk of source as AsyncIterable<Uint8Array>) if (decoder.push(chunk)) return;
+    if (gzipped) {
+      gunzip(read, (piece) => decoder.push(piece));
+    } else {
+      const buffer = new Uint8Array(READ_BYTES);
+      for (let n = read(buffer); n > 0; n = read(buffer)) if (decoder.push(buffer.subarray(0, n))) return;
+    }
   } catch (e) {
-    if (e instanceof FormatError) throw e;
-    if (gzipped && !(e as NodeJS.ErrnoException).syscall) throw corrupt(path, e);
-    throw new DataError(`cannot read ${path}: ${(e as Error).message}`);
+    throw e instanceof GunzipError ? corrupt(path, e) : e;
   } finally {
-    file.destroy();
-    source.destroy();
+    closeSync(fd);
   }
   decoder.end();
-}
-
-/** streamIdx into a new array: readIdx's result, without the whole file in memory. */
-export async function readIdxStreamed(path: string, options: IdxOptions = {}): Promise<IdxArray> {
-  let array: IdxArray | undefined;
-  await streamIdx(path, {
-    start(dims) {
-      array = { dims, data: new Uint8Array(dims.reduce((a, b) => a * b, 1)) };
-    },
-    write(bytes, offset) {
-      array!.data.set(bytes, offset);
-    },
-  }, options);
-  return array!;
 }
 
 /** The sizes a header declares, refused past MAX_IDX_BYTES, and the items the limit keeps. */

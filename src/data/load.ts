@@ -2,7 +2,7 @@ import { OptionError } from '../errors.js';
 import { readCsvDataset } from './csv.js';
 import { subset, type Dataset, type Task } from './dataset.js';
 import { loadDigits } from './digits.js';
-import { FASHION_MNIST_DIR, loadFashionMnist, loadMnist, loadMnistFamilyStreamed, mnistFamilyOptions, MNIST_FILES, type SplitLimits } from './mnist-family.js';
+import { loadFashionMnist, loadMnist, MNIST_FILES, type SplitLimits } from './mnist-family.js';
 import { TOY_DATASETS, toyDataset, type ToyName, type ToyOptions } from './toy.js';
 
 /** The data sets known by name (a path ending in .csv also loads). */
@@ -51,18 +51,6 @@ export function loadDataset(name: string, options: LoadOptions = {}): LoadedData
   const { train, test } = loadNamed(name, options);
   const first = (ds: Dataset, n: number | undefined): Dataset => (n === undefined || n >= ds.x.rows ? ds : subset(ds, Array.from({ length: n }, (_, i) => i)));
   return { train: first(train, options.limit?.train), ...(test ? { test: first(test, options.limit?.test) } : {}) };
-}
-
-/**
- * loadDataset, with the IDX sets (mnist, fashion-mnist) streamed from their files (see
- * loadMnistFamilyStreamed): the CLI's loader, which keeps peak memory at the data set's own size.
- */
-export async function loadDatasetStreamed(name: string, options: LoadOptions = {}): Promise<LoadedData> {
-  if (name !== 'mnist' && name !== 'fashion-mnist') return loadDataset(name, options);
-  if (name === 'mnist' && options.dataDir === undefined) return loadDataset(name, options); // (refused there, with its message)
-  const dir = options.dataDir ?? FASHION_MNIST_DIR;
-  // (the limit is applied while reading: no subset to take afterwards)
-  return loadMnistFamilyStreamed(dir, mnistFamilyOptions(name, options));
 }
 
 function loadNamed(name: string, options: LoadOptions): LoadedData {

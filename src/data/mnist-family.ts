@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DataError, FormatError } from '../errors.js';
 import { Matrix } from '../tensor/matrix.js';
 import { checkDataset, type Dataset, type TrainTest } from './dataset.js';
-import { readIdx, readIdxStreamed, streamIdx, type IdxArray } from './idx.js';
+import { readIdx, streamIdx, type IdxArray } from './idx.js';
 import { oneHot } from './preprocess.js';
 
 /** The four files of an MNIST-family data set, each stored as is or gzipped (with .gz appended). */
@@ -61,7 +61,10 @@ export interface SplitLimits {
 
 /**
  * Loads an MNIST-family data set from a directory holding the four standard IDX files:
- * pixels scaled to [0, 1] (divided by 255), labels one-hot.
+ * pixels scaled to [0, 1] (divided by 255), labels one-hot. Each file is read and decompressed in
+ * pieces and each piece of pixels scaled straight into its place, so neither the compressed file
+ * nor its decoded bytes are ever whole in memory (for Fashion-MNIST's training set, 26 MB and
+ * 47 MB beside the 188 MB of float32 pixels): with `alloc`, the pixels are the only copy.
  *
  * @param dir - holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
  *   t10k-labels-idx1-ubyte, each optionally gzipped (.gz)
@@ -93,21 +96,8 @@ function sameImageSize(train: Dataset, test: Dataset, paths: FilePaths): Dataset
   return test;
 }
 
-/**
- * loadMnistFamily, with each file read and decompressed in pieces of 64 KB and each piece of
- * pixels scaled straight into its place: neither the compressed file nor its decoded bytes are
- * ever whole in memory (for Fashion-MNIST's training set, 26 MB and 47 MB beside the 188 MB of
- * float32 pixels). The same checks and errors; asynchronous, as Node's streaming zlib is.
- */
-export async function loadMnistFamilyStreamed(dir: string, options: MnistFamilyOptions): Promise<TrainTest> {
-  const paths = locateFiles(dir, options);
-  const train = await idxDatasetStreamed(paths.trainImages, paths.trainLabels, `${options.name}/train`, options.classNames, options.limit?.train, options.alloc);
-  const test = await idxDatasetStreamed(paths.testImages, paths.testLabels, `${options.name}/test`, options.classNames, options.limit?.test);
-  return { train, test: sameImageSize(train, test, paths) };
-}
-
 /** The options loadMnist and loadFashionMnist give loadMnistFamily, for either loader. */
-export function mnistFamilyOptions(set: 'mnist' | 'fashion-mnist', options: Pick<MnistFamilyOptions, 'limit' | 'alloc'>): MnistFamilyOptions {
+function mnistFamilyOptions(set: 'mnist' | 'fashion-mnist', options: Pick<MnistFamilyOptions, 'limit' | 'alloc'>): MnistFamilyOptions {
   const given = { ...(options.limit ? { limit: options.limit } : {}), ...(options.alloc ? { alloc: options.alloc } : {}) };
   return set === 'mnist'
     ? { name: 'mnist', classNames: DIGIT_CLASSES, missingHint: 'put the MNIST files there, or pass --data-dir DIR', ...given }
@@ -164,25 +154,14 @@ function locateFiles(dir: string, options: MnistFamilyOptions): FilePaths {
   return found as FilePaths;
 }
 
+/** The images streamed from their file (see streamIdx), each piece of bytes scaled into its place in the pixels, and their labels. */
 function idxDataset(
   imagesPath: string, labelsPath: string, name: string, classNames: readonly string[], limit: number | undefined,
   alloc: (length: number) => Float32Array = (length) => new Float32Array(length),
 ): Dataset {
-  const images = readIdx(imagesPath, { limit });
-  checkImageDims(images.dims, imagesPath);
-  const pixels = allocPixels(images.dims, alloc);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = images.data[i]! / 255;
-  return imageDataset(name, images.dims, pixels, readIdx(labelsPath, { limit }), classNames, imagesPath, labelsPath);
-}
-
-/** idxDataset with the images streamed: each piece of bytes scaled into its place in the pixels. */
-async function idxDatasetStreamed(
-  imagesPath: string, labelsPath: string, name: string, classNames: readonly string[], limit: number | undefined,
-  alloc: (length: number) => Float32Array = (length) => new Float32Array(length),
-): Promise<Dataset> {
   let dims: number[] = [];
   let pixels: Float32Array = new Float32Array(0);
-  await streamIdx(imagesPath, {
+  streamIdx(imagesPath, {
     start(d) {
       checkImageDims(d, imagesPath);
       dims = d;
@@ -192,7 +171,7 @@ async function idxDatasetStreamed(
       for (let i = 0; i < bytes.length; i++) pixels[offset + i] = bytes[i]! / 255;
     },
   }, { limit });
-  return imageDataset(name, dims, pixels, await readIdxStreamed(labelsPath, { limit }), classNames, imagesPath, labelsPath);
+  return imageDataset(name, dims, pixels, readIdx(labelsPath, { limit }), classNames, imagesPath, labelsPath);
 }
 
 function checkImageDims(dims: number[], imagesPath: string): void {

@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { IdxDecoder, parseIdx, readIdxStreamed, type IdxArray } from '../../src/data/idx.js';
-import { loadMnist, loadMnistFamilyStreamed, mnistFamilyOptions } from '../../src/data/mnist-family.js';
+import { IdxDecoder, parseIdx, readIdx, type IdxArray } from '../../src/data/idx.js';
+import { loadMnist } from '../../src/data/mnist-family.js';
 import { FormatError } from '../../src/errors.js';
 import { idxBytes, tempDir } from './fixtures.js';
 
@@ -74,7 +74,7 @@ describe('IdxDecoder: bytes pushed in pieces', () => {
   });
 });
 
-describe('readIdxStreamed: files read in pieces', () => {
+describe('readIdx: files read in pieces', () => {
   const values = Array.from({ length: 40_000 * 5 }, (_, i) => (i * 7919) % 251);
   const bytes = idxBytes([40_000, 5], values);
   const dir = tempDir();
@@ -83,39 +83,40 @@ describe('readIdxStreamed: files read in pieces', () => {
   writeFileSync(raw, bytes);
   writeFileSync(gz, gzipSync(bytes));
 
-  it('gives the one-shot decoder\'s array, plain and gzipped, over many 64 KB pieces', async () => {
+  it('gives the one-shot decoder\'s array, plain and gzipped, over many 64 KB pieces', () => {
     const whole = parseIdx(bytes, 'a');
     for (const path of [raw, gz]) {
-      const a = await readIdxStreamed(path);
+      const a = readIdx(path);
       expect(a.dims).toEqual(whole.dims);
       expect(Buffer.from(a.data).equals(Buffer.from(whole.data))).toBe(true);
-      const first = await readIdxStreamed(path, { limit: 30_000 });
+      const first = readIdx(path, { limit: 30_000 });
       expect(Buffer.from(first.data).equals(Buffer.from(whole.data.subarray(0, 150_000)))).toBe(true);
     }
   });
 
-  it('refuses truncated and overlong files, plain and gzipped, as FormatErrors', async () => {
+  it('refuses truncated and overlong files, plain and gzipped, as FormatErrors', () => {
     const cutRaw = join(dir, 'cut-idx');
     writeFileSync(cutRaw, bytes.subarray(0, bytes.length - 3));
-    await expect(readIdxStreamed(cutRaw)).rejects.toThrow(`${cutRaw}: expected 200000 bytes of data (40000×5 unsigned bytes) after the 12-byte header, found 199997`);
+    expect(() => readIdx(cutRaw)).toThrow(`${cutRaw}: expected 200000 bytes of data (40000×5 unsigned bytes) after the 12-byte header, found 199997`);
     const cutGz = join(dir, 'cut-idx.gz');
     const zipped = gzipSync(bytes);
     writeFileSync(cutGz, zipped.subarray(0, zipped.length - 20));
-    await expect(readIdxStreamed(cutGz)).rejects.toThrow(FormatError);
+    expect(() => readIdx(cutGz)).toThrow(FormatError);
+    expect(() => readIdx(cutGz)).toThrow(`${cutGz}: expected a complete gzip stream, but it is truncated or corrupt (unexpected end of file)`);
     const longGz = join(dir, 'long-idx.gz');
     writeFileSync(longGz, gzipSync(Buffer.concat([bytes, Buffer.alloc(1 << 20)])));
-    await expect(readIdxStreamed(longGz)).rejects.toThrow(`${longGz}: the gzip stream holds more than the 200012 bytes the IDX header declares`);
+    expect(() => readIdx(longGz)).toThrow(`${longGz}: the gzip stream holds more than the 200012 bytes the IDX header declares`);
   });
 
-  it('refuses a small gzip file whose header declares more than it can inflate to, before anything is stored', async () => {
+  it('refuses a small gzip file whose header declares more than it can inflate to, before anything is stored', () => {
     const path = join(dir, 'big-idx.gz');
     writeFileSync(path, gzipSync(idxBytes([1_000_000, 28, 28], [])));
-    await expect(readIdxStreamed(path)).rejects.toThrow(/big-idx\.gz: the IDX header declares 1000000×28×28 unsigned bytes, more than a gzip stream of this size can hold/);
+    expect(() => readIdx(path)).toThrow(/big-idx\.gz: the IDX header declares 1000000×28×28 unsigned bytes, more than a gzip stream of this size can hold/);
   });
 });
 
-describe('loadMnistFamilyStreamed', () => {
-  it('loads what loadMnist loads, into the storage alloc gives', async () => {
+describe('loadMnist with alloc', () => {
+  it('scales the pixels into the storage alloc gives, as the one-shot decoder reads them', () => {
     const dir = tempDir();
     const pixels = Array.from({ length: 6 * 4 * 4 }, (_, i) => (i * 13) % 256);
     writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(idxBytes([6, 4, 4], pixels)));
@@ -124,13 +125,13 @@ describe('loadMnistFamilyStreamed', () => {
     writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(idxBytes([2], [5, 6])));
     const storage: Float32Array[] = [];
     const alloc = (n: number): Float32Array => storage[storage.push(new Float32Array(n)) - 1]!;
-    const streamed = await loadMnistFamilyStreamed(dir, mnistFamilyOptions('mnist', { alloc, limit: { train: 5 } }));
-    const loaded = loadMnist({ dir, limit: { train: 5 } });
-    expect(streamed.train.x.data).toBe(storage[0]);
-    expect(Array.from(streamed.train.x.data)).toEqual(Array.from(loaded.train.x.data));
-    expect(Array.from(streamed.train.y.data)).toEqual(Array.from(loaded.train.y.data));
-    expect(Array.from(streamed.test.x.data)).toEqual(Array.from(loaded.test.x.data));
-    expect(Array.from(streamed.test.y.data)).toEqual(Array.from(loaded.test.y.data));
-    expect(streamed.train.name).toBe(loaded.train.name);
+    const { train, test } = loadMnist({ dir, alloc, limit: { train: 5 } });
+    expect(storage).toHaveLength(1);
+    expect(train.x.data).toBe(storage[0]);
+    expect(Array.from(train.x.data)).toEqual(pixels.slice(0, 5 * 16).map((p) => Math.fround(p / 255)));
+    expect(Array.from(train.y.data)).toEqual([0, 1, 2, 3, 4].flatMap((label) => Array.from({ length: 10 }, (_, k) => (k === label ? 1 : 0))));
+    expect(Array.from(test.x.data)).toEqual(pixels.slice(0, 32).map((p) => Math.fround(p / 255)));
+    expect(Array.from(test.y.data)).toEqual([5, 6].flatMap((label) => Array.from({ length: 10 }, (_, k) => (k === label ? 1 : 0))));
+    expect(train.name).toBe('mnist/train');
   });
 });
