@@ -1,4 +1,5 @@
-import { loadDataset, type LoadOptions } from '../data/load.js';
+import { loadDataset, loadTestBytes, type LoadOptions } from '../data/load.js';
+import type { ImageBytes } from '../data/mnist-family.js';
 import type { Dataset, Task } from '../data/dataset.js';
 import { applyPreprocessing, fitPreprocessing, trainValidationSplit, type Preprocessing, type PreprocessingKind } from '../data/preprocess.js';
 import { DataError } from '../errors.js';
@@ -18,7 +19,8 @@ export interface DataFlags {
 export interface PreparedData {
   train: Dataset;
   validation?: Dataset;
-  test?: Dataset;
+  /** Whole, or for the IDX sets as bytes (a quarter of the float32 pixels), scaled a chunk at a time when evaluated. */
+  test?: Dataset | ImageBytes;
   preprocessing: Preprocessing;
 }
 
@@ -39,13 +41,16 @@ function loadOptions(flags: DataFlags, seed: number, limited: readonly ('train' 
  * For training: split a validation set off the training set (seeded), fit the preprocessing on
  * what remains (never on validation or test data) and apply it to every split. The data set is
  * loaded once: IDX training images streamed straight into `alloc`'s storage (the kernels' memory, where
- * training reads them in place), the validation set split off in place, and no copy made for the
- * 'none' preprocessing.
+ * training reads them in place), IDX test images held as bytes, the validation set split off in
+ * place, and no copy made for the 'none' preprocessing.
  */
 export function prepareForTraining(
   flags: DataFlags, kind: PreprocessingKind | 'auto', validation: number, seed: number, alloc?: (length: number) => Float32Array,
 ): PreparedData {
-  const { train: all, test } = loadDataset(flags.data, loadOptions(flags, seed, ['train'], undefined, alloc));
+  const options = loadOptions(flags, seed, ['train'], undefined, alloc);
+  const testBytes = loadTestBytes(flags.data, options);
+  // (with the test images held as bytes, loadDataset reads only the headers of the test files, for its checks)
+  const { train: all, test } = loadDataset(flags.data, testBytes ? { ...options, limit: { ...options.limit, test: 0 } } : options);
   let train = all;
   let val: Dataset | undefined;
   if (validation > 0) {
@@ -61,7 +66,7 @@ export function prepareForTraining(
   return {
     train: apply(train),
     ...(val ? { validation: apply(val) } : {}),
-    ...(test ? { test: apply(test) } : {}),
+    ...(testBytes ? { test: preprocessing.kind === 'none' ? testBytes : { ...testBytes, slice: (start, n, into) => apply(testBytes.slice(start, n, into)) } } : test ? { test: apply(test) } : {}),
     preprocessing,
   };
 }

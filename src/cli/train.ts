@@ -6,7 +6,9 @@ import type { LossId } from '../losses/index.js';
 import type { DenseSpec } from '../nn/dense.js';
 import type { InitId } from '../nn/init.js';
 import { createKernelsSync } from '../kernels/index.js';
-import { Network } from '../network.js';
+import { Network, type Evaluation } from '../network.js';
+import type { Dataset } from '../data/dataset.js';
+import type { ImageBytes } from '../data/mnist-family.js';
 import type { History } from '../train/fit.js';
 import { optimizer as optimizerById, type Optimizer, type OptimizerId } from '../optimizers/index.js';
 import type { PreprocessingKind } from '../data/preprocess.js';
@@ -186,19 +188,20 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
     );
   }
 
-  const t = test && net.evaluate(test.x, test.y);
-  if (t) io.result(`test: loss ${t.loss.toFixed(4)}  accuracy ${t.accuracy.toFixed(4)}  (${test!.x.rows} samples)`);
+  const t = test && evaluateTest(net, test);
+  if (t) io.result(`test: loss ${t.loss.toFixed(4)}  accuracy ${t.accuracy.toFixed(4)}  (${samplesOf(test!)} samples)`);
   await saveModel(flags.out, net, info);
   const parameters = net.parameters().reduce((s, p) => s + p.value.length, 0);
   io.result(`saved ${flags.out} (${parameters.toLocaleString('en-US')} parameters)`);
   if (flags.report) {
     // the classes as the held-out data sees them: the test set, else the validation set, else the training set
-    const [shown, split] = test ? [test, 'test'] : validation ? [validation, 'validation'] : [trainSet, 'training'];
+    // (a test set held as bytes is scaled whole here: the report's memory is not the run's peak)
+    const [shown, split] = test ? ['x' in test ? test : test.slice(0, test.rows), 'test'] : validation ? [validation, 'validation'] : [trainSet, 'training'];
     const classification = shown.task === 'classification';
     await writeReport(flags.report, {
       title: `backprop train: ${flags.data}`,
       facts: [
-        ['data', `${flags.data}: ${trainSet.x.rows} training samples${validation ? `, ${validation.x.rows} validation` : ''}${test ? `, ${test.x.rows} test` : ''}`],
+        ['data', `${flags.data}: ${trainSet.x.rows} training samples${validation ? `, ${validation.x.rows} validation` : ''}${test ? `, ${samplesOf(test)} test` : ''}`],
         ['network', `${architecture} (${net.layers.map((l) => l.act.id + (l.dropout ? ` dropout ${l.dropout}` : '')).join(', ')}), cost ${net.cost.id}, ${parameters.toLocaleString('en-US')} parameters`],
         ['training', `${describeTraining(training)}, batch ${flags.batchSize}, ${history.epochs.length} epochs${resumed ? ` (resumed at epoch ${resumed.epoch + 1})` : ''}`],
         ...(t ? [['test', `loss ${t.loss.toFixed(4)}, accuracy ${t.accuracy.toFixed(4)}`] as const] : []),
@@ -210,6 +213,33 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
     io.result(`report ${flags.report}`);
   }
   return history.stopped ? 130 : 0;
+}
+
+/** Samples of a test set held as bytes scaled at a time (as many as evaluate's own chunks). */
+const TEST_CHUNK = 1024;
+
+/**
+ * The test set's evaluation. A set held as bytes is scaled a chunk at a time into one buffer in the
+ * kernels' memory (where evaluate reads it in place), and the chunks' results combined into the
+ * whole set's: C = (1/N) Σ_chunks n·C_chunk, each C_chunk carrying the same penalty.
+ */
+function evaluateTest(net: Network, test: Dataset | ImageBytes): Evaluation {
+  if ('x' in test) return net.evaluate(test.x, test.y);
+  const into = net.kernels.alloc(Math.min(TEST_CHUNK, test.rows) * test.cols);
+  let loss = 0;
+  let correct = 0;
+  for (let start = 0; start < test.rows; start += TEST_CHUNK) {
+    const n = Math.min(TEST_CHUNK, test.rows - start);
+    const chunk = test.slice(start, n, into);
+    const e = net.evaluate(chunk.x, chunk.y);
+    loss += e.loss * n;
+    correct += Math.round(e.accuracy * n);
+  }
+  return { loss: loss / test.rows, accuracy: correct / test.rows };
+}
+
+function samplesOf(test: Dataset | ImageBytes): number {
+  return 'x' in test ? test.x.rows : test.rows;
 }
 
 /** The output layer that suits each cost: softmax for cross-entropy, sigmoid for BCE and for MSE classification (the textbook), linear for regression. */

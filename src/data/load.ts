@@ -2,7 +2,7 @@ import { OptionError } from '../errors.js';
 import { readCsvDataset } from './csv.js';
 import { subset, type Dataset, type Task } from './dataset.js';
 import { loadDigits } from './digits.js';
-import { loadFashionMnist, loadMnist, MNIST_FILES, type SplitLimits } from './mnist-family.js';
+import { FASHION_MNIST_DIR, loadFashionMnist, loadMnist, loadMnistFamilyTestBytes, mnistFamilyOptions, MNIST_FILES, type ImageBytes, type SplitLimits } from './mnist-family.js';
 import { TOY_DATASETS, toyDataset, type ToyName, type ToyOptions } from './toy.js';
 
 /** The data sets known by name (a path ending in .csv also loads). */
@@ -53,6 +53,24 @@ export function loadDataset(name: string, options: LoadOptions = {}): LoadedData
   return { train: first(train, options.limit?.train), ...(test ? { test: first(test, options.limit?.test) } : {}) };
 }
 
+/**
+ * The IDX sets' (mnist, fashion-mnist) test images as ImageBytes, with loadDataset's checks and
+ * messages; undefined for the other sets, whose test set (if any) loadDataset gives.
+ */
+export function loadTestBytes(name: string, options: LoadOptions = {}): ImageBytes | undefined {
+  if (name !== 'mnist' && name !== 'fashion-mnist') return undefined;
+  return loadMnistFamilyTestBytes(idxDir(name, options), mnistFamilyOptions(name, { ...(options.limit ? { limit: options.limit } : {}) }));
+}
+
+/** The directory of an IDX set's files: --data-dir, which mnist requires. */
+function idxDir(name: 'mnist' | 'fashion-mnist', options: LoadOptions): string {
+  if (options.dataDir !== undefined) return options.dataDir;
+  if (name === 'mnist') {
+    throw new OptionError(`the mnist data set needs --data-dir DIR: a directory holding ${Object.values(MNIST_FILES).join(', ')} (each optionally .gz)`);
+  }
+  return FASHION_MNIST_DIR;
+}
+
 function loadNamed(name: string, options: LoadOptions): LoadedData {
   if (name.toLowerCase().endsWith('.csv')) {
     const { label, task, header, classNames } = options;
@@ -63,12 +81,9 @@ function loadNamed(name: string, options: LoadOptions): LoadedData {
     case 'digits':
       return loadDigits();
     case 'mnist':
-      if (options.dataDir === undefined) {
-        throw new OptionError(`the mnist data set needs --data-dir DIR: a directory holding ${Object.values(MNIST_FILES).join(', ')} (each optionally .gz)`);
-      }
-      return loadMnist({ dir: options.dataDir, ...limit });
+      return loadMnist({ dir: idxDir(name, options), ...limit });
     case 'fashion-mnist':
-      return loadFashionMnist({ dir: options.dataDir, ...limit });
+      return loadFashionMnist({ dir: idxDir(name, options), ...limit });
   }
   if ((TOY_DATASETS as readonly string[]).includes(name)) {
     const { samples, noise, seed, classes } = options;

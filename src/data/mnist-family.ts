@@ -97,7 +97,7 @@ function sameImageSize(train: Dataset, test: Dataset, paths: FilePaths): Dataset
 }
 
 /** The options loadMnist and loadFashionMnist give loadMnistFamily, for either loader. */
-function mnistFamilyOptions(set: 'mnist' | 'fashion-mnist', options: Pick<MnistFamilyOptions, 'limit' | 'alloc'>): MnistFamilyOptions {
+export function mnistFamilyOptions(set: 'mnist' | 'fashion-mnist', options: Pick<MnistFamilyOptions, 'limit' | 'alloc'>): MnistFamilyOptions {
   const given = { ...(options.limit ? { limit: options.limit } : {}), ...(options.alloc ? { alloc: options.alloc } : {}) };
   return set === 'mnist'
     ? { name: 'mnist', classNames: DIGIT_CLASSES, missingHint: 'put the MNIST files there, or pass --data-dir DIR', ...given }
@@ -171,7 +171,46 @@ function idxDataset(
       for (let i = 0; i < bytes.length; i++) pixels[offset + i] = bytes[i]! / 255;
     },
   }, { limit });
-  return imageDataset(name, dims, pixels, readIdx(labelsPath, { limit }), classNames, imagesPath, labelsPath);
+  const y = labelMatrix(dims[0]!, readIdx(labelsPath, { limit }), classNames, imagesPath, labelsPath);
+  return imageDataset(name, dims, pixels, y, classNames);
+}
+
+/**
+ * An image set held as its IDX file stores it, a byte per pixel: a quarter of the memory of its
+ * float32 pixels. The CLI holds its test set so while it trains, and scales it a chunk at a time.
+ */
+export interface ImageBytes {
+  /** The set's name, as its Dataset's (e.g. fashion-mnist/test). */
+  readonly name: string;
+  /** Samples. */
+  readonly rows: number;
+  /** Pixels per sample. */
+  readonly cols: number;
+  /** Samples start..start+n as a Dataset, pixels scaled to [0, 1] (divided by 255) into `into` (default: a new array of n × cols). */
+  slice(start: number, n: number, into?: Float32Array): Dataset;
+}
+
+/** An MNIST-family set's test images as ImageBytes, with loadMnistFamily's checks. */
+export function loadMnistFamilyTestBytes(dir: string, options: MnistFamilyOptions): ImageBytes {
+  const paths = locateFiles(dir, options);
+  const images = readIdx(paths.testImages, { limit: options.limit?.test });
+  checkImageDims(images.dims, paths.testImages);
+  const y = labelMatrix(images.dims[0]!, readIdx(paths.testLabels, { limit: options.limit?.test }), options.classNames, paths.testImages, paths.testLabels);
+  const [rows, height, width] = images.dims as [number, number, number];
+  const cols = height * width;
+  const name = `${options.name}/test`;
+  return {
+    name,
+    rows,
+    cols,
+    slice(start, n, into = new Float32Array(n * cols)) {
+      const bytes = images.data.subarray(start * cols, (start + n) * cols);
+      const pixels = into.subarray(0, n * cols);
+      for (let i = 0; i < bytes.length; i++) pixels[i] = bytes[i]! / 255;
+      const labels = new Matrix(n, y.cols, y.data.subarray(start * y.cols, (start + n) * y.cols));
+      return imageDataset(name, [n, height, width], pixels, labels, options.classNames);
+    },
+  };
 }
 
 function checkImageDims(dims: number[], imagesPath: string): void {
@@ -185,14 +224,11 @@ function allocPixels(dims: number[], alloc: (length: number) => Float32Array): F
   return pixels;
 }
 
-/** The data set of images (pixels in [0, 1]) and their labels, once the labels are checked against the images. */
-function imageDataset(
-  name: string, dims: number[], pixels: Float32Array, labels: IdxArray, classNames: readonly string[], imagesPath: string, labelsPath: string,
-): Dataset {
+/** The labels, checked against the `count` images, one-hot. */
+function labelMatrix(count: number, labels: IdxArray, classNames: readonly string[], imagesPath: string, labelsPath: string): Matrix {
   if (labels.dims.length !== 1) {
     throw new FormatError(`${labelsPath}: expected 1 dimension (one label per image), found ${labels.dims.length}`);
   }
-  const [count, height, width] = dims as [number, number, number];
   if (labels.dims[0] !== count) {
     throw new FormatError(`${labelsPath}: expected ${count} labels, one per image of ${imagesPath}, found ${labels.dims[0]}`);
   }
@@ -200,10 +236,16 @@ function imageDataset(
   if (bad >= 0) {
     throw new FormatError(`${labelsPath}: expected labels 0..${classNames.length - 1}, found ${labels.data[bad]} at index ${bad}`);
   }
+  return oneHot(labels.data, classNames.length);
+}
+
+/** The data set of images (pixels in [0, 1]) with their one-hot labels y. */
+function imageDataset(name: string, dims: number[], pixels: Float32Array, y: Matrix, classNames: readonly string[]): Dataset {
+  const [count, height, width] = dims as [number, number, number];
   return checkDataset({
     name,
     x: new Matrix(count, height * width, pixels),
-    y: oneHot(labels.data, classNames.length),
+    y,
     task: 'classification',
     classNames: [...classNames],
     image: { height, width },
