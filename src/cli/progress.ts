@@ -1,5 +1,6 @@
 import cliProgress from '../vendor/cli-progress.js';
 import type { BatchLogs, EpochLogs } from '../train/fit.js';
+import { thousands } from './output.js';
 
 /** Reports training: a live bar per epoch on a terminal, plain lines otherwise (logs, CI, pipes). */
 export interface Progress {
@@ -74,7 +75,7 @@ class BarProgress implements Progress {
   }
   batch(logs: BatchLogs): void {
     this.meter.add(logs);
-    this.bar.update(logs.batch + 1, { rate: Math.round(this.meter.samplesPerSec).toLocaleString('en-US'), loss: this.meter.loss.toFixed(4) });
+    this.bar.update(logs.batch + 1, { rate: thousands(Math.round(this.meter.samplesPerSec)), loss: this.meter.loss.toFixed(4) });
   }
   epochEnd(logs: EpochLogs, epochs: number): void {
     this.bar.stop();

@@ -19,7 +19,7 @@ import { prepareForTraining, type DataFlags } from './data.js';
 import type { BatchLogs } from '../train/fit.js';
 import { createProgress } from './progress.js';
 import { checkReportPath, classificationParts, writeReport } from './report.js';
-import type { Output } from './output.js';
+import { thousands, type Output } from './output.js';
 
 export interface TrainFlags extends DataFlags {
   layers: number[];
@@ -192,7 +192,7 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
   if (t) io.result(`test: loss ${t.loss.toFixed(4)}  accuracy ${t.accuracy.toFixed(4)}  (${samplesOf(test!)} samples)`);
   await saveModel(flags.out, net, info);
   const parameters = net.parameters().reduce((s, p) => s + p.value.length, 0);
-  io.result(`saved ${flags.out} (${parameters.toLocaleString('en-US')} parameters)`);
+  io.result(`saved ${flags.out} (${thousands(parameters)} parameters)`);
   if (flags.report) {
     // the classes as the held-out data sees them: the test set, else the validation set, else the training set
     // (a test set held as bytes is scaled whole here: the report's memory is not the run's peak)
@@ -202,7 +202,7 @@ export async function train(flags: TrainFlags, io: Output, explicit: (name: keyo
       title: `backprop train: ${flags.data}`,
       facts: [
         ['data', `${flags.data}: ${trainSet.x.rows} training samples${validation ? `, ${validation.x.rows} validation` : ''}${test ? `, ${samplesOf(test)} test` : ''}`],
-        ['network', `${architecture} (${net.layers.map((l) => l.act.id + (l.dropout ? ` dropout ${l.dropout}` : '')).join(', ')}), cost ${net.cost.id}, ${parameters.toLocaleString('en-US')} parameters`],
+        ['network', `${architecture} (${net.layers.map((l) => l.act.id + (l.dropout ? ` dropout ${l.dropout}` : '')).join(', ')}), cost ${net.cost.id}, ${thousands(parameters)} parameters`],
         ['training', `${describeTraining(training)}, batch ${flags.batchSize}, ${history.epochs.length} epochs${resumed ? ` (resumed at epoch ${resumed.epoch + 1})` : ''}`],
         ...(t ? [['test', `loss ${t.loss.toFixed(4)}, accuracy ${t.accuracy.toFixed(4)}`] as const] : []),
         ['model', flags.out],
