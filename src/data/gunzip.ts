@@ -86,7 +86,7 @@ class HuffmanTable {
 /**
  * Decodes the gzip members in `read`'s bytes (concatenated members are one stream, trailing zero
  * padding is ignored, as zlib does), handing the decoded bytes to `emit` in consecutive pieces of
- * at most 64 KB. `read` fills the start of the buffer it is given and returns the byte count, 0 at
+ * up to 96 KB. `read` fills the start of the buffer it is given and returns the byte count, 0 at
  * the end. `emit` returns true to stop early: the rest is neither read nor checked. A piece is
  * valid only during its `emit` call (its buffer is reused). Each member's CRC-32 and length are
  * checked; a corrupt or truncated stream throws GunzipError.
@@ -178,33 +178,25 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
     emitFrom = outPos;
   }
 
+  /** A member's header (RFC 1952 2.3): its optional fields skipped, its CRC checked when it has one, nothing of it kept. */
   function header(): void {
-    const start = [byte(), byte()];
-    if (start[0] !== 0x1f || start[1] !== 0x8b) throw new GunzipError('incorrect header check');
-    const fixed = [0x1f, 0x8b];
-    for (let i = 0; i < 8; i++) fixed.push(byte());
+    const fixed = new Uint8Array(10);
+    for (let i = 0; i < 10; i++) fixed[i] = byte();
+    if (fixed[0] !== 0x1f || fixed[1] !== 0x8b) throw new GunzipError('incorrect header check');
     if (fixed[2] !== 8) throw new GunzipError('unknown compression method');
     const flags = fixed[3]!;
     if (flags & 0xe0) throw new GunzipError('unknown header flags set');
-    const seen = fixed;
-    if (flags & 4) {
-      const lo = byte();
-      const hi = byte();
-      seen.push(lo, hi);
-      for (let n = lo | (hi << 8); n > 0; n--) seen.push(byte());
-    }
-    for (const flag of [8, 16]) {
-      if (flags & flag) {
-        for (let b = byte(); ; b = byte()) {
-          seen.push(b);
-          if (b === 0) break;
-        }
-      }
-    }
-    if (flags & 2) {
-      const check = byte() | (byte() << 8);
-      if (check !== (crc32(new Uint8Array(seen)) & 0xffff)) throw new GunzipError('header crc mismatch');
-    }
+    let check = crc32(fixed);
+    const one = new Uint8Array(1);
+    const take = (): number => {
+      one[0] = byte();
+      check = crc32(one, check);
+      return one[0];
+    };
+    if (flags & 4) for (let n = take() | (take() << 8); n > 0; n--) take(); // FEXTRA
+    if (flags & 8) while (take() !== 0); // FNAME
+    if (flags & 16) while (take() !== 0); // FCOMMENT
+    if (flags & 2 && (byte() | (byte() << 8)) !== (check & 0xffff)) throw new GunzipError('header crc mismatch');
   }
 
   function stored(): void {
