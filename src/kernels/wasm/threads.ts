@@ -38,9 +38,6 @@ const JOB_LAYOUT = jobLayoutHash();
  */
 const MANY_SAMPLES = 128;
 
-/** @internal The control block's word offsets and the jobs' slots, for tests that drive runJob directly. */
-export const JOB_WORDS = { ...WORDS, JOB } as const;
-
 /**
  * How long a worker keeps polling for the next job before it sleeps in Atomics.wait, in ms: the
  * jobs of a training step come well under that apart (the longest gap, the output layer's work on
@@ -479,6 +476,7 @@ function pool(l: Launch): ThreadPool {
       throw new Error('a kernel worker thread failed');
     }
   }
+
   /** postImpl, typed by the description: one number per parameter of the job. */
   const post = postImpl as unknown as <N extends JobName>(s: JobSlots<N>, ...args: JobArgs<N>) => void;
 
