@@ -15,6 +15,10 @@ export type ParamType = 'i32' | 'ptr' | 'f32' | 'f64';
 export const WORDS = {
   /** bumped by the caller for every job */
   GEN: 0,
+  /** the GEN whose block 0 the caller has finished (on GEN's line, which the workers poll) */
+  CALLER: 1,
+  /** µs the workers have waited for the caller to finish block 0, summed until the caller takes them */
+  LATE: 2,
   /** blocks other than block 0 finished (own cache line) */
   DONE: 16,
   /** bit t (word TAKEN + (t >> 5)): block t of the current job has been taken; on DONE's line, which the caller reads anyway */

@@ -26,7 +26,7 @@ import { Pacer } from './pacer.js';
 
 export { MAX_THREADS };
 export const CONTROL_BYTES = CONTROL_WORDS * 4;
-const { GEN, DONE, TAKEN, READY, ERROR, SIZE, OP, RANGES, CLAIMS } = WORDS;
+const { GEN, CALLER, LATE, DONE, TAKEN, READY, ERROR, SIZE, OP, RANGES, CLAIMS } = WORDS;
 /** Each job's op code and parameter words (jobs.ts describes them once, for the pool and runJob). */
 const JOB = jobSlots();
 /** What assembly/kernels.ts jobLayout() returns when it was built from the same description. */
@@ -70,15 +70,37 @@ function start(data) {
   let gen = 0;
   Atomics.add(i32, ${READY}, 1);
   Atomics.notify(i32, ${READY});
+  // whether we ran a block of job gen, and since when (ms, 0: not yet seen) we have waited for the
+  // caller to finish its own: time the caller cannot see, reported in LATE for its pacer
+  let ran = false;
+  let lateSince = 0;
   for (;;) {
     let spins = 0;
-    let until = performance.now() + ${WORKER_SPIN_MS};
+    // (the clock read that times the spin also ends our block)
+    let now = performance.now();
+    let until = now + ${WORKER_SPIN_MS};
     while (Atomics.load(i32, ${GEN}) === gen) {
-      if ((++spins & ${SPIN_CHECK - 1}) === 0 && performance.now() > until) {
+      if ((++spins & ${SPIN_CHECK - 1}) !== 0) continue;
+      now = performance.now();
+      if (ran) {
+        if (Atomics.load(i32, ${CALLER}) !== gen) {
+          if (lateSince === 0) lateSince = now;
+        } else {
+          ran = false;
+          late(now);
+        }
+      }
+      if (now > until) {
+        // (a caller gone for longer than our spin: reported as far as we saw it)
+        ran = false;
+        late(now);
         Atomics.wait(i32, ${GEN}, gen);
         until = performance.now() + ${WORKER_SPIN_MS};
       }
     }
+    // a caller that finished and posted the next job between two of our clock reads: as far as the last
+    ran = false;
+    late(now);
     gen = Atomics.load(i32, ${GEN});
     const op = i32[${OP}];
     if (op === ${OP_EXIT}) return;
@@ -89,8 +111,15 @@ function start(data) {
     } catch (e) {
       Atomics.store(i32, ${ERROR}, 1);
     }
+    ran = true;
     Atomics.add(i32, ${DONE}, 1);
     Atomics.notify(i32, ${DONE});
+  }
+  /** Reports the wait for the caller up to now, if there was one. */
+  function late(now) {
+    if (lateSince === 0) return;
+    Atomics.add(i32, ${LATE}, Math.round(1000 * (now - lateSince)));
+    lateSince = 0;
   }
 }
 if (typeof require === 'function') {
@@ -438,10 +467,11 @@ function pool(l: Launch): ThreadPool {
     i32.fill(-1, CLAIMS, CLAIMS + size);
     Atomics.store(i32, TAKEN, 1); // block 0: the caller's
     Atomics.store(i32, TAKEN + 1, 0);
-    Atomics.add(i32, GEN, 1);
+    const gen = Atomics.add(i32, GEN, 1) + 1;
     Atomics.notify(i32, GEN);
     // the caller's share: block 0, read back from the control block as the workers read theirs
     x.runJob(i32.byteOffset, 0, setup.ws);
+    Atomics.store(i32, CALLER, gen);
     // blocks whose worker has not started: the caller's too
     let ran = 0;
     let from = 0;
@@ -471,6 +501,11 @@ function pool(l: Launch): ThreadPool {
       }
     }
     if (since !== 0) pacer.lose(since, performance.now());
+    // the workers' waits for us (this job's or, reported after our barrier, the last one's)
+    if (Atomics.load(i32, LATE) !== 0) {
+      const now = performance.now();
+      pacer.lose(now - Atomics.exchange(i32, LATE, 0) / 1000, now);
+    }
     if (Atomics.load(i32, ERROR)) {
       Atomics.store(i32, ERROR, 0);
       throw new Error('a kernel worker thread failed');
