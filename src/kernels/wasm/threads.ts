@@ -12,7 +12,10 @@
  * worker that comes late finds its bit set and waits for the next job. A block gives the same
  * values whichever thread runs it, so results do not depend on who was late. The time the caller
  * loses to late workers (running their blocks, waiting at the barrier) goes to a Pacer, which
- * runs jobs on the caller alone for a while when the threads lose to one thread (pacer.ts).
+ * runs jobs on the caller alone for a while when the threads lose to one thread (pacer.ts); so
+ * does the time a worker waits for a late caller to finish block 0 (the caller marks it done in
+ * CALLER, the worker sums its wait in LATE, timed by the clock reads of its spin, and the caller
+ * passes LATE to the pacer when it is not 0).
  *
  * Node: worker_threads (obtained with process.getBuiltinModule, so that this module stays free of
  * Node imports for browser bundles). Browsers: Web Workers from a Blob URL (also from inside a
