@@ -5,6 +5,14 @@
 // Layout conventions are those of src/kernels/types.ts: row-major matrices, activations are
 // units × n with one column per sample.
 
+import {
+  JOB_CLAIMS, JOB_LAYOUT, JOB_OP, JOB_RANGES, JOB_SIZE,
+  OP_GEMM, OP_DENSE_FORWARD, OP_DENSE_BACKWARD, OP_SPARSE_FORWARD, OP_SPARSE_WEIGHT_GRADIENT, OP_SUM_COLUMNS,
+  OP_ADAM_UPDATE, OP_RMSPROP_UPDATE, OP_SGD_UPDATE, OP_MOMENTUM_UPDATE, OP_GATHER_ROWS, OP_GATHER_COLUMNS, OP_MAX_ABS,
+  Gemm, DenseForward, DenseBackward, SparseForward, SparseWeightGradient, SumColumns,
+  AdamUpdate, RmspropUpdate, SgdUpdate, MomentumUpdate, GatherRows, GatherColumns, MaxAbs,
+} from './jobs';
+
 // ---------------------------------------------------------------------------------------------
 // GEMM: C(m×n) = alpha·op(A)·op(B) + beta·C, structured as in BLIS / XNNPACK:
 //
@@ -234,10 +242,6 @@ function microTile(kc: i32, pa: usize, pb: usize, cp: usize, ldc: i32, rows: i32
 // (next unit from the front) << 16 | (end of the unclaimed units); the pool sets it to -1 before
 // a job (front = end = 0xffff: nothing to claim), and its owner publishes it on entering the block.
 
-/** Claim words of the threads of a job, in the control block (keep in step with threads.ts). */
-const JOB_CLAIMS: usize = 320;
-/** Threads taking part in the job. */
-const JOB_SIZE: usize = 36;
 const MAX_UNITS: i32 = 0x7fff;
 /** A unit of work: 4 row tiles, so that each packed B micro-panel is used 4 times from L1 ... */
 const UNIT_ROWS: i32 = 4 * MR;
@@ -1668,98 +1672,81 @@ export function sparseWeightGradient(
 // The job a pool thread runs is read from a control block that src/kernels/wasm/threads.ts
 // writes: the op code, its parameters, and each thread's block [i0, i1, j0, j1). Every thread,
 // the caller's included, runs its block through runJob, so they all read the same float32 values
-// and one dispatcher serves them. Word offsets and op codes: keep in step with threads.ts (the
-// pool checks JOB_LAYOUT against jobLayout() when it starts).
+// and one dispatcher serves them. The words, op codes and parameter readers come from assembly/jobs.ts,
+// generated from the protocol's one description (src/kernels/wasm/jobs.ts).
 
-const JOB_ALPHA64: usize = 34; // a float64 parameter, words 34-35
-const JOB_OP: usize = 40;
-const JOB_P: usize = 41;
-const JOB_RANGES: usize = 64;
-
-const OP_GEMM = 1;
-const OP_DENSE = 2;
-const OP_ADAM = 4;
-const OP_MAX_ABS = 5;
-const OP_SGD = 6;
-const OP_MOMENTUM = 7;
-const OP_GATHER = 8;
-const OP_DENSE_BACK = 9;
-const OP_SUM_COLUMNS = 10;
-const OP_RMSPROP = 11;
-const OP_SPARSE_FORWARD = 12;
-const OP_SPARSE_GRADIENT = 13;
-
-/** The word offsets and op codes above hashed into one number (h·31 + value, in order), for the pool's check. */
+/** The hash of the job description this module was built from, which the pool checks against its own. */
 export function jobLayout(): i32 {
-  let h = mix(mix(mix(mix(0, <i32>JOB_ALPHA64), <i32>JOB_OP), <i32>JOB_P), <i32>JOB_RANGES);
-  h = mix(mix(h, <i32>JOB_CLAIMS), <i32>JOB_SIZE);
-  h = mix(mix(mix(mix(mix(h, OP_GEMM), OP_DENSE), OP_ADAM), OP_MAX_ABS), OP_SGD);
-  h = mix(mix(mix(mix(mix(h, OP_MOMENTUM), OP_GATHER), OP_DENSE_BACK), OP_SUM_COLUMNS), OP_RMSPROP);
-  return mix(mix(h, OP_SPARSE_FORWARD), OP_SPARSE_GRADIENT);
-}
-
-// @ts-ignore: decorator
-@inline
-function mix(h: i32, v: i32): i32 {
-  return h * 31 + v;
-}
-
-// @ts-ignore: decorator
-@inline
-function pi(control: usize, k: usize): i32 {
-  return load<i32>(control + ((JOB_P + k) << 2));
-}
-
-// @ts-ignore: decorator
-@inline
-function pu(control: usize, k: usize): usize {
-  return <usize>load<u32>(control + ((JOB_P + k) << 2));
-}
-
-// @ts-ignore: decorator
-@inline
-function pf(control: usize, k: usize): f32 {
-  return load<f32>(control + ((JOB_P + k) << 2));
+  return JOB_LAYOUT;
 }
 
 /** Runs thread `index`'s block of the job posted in the control block (`ws`: that thread's GEMM workspace). */
-export function runJob(control: usize, index: i32, ws: usize): void {
-  const op = load<i32>(control + (JOB_OP << 2));
-  const r = control + ((JOB_RANGES + <usize>(4 * index)) << 2);
+export function runJob(c: usize, index: i32, ws: usize): void {
+  const op = load<i32>(c + (JOB_OP << 2));
+  const r = c + ((JOB_RANGES + <usize>(4 * index)) << 2);
   const i0 = load<i32>(r), i1 = load<i32>(r, 4), j0 = load<i32>(r, 8), j1 = load<i32>(r, 12);
-  const c = control;
   if (op == OP_GEMM) {
-    gemmCore(pi(c, 0), pi(c, 1), pi(c, 2), pi(c, 3), pi(c, 4), pf(c, 5), pu(c, 6), pu(c, 7), pf(c, 8), pu(c, 9), ws, i0, i1, j0, j1, EP_NONE, NONE, 0, 0, 0, 0, c, index);
-  } else if (op == OP_DENSE) {
-    gemmCore(0, pi(c, 10), pi(c, 0), pi(c, 1), pi(c, 2), 1, pu(c, 3), pu(c, 4), 0, pu(c, 8), ws, i0, i1, j0, j1, EP_FORWARD, pi(c, 6), pf(c, 7), pu(c, 5), pu(c, 9), 0, c, index);
-  } else if (op == OP_DENSE_BACK) {
-    gemmCore(1, 0, pi(c, 0), pi(c, 1), pi(c, 2), 1, pu(c, 3), pu(c, 4), 0, pu(c, 9), ws, i0, i1, j0, j1, EP_BACKWARD, pi(c, 5), pf(c, 6), pu(c, 7), pu(c, 8), pu(c, 10), c, index);
+    gemmCore(
+      Gemm.transA(c), Gemm.transB(c), Gemm.m(c), Gemm.n(c), Gemm.k(c), Gemm.alpha(c), Gemm.a(c), Gemm.b(c),
+      Gemm.beta(c), Gemm.c(c), ws, i0, i1, j0, j1, EP_NONE, NONE, 0, 0, 0, 0, c, index,
+    );
+  } else if (op == OP_DENSE_FORWARD) {
+    gemmCore(
+      0, DenseForward.transX(c), DenseForward.m(c), DenseForward.n(c), DenseForward.k(c), 1, DenseForward.w(c),
+      DenseForward.x(c), 0, DenseForward.z(c), ws, i0, i1, j0, j1, EP_FORWARD, DenseForward.act(c),
+      DenseForward.actAlpha(c), DenseForward.bias(c), DenseForward.aOut(c), 0, c, index,
+    );
+  } else if (op == OP_DENSE_BACKWARD) {
+    gemmCore(
+      1, 0, DenseBackward.m(c), DenseBackward.n(c), DenseBackward.k(c), 1, DenseBackward.w(c), DenseBackward.delta(c),
+      0, DenseBackward.dAPrev(c), ws, i0, i1, j0, j1, EP_BACKWARD, DenseBackward.act(c), DenseBackward.actAlpha(c),
+      DenseBackward.zPrev(c), DenseBackward.aPrev(c), DenseBackward.deltaPrev(c), c, index,
+    );
   } else if (op == OP_SPARSE_FORWARD) {
-    sparseForward(pi(c, 0), pi(c, 1), pi(c, 2), pu(c, 3), pu(c, 4), pu(c, 5), pu(c, 6), pu(c, 7), pi(c, 8), pf(c, 9), pu(c, 10), pu(c, 11), i0, i1);
-  } else if (op == OP_SPARSE_GRADIENT) {
-    sparseWeightGradient(pi(c, 0), pi(c, 1), pi(c, 2), pf(c, 3), pu(c, 4), pu(c, 5), pu(c, 6), pu(c, 7), pu(c, 8), i0, i1);
+    sparseForward(
+      SparseForward.m(c), SparseForward.n(c), SparseForward.k(c), SparseForward.w(c), SparseForward.start(c),
+      SparseForward.index(c), SparseForward.value(c), SparseForward.bias(c), SparseForward.act(c),
+      SparseForward.actAlpha(c), SparseForward.z(c), SparseForward.aOut(c), i0, i1,
+    );
+  } else if (op == OP_SPARSE_WEIGHT_GRADIENT) {
+    sparseWeightGradient(
+      SparseWeightGradient.m(c), SparseWeightGradient.n(c), SparseWeightGradient.k(c), SparseWeightGradient.alpha(c),
+      SparseWeightGradient.delta(c), SparseWeightGradient.start(c), SparseWeightGradient.index(c),
+      SparseWeightGradient.value(c), SparseWeightGradient.dW(c), i0, i1,
+    );
+  } else if (op == OP_GATHER_ROWS) {
+    gatherRows(GatherRows.src(c), GatherRows.cols(c), GatherRows.idx(c), GatherRows.dst(c), i0, i1);
+  } else if (op == OP_GATHER_COLUMNS) {
+    gatherColumns(GatherColumns.src(c), GatherColumns.cols(c), GatherColumns.idx(c), GatherColumns.dst(c), GatherColumns.n(c), i0, i1);
   } else if (i1 <= i0) {
     // an empty block of an elementwise job; an empty maxAbs block is 0
     if (op == OP_MAX_ABS) store<f32>(r, 0, 8);
   } else {
+    // elementwise: the block [i0, i1) of the job's count (sumColumns: of its rows)
     const o = <usize>i0 << 2;
     const count = i1 - i0;
     if (op == OP_SUM_COLUMNS) {
-      const n = pi(c, 3);
-      sumColumns(pu(c, 0) + o, pu(c, 1) + o * <usize>n, count, n, load<f64>(c + (JOB_ALPHA64 << 2)));
-    } else if (op == OP_ADAM) {
-      adamUpdate(pu(c, 0) + o, pu(c, 1) + o, pu(c, 2) + o, pu(c, 3) + o, pf(c, 4), pf(c, 5), pf(c, 6), pf(c, 7), pf(c, 8), pf(c, 9), pf(c, 10), count);
-    } else if (op == OP_RMSPROP) {
-      rmspropUpdate(pu(c, 0) + o, pu(c, 1) + o, pu(c, 2) + o, pf(c, 3), pf(c, 4), pf(c, 5), pf(c, 6), count);
-    } else if (op == OP_SGD) {
-      sgdUpdate(pu(c, 0) + o, pu(c, 1) + o, pf(c, 2), count);
-    } else if (op == OP_MOMENTUM) {
-      momentumUpdate(pu(c, 0) + o, pu(c, 1) + o, pu(c, 2) + o, pf(c, 3), pf(c, 4), pi(c, 5), count);
-    } else if (op == OP_GATHER) {
-      if (pi(c, 4)) gatherColumns(pu(c, 0), pi(c, 1), pu(c, 2), pu(c, 3), pi(c, 5), i0, i1);
-      else gatherRows(pu(c, 0), pi(c, 1), pu(c, 2), pu(c, 3), i0, i1);
+      sumColumns(SumColumns.out(c) + o, SumColumns.x(c) + o * <usize>SumColumns.n(c), count, SumColumns.n(c), SumColumns.alpha(c));
+    } else if (op == OP_ADAM_UPDATE) {
+      adamUpdate(
+        AdamUpdate.theta(c) + o, AdamUpdate.g(c) + o, AdamUpdate.m(c) + o, AdamUpdate.v(c) + o, AdamUpdate.lrc1(c),
+        AdamUpdate.beta1(c), AdamUpdate.oneMinusBeta1(c), AdamUpdate.beta2(c), AdamUpdate.oneMinusBeta2(c),
+        AdamUpdate.eps(c), AdamUpdate.invc2(c), count,
+      );
+    } else if (op == OP_RMSPROP_UPDATE) {
+      rmspropUpdate(
+        RmspropUpdate.theta(c) + o, RmspropUpdate.g(c) + o, RmspropUpdate.v(c) + o, RmspropUpdate.lr(c),
+        RmspropUpdate.rho(c), RmspropUpdate.oneMinusRho(c), RmspropUpdate.eps(c), count,
+      );
+    } else if (op == OP_SGD_UPDATE) {
+      sgdUpdate(SgdUpdate.theta(c) + o, SgdUpdate.g(c) + o, SgdUpdate.lr(c), count);
+    } else if (op == OP_MOMENTUM_UPDATE) {
+      momentumUpdate(
+        MomentumUpdate.theta(c) + o, MomentumUpdate.g(c) + o, MomentumUpdate.v(c) + o, MomentumUpdate.lr(c),
+        MomentumUpdate.mu(c), MomentumUpdate.nesterov(c), count,
+      );
     } else if (op == OP_MAX_ABS) {
-      store<f32>(r, maxAbs(pu(c, 0) + o, count), 8);
+      store<f32>(r, maxAbs(MaxAbs.x(c) + o, count), 8);
     }
   }
 }

@@ -123,6 +123,62 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late worker', (
   });
 });
 
+describe.runIf(sharedMemorySupported() && threadsSupported())('a late caller', () => {
+  it('a worker that waits for the caller to finish its own block reports the wait, and the pacer pauses the threads', () => {
+    // A pool over exports whose runJob, on the caller's thread, holds the caller after its block
+    // (as when the OS puts the caller on a busy core): the worker, done long before, waits for it
+    // (awake: the hold is shorter than WORKER_SPIN_MS). The caller itself loses nothing at the
+    // barrier, so only the worker's report can pause the threads: within the jobs that lose
+    // LOST_LIMIT_MS, the products run on the caller alone (the direct gemm export).
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
+    const module = new WebAssembly.Module(wasmBytes(true));
+    const x = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as PoolExports & { heapBase(): number; workspaceBytes(): number };
+    let top = (x.heapBase() + 15) & ~15;
+    const reserve = (bytes: number) => ((top += (bytes + 15) & ~15), top - ((bytes + 15) & ~15));
+    const ws = reserve(x.workspaceBytes());
+    const HOLD_MS = 1.5;
+    const hold = new Int32Array(new SharedArrayBuffer(4));
+    let threaded = 0;
+    let alone = 0;
+    const exports: PoolExports = {
+      ...x,
+      runJob(control, index, w) {
+        x.runJob(control, index, w);
+        if (index === 0) {
+          threaded++;
+          Atomics.wait(hold, 0, 0, HOLD_MS);
+        }
+      },
+      gemm(...args) {
+        alone++;
+        x.gemm(...args);
+      },
+    };
+    const pool = createThreadPool({ module, memory, exports, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: 2 })!;
+    expect(pool.size).toBe(2);
+    try {
+      const r = new Random(12);
+      const [m, n, k] = [32, 24, 40];
+      const a = new Float32Array(memory.buffer, reserve(4 * m * k), m * k);
+      const b = new Float32Array(memory.buffer, reserve(4 * k * n), k * n);
+      for (const v of [a, b]) for (let i = 0; i < v.length; i++) v[i] = r.normal();
+      const c = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
+      const single = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
+      x.gemm(0, 0, m, n, k, 1, a.byteOffset, b.byteOffset, 0, single.byteOffset, ws, 0, m, 0, n);
+      const limit = Math.ceil(LOST_LIMIT_MS / HOLD_MS) + 2;
+      for (let job = 0; job < 4 * limit && alone === 0; job++) {
+        c.fill(NaN);
+        pool.gemm(0, 0, m, n, k, 1, a.byteOffset, b.byteOffset, 0, c.byteOffset);
+        expect(Array.from(c)).toEqual(Array.from(single));
+      }
+      // (each wait is reported a little under HOLD_MS, from the worker's first clock read after its block, and read by the caller after the next job at the latest)
+      expect(alone, `paused after ${threaded} threaded jobs`).toBe(1);
+    } finally {
+      pool.dispose();
+    }
+  });
+});
+
 /** A CPU-bound process beside the test, as `node -e 'for(;;){}'`; it exits by itself when this process is gone. */
 function busyProcess(): { stop(): void } {
   const child = spawn(process.execPath, ['-e', 'const p = process.ppid; for (let i = 0; ; i++) if (i % 1e8 === 0 && process.ppid !== p) process.exit(0);'], { stdio: 'ignore' });

@@ -8,7 +8,7 @@ import { activation, type Activation, type ElementwiseActivation } from '../../s
 import { BACKENDS, createKernels, createKernelsSync, defaultBackend, jsKernels } from '../../src/kernels/index.js';
 import type { Kernels } from '../../src/kernels/types.js';
 import { availableCores, createWasmKernels, createWasmKernelsSync, sharedMemorySupported, threadsSupported, wasmBytes, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/index.js';
-import { JOB_WORDS } from '../../src/kernels/wasm/threads.js';
+import { jobSlots, putParam, WORDS as JOB_WORDS } from '../../src/kernels/wasm/jobs.js';
 import { Network } from '../../src/network.js';
 import { adam, momentum, sgd, type Optimizer } from '../../src/optimizers/index.js';
 import { Random } from '../../src/random.js';
@@ -815,6 +815,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
     const control = reserve(4 * (JOB_WORDS.CLAIMS + 64));
     const i32 = new Int32Array(memory.buffer, control, JOB_WORDS.CLAIMS + 64);
     const f32 = new Float32Array(memory.buffer, control, JOB_WORDS.CLAIMS + 64);
+    const views = { i32, f32, f64: new Float64Array(memory.buffer, control, (JOB_WORDS.CLAIMS + 64) / 2) };
     const UNPUBLISHED = -1;
     const SENTINEL = 12345;
     const [m, n] = [40, 24];
@@ -832,13 +833,8 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads', () => {
       for (const published of [true, false]) {
         if (k > 100 && published) continue; // thread 0's rows would lack its earlier depth blocks
         c.fill(SENTINEL);
-        i32[JOB_WORDS.OP] = JOB_WORDS.OP_GEMM;
-        [0, 0, m, n, k].forEach((v, i) => (i32[JOB_WORDS.P + i] = v));
-        f32[JOB_WORDS.P + 5] = 1;
-        i32[JOB_WORDS.P + 6] = a.byteOffset;
-        i32[JOB_WORDS.P + 7] = b.byteOffset;
-        f32[JOB_WORDS.P + 8] = 0;
-        i32[JOB_WORDS.P + 9] = c.byteOffset;
+        i32[JOB_WORDS.OP] = jobSlots().gemm.op;
+        [0, 0, m, n, k, 1, a.byteOffset, b.byteOffset, 0, c.byteOffset].forEach((v, i) => putParam(views, jobSlots().gemm, i, v));
         i32.set([0, 20, 0, n, 20, 40, 0, n], JOB_WORDS.RANGES);
         i32[JOB_WORDS.SIZE] = 2;
         i32[JOB_WORDS.CLAIMS] = published ? (0 << 16) | 2 : UNPUBLISHED;

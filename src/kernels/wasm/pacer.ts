@@ -4,13 +4,18 @@
  * A job on several threads pays only while the other threads run beside the caller. When the
  * machine is busy with other processes, the OS deschedules one of them for a time slice (several
  * ms), and the caller either waits for it at the barrier or, when it has not even started, runs
- * its block itself: the threads then lose to one thread. The pool reports each such stretch of
- * lost time (`lose`); once LOST_LIMIT_MS have been lost within WINDOW_MS, jobs run on the caller
- * alone (`threaded()` false) for a pause, after which the threads are tried again. The pause
- * doubles each time the threads lose again within MAX_PAUSE_MS of their return (a busy machine
- * stays busy), up to MAX_PAUSE_MS, and starts over at MIN_PAUSE_MS otherwise (an idle machine's
- * rare hiccup). The clock is read only while paused and by the pool when it has lost time, so an
- * idle machine pays nothing for the watch.
+ * its block itself: the threads then lose to one thread. When the OS deschedules the caller
+ * instead (it put the caller on the busy core), the workers finish their blocks and wait for it:
+ * the threads lose too, and the caller runs the serial work between jobs at half speed beside the
+ * other process, where alone it would have been moved to the free core. The pool reports each
+ * stretch of lost time, the caller's and the workers' (`lose`); once LOST_LIMIT_MS have been lost
+ * within WINDOW_MS, jobs run on the caller alone (`threaded()` false) for a pause, during which
+ * the workers sleep and the OS can give the caller a core of its own; then the threads are tried
+ * again. The pause doubles each time the threads lose again within MAX_PAUSE_MS of their return (a
+ * busy machine stays busy), up to MAX_PAUSE_MS, and starts over at MIN_PAUSE_MS otherwise (an idle
+ * machine's rare hiccup). The clock is read only while paused and by the pool when it has lost
+ * time (the workers time their waits with the clock reads their spinning makes anyway), so an idle
+ * machine pays nothing for the watch.
  */
 
 /** The span over which lost time is summed, ms. */
@@ -46,7 +51,7 @@ export class Pacer {
     return true;
   }
 
-  /** The caller lost the time from `from` to `to` (ms, the clock's) to a late thread. */
+  /** The threads lost the time from `from` to `to` (ms, the clock's) to a late thread: a worker, or the caller. */
   lose(from: number, to: number): void {
     if (to - this.windowStart > WINDOW_MS) {
       this.windowStart = from;

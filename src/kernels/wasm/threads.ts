@@ -12,7 +12,10 @@
  * worker that comes late finds its bit set and waits for the next job. A block gives the same
  * values whichever thread runs it, so results do not depend on who was late. The time the caller
  * loses to late workers (running their blocks, waiting at the barrier) goes to a Pacer, which
- * runs jobs on the caller alone for a while when the threads lose to one thread (pacer.ts).
+ * runs jobs on the caller alone for a while when the threads lose to one thread (pacer.ts); so
+ * does the time a worker waits for a late caller to finish block 0 (the caller marks it done in
+ * CALLER, the worker sums its wait in LATE, timed by the clock reads of its spin, and the caller
+ * passes LATE to the pacer when it is not 0).
  *
  * Node: worker_threads (obtained with process.getBuiltinModule, so that this module stays free of
  * Node imports for browser bundles). Browsers: Web Workers from a Blob URL (also from inside a
@@ -21,58 +24,22 @@
  * with createThreadPoolAsync (createWasmKernels does).
  */
 
+import { CONTROL_WORDS, type JobArgs, type JobName, type JobSlots, jobLayoutHash, jobSlots, MAX_THREADS, OP_EXIT, putParam, WORDS } from './jobs.js';
 import { Pacer } from './pacer.js';
 
-/**
- * Word offsets in the control block (Int32/Uint32/Float32/Float64 views over the same bytes).
- * ALPHA64, OP, P, RANGES and the op codes are also read by runJob in assembly/kernels.ts; the pool
- * checks that the two agree (jobLayout) before it takes any job.
- */
-const GEN = 0; // bumped by the caller for every job
-const DONE = 16; // blocks other than block 0 finished (own cache line)
-/** Bit t (word TAKEN + (t >> 5)): block t of the current job has been taken; on DONE's line, which the caller reads anyway. */
-const TAKEN = 17;
-const READY = 32; // workers that have instantiated the module
-const ERROR = 33; // 1 when a worker failed a job
-const ALPHA64 = 34; // a float64 job parameter (words 34-35: 8-byte aligned)
-const OP = 40;
-const P = 41; // job parameters P..P+14
-const RANGES = 64; // i0, i1, j0, j1 per thread
-export const MAX_THREADS = 64;
-/** Each thread's claim word for sharing a product's last depth block (assembly/kernels.ts, lastBlockShared). */
-const CLAIMS = RANGES + 4 * MAX_THREADS;
-/** Threads in the current job. */
-const SIZE = 36;
-const CONTROL_WORDS = CLAIMS + MAX_THREADS;
+export { MAX_THREADS };
 export const CONTROL_BYTES = CONTROL_WORDS * 4;
+const { GEN, CALLER, LATE, DONE, TAKEN, READY, ERROR, SIZE, OP, RANGES, CLAIMS } = WORDS;
+/** Each job's op code and parameter words (jobs.ts describes them once, for the pool and runJob). */
+const JOB = jobSlots();
+/** What assembly/kernels.ts jobLayout() returns when it was built from the same description. */
+const JOB_LAYOUT = jobLayoutHash();
 
 /**
  * Samples per thread from which a forward product is split by samples (split(): bySamples): each
  * thread then has at least one of the kernels' shared units of 128 columns (lastBlockShared).
  */
 const MANY_SAMPLES = 128;
-
-const OP_GEMM = 1;
-const OP_DENSE = 2;
-const OP_EXIT = 3;
-const OP_ADAM = 4;
-const OP_MAX_ABS = 5;
-const OP_SGD = 6;
-const OP_MOMENTUM = 7;
-const OP_GATHER = 8;
-const OP_DENSE_BACK = 9;
-const OP_SUM_COLUMNS = 10;
-const OP_RMSPROP = 11;
-const OP_SPARSE_FORWARD = 12;
-const OP_SPARSE_GRADIENT = 13;
-/** What assembly/kernels.ts jobLayout() returns when its offsets and op codes are these. */
-const JOB_LAYOUT = [ALPHA64, OP, P, RANGES, CLAIMS, SIZE, OP_GEMM, OP_DENSE, OP_ADAM, OP_MAX_ABS, OP_SGD, OP_MOMENTUM, OP_GATHER, OP_DENSE_BACK, OP_SUM_COLUMNS, OP_RMSPROP, OP_SPARSE_FORWARD, OP_SPARSE_GRADIENT].reduce(
-  (h, v) => (Math.imul(h, 31) + v) | 0,
-  0,
-);
-
-/** @internal The control block's word offsets and the gemm op code, for tests that drive runJob directly. */
-export const JOB_WORDS = { OP, P, RANGES, CLAIMS, SIZE, OP_GEMM } as const;
 
 /**
  * How long a worker keeps polling for the next job before it sleeps in Atomics.wait, in ms: the
@@ -106,15 +73,37 @@ function start(data) {
   let gen = 0;
   Atomics.add(i32, ${READY}, 1);
   Atomics.notify(i32, ${READY});
+  // whether we ran a block of job gen, and since when (ms, 0: not yet seen) we have waited for the
+  // caller to finish its own: time the caller cannot see, reported in LATE for its pacer
+  let ran = false;
+  let lateSince = 0;
   for (;;) {
     let spins = 0;
-    let until = performance.now() + ${WORKER_SPIN_MS};
+    // (the clock read that times the spin also ends our block)
+    let now = performance.now();
+    let until = now + ${WORKER_SPIN_MS};
     while (Atomics.load(i32, ${GEN}) === gen) {
-      if ((++spins & ${SPIN_CHECK - 1}) === 0 && performance.now() > until) {
+      if ((++spins & ${SPIN_CHECK - 1}) !== 0) continue;
+      now = performance.now();
+      if (ran) {
+        if (Atomics.load(i32, ${CALLER}) !== gen) {
+          if (lateSince === 0) lateSince = now;
+        } else {
+          ran = false;
+          late(now);
+        }
+      }
+      if (now > until) {
+        // (a caller gone for longer than our spin: reported as far as we saw it)
+        ran = false;
+        late(now);
         Atomics.wait(i32, ${GEN}, gen);
         until = performance.now() + ${WORKER_SPIN_MS};
       }
     }
+    // a caller that finished and posted the next job between two of our clock reads: as far as the last
+    ran = false;
+    late(now);
     gen = Atomics.load(i32, ${GEN});
     const op = i32[${OP}];
     if (op === ${OP_EXIT}) return;
@@ -125,8 +114,15 @@ function start(data) {
     } catch (e) {
       Atomics.store(i32, ${ERROR}, 1);
     }
+    ran = true;
     Atomics.add(i32, ${DONE}, 1);
     Atomics.notify(i32, ${DONE});
+  }
+  /** Reports the wait for the caller up to now, if there was one. */
+  function late(now) {
+    if (lateSince === 0) return;
+    Atomics.add(i32, ${LATE}, Math.round(1000 * (now - lateSince)));
+    lateSince = 0;
   }
 }
 if (typeof require === 'function') {
@@ -242,7 +238,6 @@ interface Launch {
   setup: PoolSetup;
   size: number;
   i32: Int32Array;
-  u32: Uint32Array;
   f32: Float32Array;
   f64: Float64Array;
   workers: WorkerLike[];
@@ -259,7 +254,6 @@ function launch(setup: PoolSetup): Launch | null {
   const control = setup.reserve(CONTROL_BYTES);
   if (control < 0) return null;
   const i32 = new Int32Array(memory.buffer, control, CONTROL_WORDS);
-  const u32 = new Uint32Array(memory.buffer, control, CONTROL_WORDS);
   const f32 = new Float32Array(memory.buffer, control, CONTROL_WORDS);
   const f64 = new Float64Array(memory.buffer, control, CONTROL_WORDS / 2);
   const wss = [setup.ws];
@@ -294,10 +288,10 @@ function launch(setup: PoolSetup): Launch | null {
       }
     }
   } catch {
-    abort({ setup, size, i32, u32, f32, f64, workers, url });
+    abort({ setup, size, i32, f32, f64, workers, url });
     return null;
   }
-  return { setup, size, i32, u32, f32, f64, workers, url };
+  return { setup, size, i32, f32, f64, workers, url };
 }
 
 function abort(l: Launch): void {
@@ -368,7 +362,7 @@ export async function createThreadPoolAsync(setup: PoolSetup): Promise<ThreadPoo
 
 /** The pool over launched workers (ready or, in browsers, still starting). */
 function pool(l: Launch): ThreadPool {
-  const { setup, i32, u32, f32, f64 } = l;
+  const { setup, i32, f32 } = l;
   const { exports: x } = setup;
   let size = l.size;
   /** whether all workers have reported in (jobs run on the calling thread alone until then) */
@@ -450,20 +444,37 @@ function pool(l: Launch): ThreadPool {
     return size > 1 && pacer.threaded();
   }
 
-  function run(op: number): void {
+  /**
+   * Posts job s with its parameters (in the description's order) and runs it on the threads. Fixed
+   * arguments, not a rest parameter: a job allocates nothing, it is a store per parameter.
+   */
+  function postImpl(s: JobSlots, p0: number, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0, p8 = 0, p9 = 0, p10 = 0, p11 = 0): void {
     // DONE first and TAKEN last: a worker still on the previous job that takes a block of this one
     // sees this job's parameters, and counts in this job's DONE
     Atomics.store(i32, DONE, 0);
-    i32[OP] = op;
+    putParam(l, s, 0, p0);
+    putParam(l, s, 1, p1);
+    putParam(l, s, 2, p2);
+    putParam(l, s, 3, p3);
+    putParam(l, s, 4, p4);
+    putParam(l, s, 5, p5);
+    putParam(l, s, 6, p6);
+    putParam(l, s, 7, p7);
+    putParam(l, s, 8, p8);
+    putParam(l, s, 9, p9);
+    putParam(l, s, 10, p10);
+    putParam(l, s, 11, p11);
+    i32[OP] = s.op;
     i32[SIZE] = size;
     // unpublished: no thread may take another's units before that one reaches its last depth block
     i32.fill(-1, CLAIMS, CLAIMS + size);
     Atomics.store(i32, TAKEN, 1); // block 0: the caller's
     Atomics.store(i32, TAKEN + 1, 0);
-    Atomics.add(i32, GEN, 1);
+    const gen = Atomics.add(i32, GEN, 1) + 1;
     Atomics.notify(i32, GEN);
     // the caller's share: block 0, read back from the control block as the workers read theirs
     x.runJob(i32.byteOffset, 0, setup.ws);
+    Atomics.store(i32, CALLER, gen);
     // blocks whose worker has not started: the caller's too
     let ran = 0;
     let from = 0;
@@ -493,11 +504,19 @@ function pool(l: Launch): ThreadPool {
       }
     }
     if (since !== 0) pacer.lose(since, performance.now());
+    // the workers' waits for us (this job's or, reported after our barrier, the last one's)
+    if (Atomics.load(i32, LATE) !== 0) {
+      const now = performance.now();
+      pacer.lose(now - Atomics.exchange(i32, LATE, 0) / 1000, now);
+    }
     if (Atomics.load(i32, ERROR)) {
       Atomics.store(i32, ERROR, 0);
       throw new Error('a kernel worker thread failed');
     }
   }
+
+  /** postImpl, typed by the description: one number per parameter of the job. */
+  const post = postImpl as unknown as <N extends JobName>(s: JobSlots<N>, ...args: JobArgs<N>) => void;
 
   let disposed = false;
   return {
@@ -507,108 +526,45 @@ function pool(l: Launch): ThreadPool {
     gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
       if (disposed || !usable()) return x.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, setup.ws, 0, m, 0, n);
       split(m, n);
-      i32[P] = transA;
-      i32[P + 1] = transB;
-      i32[P + 2] = m;
-      i32[P + 3] = n;
-      i32[P + 4] = k;
-      f32[P + 5] = alpha;
-      u32[P + 6] = a;
-      u32[P + 7] = b;
-      f32[P + 8] = beta;
-      u32[P + 9] = c;
-      run(OP_GEMM);
+      post(JOB.gemm, transA, transB, m, n, k, alpha, a, b, beta, c);
     },
     denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut) {
       if (disposed || !usable()) return x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, 0, m, 0, n);
       split(m, n, n >= MANY_SAMPLES * size);
-      i32[P] = m;
-      i32[P + 1] = n;
-      i32[P + 2] = k;
-      u32[P + 3] = w;
-      u32[P + 4] = xp;
-      u32[P + 5] = bias;
-      i32[P + 6] = act;
-      f32[P + 7] = actAlpha;
-      u32[P + 8] = z;
-      u32[P + 9] = aOut;
-      i32[P + 10] = transX;
-      run(OP_DENSE);
+      post(JOB.denseForward, m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut);
     },
     sumColumns(out, xp, units, n, alpha) {
       if (disposed || !usable()) return x.sumColumns(out, xp, units, n, alpha);
       // the rows of δ each thread computed (split as the products that wrote them), summed there
       split(units, n);
       if (i32[RANGES + 1] === units) return x.sumColumns(out, xp, units, n, alpha);
-      u32[P] = out;
-      u32[P + 1] = xp;
-      i32[P + 3] = n;
-      f64[ALPHA64 / 2] = alpha;
-      run(OP_SUM_COLUMNS);
+      post(JOB.sumColumns, out, xp, units, n, alpha);
     },
     denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev) {
       if (disposed || !usable()) return x.denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev, setup.ws, 0, m, 0, n);
       split(m, n);
-      i32[P] = m;
-      i32[P + 1] = n;
-      i32[P + 2] = k;
-      u32[P + 3] = w;
-      u32[P + 4] = delta;
-      i32[P + 5] = act;
-      f32[P + 6] = actAlpha;
-      u32[P + 7] = zPrev;
-      u32[P + 8] = aPrev;
-      u32[P + 9] = dAPrev;
-      u32[P + 10] = deltaPrev;
-      run(OP_DENSE_BACK);
+      post(JOB.denseBackward, m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev);
     },
     adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count) {
       if (disposed || !usable()) return x.adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
       // elementwise: any split gives the same values
       splitElements(count);
-      u32[P] = theta;
-      u32[P + 1] = g;
-      u32[P + 2] = m;
-      u32[P + 3] = v;
-      f32[P + 4] = lrc1;
-      f32[P + 5] = beta1;
-      f32[P + 6] = oneMinusBeta1;
-      f32[P + 7] = beta2;
-      f32[P + 8] = oneMinusBeta2;
-      f32[P + 9] = eps;
-      f32[P + 10] = invc2;
-      run(OP_ADAM);
+      post(JOB.adamUpdate, theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
     },
     rmspropUpdate(theta, g, v, lr, rho, oneMinusRho, eps, count) {
       if (disposed || !usable()) return x.rmspropUpdate(theta, g, v, lr, rho, oneMinusRho, eps, count);
       splitElements(count);
-      u32[P] = theta;
-      u32[P + 1] = g;
-      u32[P + 2] = v;
-      f32[P + 3] = lr;
-      f32[P + 4] = rho;
-      f32[P + 5] = oneMinusRho;
-      f32[P + 6] = eps;
-      run(OP_RMSPROP);
+      post(JOB.rmspropUpdate, theta, g, v, lr, rho, oneMinusRho, eps, count);
     },
     sgdUpdate(theta, g, lr, count) {
       if (disposed || !usable()) return x.sgdUpdate(theta, g, lr, count);
       splitElements(count);
-      u32[P] = theta;
-      u32[P + 1] = g;
-      f32[P + 2] = lr;
-      run(OP_SGD);
+      post(JOB.sgdUpdate, theta, g, lr, count);
     },
     momentumUpdate(theta, g, v, lr, mu, nesterov, count) {
       if (disposed || !usable()) return x.momentumUpdate(theta, g, v, lr, mu, nesterov, count);
       splitElements(count);
-      u32[P] = theta;
-      u32[P + 1] = g;
-      u32[P + 2] = v;
-      f32[P + 3] = lr;
-      f32[P + 4] = mu;
-      i32[P + 5] = nesterov;
-      run(OP_MOMENTUM);
+      post(JOB.momentumUpdate, theta, g, v, lr, mu, nesterov, count);
     },
     gather(byColumns, src, cols, idx, dst, n) {
       if (disposed || !usable()) {
@@ -624,50 +580,23 @@ function pool(l: Launch): ThreadPool {
         i32[r] = Math.min(n, Math.floor((t * units) / size) * unit);
         i32[r + 1] = Math.min(n, Math.floor(((t + 1) * units) / size) * unit);
       }
-      u32[P] = src;
-      i32[P + 1] = cols;
-      u32[P + 2] = idx;
-      u32[P + 3] = dst;
-      i32[P + 4] = byColumns;
-      i32[P + 5] = n;
-      run(OP_GATHER);
+      if (byColumns) post(JOB.gatherColumns, src, cols, idx, dst, n);
+      else post(JOB.gatherRows, src, cols, idx, dst);
     },
     sparseForward(m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut) {
       if (disposed || !usable()) return x.sparseForward(m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut, 0, m);
       splitRows(m);
-      i32[P] = m;
-      i32[P + 1] = n;
-      i32[P + 2] = k;
-      u32[P + 3] = w;
-      u32[P + 4] = start;
-      u32[P + 5] = index;
-      u32[P + 6] = value;
-      u32[P + 7] = bias;
-      i32[P + 8] = act;
-      f32[P + 9] = actAlpha;
-      u32[P + 10] = z;
-      u32[P + 11] = aOut;
-      run(OP_SPARSE_FORWARD);
+      post(JOB.sparseForward, m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut);
     },
     sparseWeightGradient(m, n, k, alpha, delta, start, index, value, dW) {
       if (disposed || !usable()) return x.sparseWeightGradient(m, n, k, alpha, delta, start, index, value, dW, 0, m);
       splitRows(m);
-      i32[P] = m;
-      i32[P + 1] = n;
-      i32[P + 2] = k;
-      f32[P + 3] = alpha;
-      u32[P + 4] = delta;
-      u32[P + 5] = start;
-      u32[P + 6] = index;
-      u32[P + 7] = value;
-      u32[P + 8] = dW;
-      run(OP_SPARSE_GRADIENT);
+      post(JOB.sparseWeightGradient, m, n, k, alpha, delta, start, index, value, dW);
     },
     maxAbs(xp, count) {
       if (disposed || !usable()) return x.maxAbs(xp, count);
       splitElements(count);
-      u32[P] = xp;
-      run(OP_MAX_ABS);
+      post(JOB.maxAbs, xp, count);
       // Math.max propagates a thread's NaN
       let m = 0;
       for (let t = 0; t < size; t++) m = Math.max(m, f32[RANGES + 4 * t + 2]!);
