@@ -26,6 +26,14 @@ export interface Kernels {
   /** 'js' for the reference kernels, 'wasm' for the WebAssembly SIMD ones. */
   readonly name: string;
 
+  /**
+   * True when denseForward computes every term w_ij·x_j of z on arrays from alloc (none skipped for
+   * a zero factor, as the reference kernels skip zero weights): a non-finite x_j then makes z_i
+   * non-finite for every unit i (±∞·0 is NaN), so predict checks z(1) for bad inputs instead of
+   * the inputs themselves, far more values.
+   */
+  readonly everyTerm?: boolean;
+
   /** Storage for `length` values that these kernels can work on (a WASM backend hands out views of its memory). */
   alloc(length: number): Float32Array;
 

@@ -15,7 +15,7 @@ const CHUNK = 1024;
 
 /**
  * a(L) for every sample of X (samples × inputs), as samples × outputs. X's values are checked for
- * NaN and ±Infinity here, chunk by chunk, by the kernels (where they are copied to anyway).
+ * NaN and ±Infinity here, chunk by chunk (forwardChecked).
  */
 export function predict(model: Model, batch: Batch, X: Matrix): Matrix {
   const out = Matrix.zeros(X.rows, model.outputs, model.dtype);
@@ -59,10 +59,23 @@ export function forwardBatch(model: Model, batch: Batch): Float32Array | Float64
   return model.forward(xT ?? batch.x(), batch.n, xT !== null);
 }
 
-/** forwardBatch, after checking the batch's inputs (max|x| is NaN or Infinity exactly when one is); a bad value is named by its place in X. */
+/**
+ * forwardBatch, with the batch's inputs checked: a bad value is named by its place in X. On
+ * kernels that compute every term (Kernels.everyTerm), a non-finite x_j makes z(1)_i of its
+ * sample non-finite for every unit i (±∞·w is ±∞, or NaN for w = 0; NaN stays NaN; finite terms
+ * and b undo neither), so max|z(1)|, over units × n values, is NaN or ∞ whenever an input is, and
+ * X (inputs × n values, far more) is searched only then (a z(1) overflowing on finite inputs, or
+ * non-finite weights, find nothing there and pass, as before). Other kernels: max|x| first.
+ */
 function forwardChecked(model: Model, batch: Batch, X: Matrix): Float32Array | Float64Array {
-  const xT = batch.xT;
-  const input = xT ?? batch.x();
-  if (!Number.isFinite(model.kernels.maxAbs(input))) assertFinite(X, 'x');
-  return model.forward(input, batch.n, xT !== null);
+  const kernels = model.kernels;
+  if (!kernels.everyTerm) {
+    const xT = batch.xT;
+    if (!Number.isFinite(kernels.maxAbs(xT ?? batch.x()))) assertFinite(X, 'x');
+    return forwardBatch(model, batch);
+  }
+  const a = forwardBatch(model, batch);
+  const first = model.layers[0]!;
+  if (!Number.isFinite(kernels.maxAbs(first.z.subarray(0, first.units * batch.n)))) assertFinite(X, 'x');
+  return a;
 }

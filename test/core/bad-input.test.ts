@@ -30,6 +30,24 @@ describe('bad input gets a typed error that names the problem', () => {
     expect(() => net().evaluate([[1, 2], [3, 4]], [[1, 0], [0, Infinity]])).toThrow(/y row 1, column 1 is Infinity/);
   });
 
+  it('a non-finite input is named on every kernel (the wasm ones find it through z(1)), where its weights are 0 too; finite inputs that overflow z(1) pass', () => {
+    for (const backend of ['js', 'wasm'] as const) {
+      const m = network([3, { units: 2, activation: 'sigmoid' }, { units: 1, activation: 'sigmoid' }], { seed: 2, backend });
+      // input 1's weights are 0: ±∞·0 is NaN, so z(1) is not finite for either unit
+      m.layers[0]!.W[1] = 0;
+      m.layers[0]!.W[4] = 0;
+      for (const [bad, name] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
+        for (const col of [0, 1]) {
+          const x = Array.from({ length: 1100 }, (_, r) => [r / 1100, 0.5, -0.25]);
+          x[1037]![col] = bad;
+          expect(() => m.predict(x), `${backend} ${name} column ${col}`).toThrow(new RegExp(`x row 1037, column ${col} is ${name}`));
+          expect(() => m.evaluate(x, x.map(() => [1])), `${backend} ${name} column ${col}`).toThrow(new RegExp(`x row 1037, column ${col} is ${name}`));
+        }
+      }
+      expect(Number.isFinite(m.predict([[3e38, 3e38, 3e38]]).get(0, 0)), backend).toBe(true);
+    }
+  });
+
   it('ragged rows and empty data', () => {
     expect(() => net().predict([[1, 2], [3]])).toThrow(/row 1 has 1 values, row 0 has 2/);
     expect(() => net().predict([])).toThrow(/x is empty/);

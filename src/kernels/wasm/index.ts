@@ -443,6 +443,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, fma: boolean, 
 
   const kernels: WasmKernels = {
     name: 'wasm',
+    everyTerm: true,
     memory,
     shared,
     fma,
