@@ -1667,6 +1667,47 @@ export function sparseWeightGradient(
   }
 }
 
+/**
+ * The rows of x (n × k, one sample per row) by their non-zeros, as the columns of a sparse X:
+ * start[s] .. start[s+1] index the entries of sample s, column j in `index`, x_sj in `value`.
+ * Returns the count of non-zeros, or −1 as soon as it passes `limit` (the batch is then taken
+ * dense). Zero is +0 or −0; NaN counts as non-zero (the caller's finiteness check sees it). Sixteen
+ * values are tested at a time into a bit mask, and only its set bits are visited.
+ */
+export function nonZeros(x: usize, n: i32, k: i32, limit: i32, start: usize, index: usize, value: usize): i32 {
+  const zero = f32x4.splat(0);
+  let p = 0;
+  for (let s = 0; s < n; s++) {
+    store<i32>(start + (<usize>s << 2), p);
+    const row = x + <usize>s * (<usize>k << 2);
+    let j = 0;
+    for (; j + 16 <= k; j += 16) {
+      const o = row + (<usize>j << 2);
+      // bit q of `nz` set when x[j + q] ≠ 0; the set bits are visited lowest first
+      let nz = i32x4.bitmask(f32x4.ne(v128.load(o), zero)) | (i32x4.bitmask(f32x4.ne(v128.load(o, 16), zero)) << 4)
+        | (i32x4.bitmask(f32x4.ne(v128.load(o, 32), zero)) << 8) | (i32x4.bitmask(f32x4.ne(v128.load(o, 48), zero)) << 12);
+      if (p + popcnt(nz) > limit) return -1;
+      while (nz != 0) {
+        const q = ctz(nz);
+        store<i32>(index + (<usize>p << 2), j + q);
+        store<f32>(value + (<usize>p << 2), load<f32>(o + (<usize>q << 2)));
+        p++;
+        nz &= nz - 1;
+      }
+    }
+    for (; j < k; j++) {
+      const v = load<f32>(row + (<usize>j << 2));
+      if (v == 0) continue;
+      if (p == limit) return -1;
+      store<i32>(index + (<usize>p << 2), j);
+      store<f32>(value + (<usize>p << 2), v);
+      p++;
+    }
+  }
+  store<i32>(start + (<usize>n << 2), p);
+  return p;
+}
+
 // ---- thread-pool jobs ------------------------------------------------------------------------
 // The job a pool thread runs is read from a control block that src/kernels/wasm/threads.ts
 // writes: the op code, its parameters, and each thread's block [i0, i1, j0, j1). Every thread,

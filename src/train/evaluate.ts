@@ -1,5 +1,5 @@
 import type { Model } from '../nn/model.js';
-import { assertFinite, Matrix } from '../tensor/matrix.js';
+import { assertFinite, Matrix, type FloatArray } from '../tensor/matrix.js';
 import type { Batch } from './batch.js';
 
 /** What {@link Network.evaluate} measures over a data set. */
@@ -15,14 +15,16 @@ const CHUNK = 1024;
 
 /**
  * a(L) for every sample of X (samples × inputs), as samples × outputs. X's values are checked for
- * NaN and ±Infinity here, chunk by chunk, by the kernels (where they are copied to anyway).
+ * NaN and ±Infinity here, chunk by chunk, by the kernels (where they are copied to anyway). Chunks
+ * that are mostly exact zeros go through the first layer by their non-zeros (`sparseInput`, as in
+ * fit: 'auto' by each chunk's density, true, false; see Batch.loadForward).
  */
-export function predict(model: Model, batch: Batch, X: Matrix): Matrix {
+export function predict(model: Model, batch: Batch, X: Matrix, sparseInput: boolean | 'auto' = 'auto'): Matrix {
   const out = Matrix.zeros(X.rows, model.outputs, model.dtype);
   const outputs = model.outputs;
   for (let start = 0; start < X.rows; start += CHUNK) {
     const n = Math.min(CHUNK, X.rows - start);
-    batch.loadForward(X, null, null, start, n);
+    batch.loadForward(X, null, null, start, n, sparseInput);
     const a = forwardChecked(model, batch, X);
     // a(L) is outputs × n, one column per sample; the result has one row per sample
     if (n === 1 || outputs === 1) out.data.set(a.subarray(0, outputs * n), start * outputs);
@@ -39,13 +41,13 @@ export function predict(model: Model, batch: Batch, X: Matrix): Matrix {
  * The cost (with the penalty) and accuracy over X and Y, or over samples `order` of them, without
  * changing the model. X is checked for NaN and ±Infinity as `predict` checks it.
  */
-export function evaluate(model: Model, batch: Batch, X: Matrix, Y: Matrix, order: ArrayLike<number> | null = null): Evaluation {
+export function evaluate(model: Model, batch: Batch, X: Matrix, Y: Matrix, order: ArrayLike<number> | null = null, sparseInput: boolean | 'auto' = 'auto'): Evaluation {
   const samples = order ? order.length : X.rows;
   let total = 0;
   let correct = 0;
   for (let start = 0; start < samples; start += CHUNK) {
     const n = Math.min(CHUNK, samples - start);
-    batch.loadForward(X, Y, order, start, n);
+    batch.loadForward(X, Y, order, start, n, sparseInput);
     const a = forwardChecked(model, batch, X);
     total += model.loss(batch.y, n) * n;
     correct += batch.correct(a);
@@ -53,16 +55,15 @@ export function evaluate(model: Model, batch: Batch, X: Matrix, Y: Matrix, order
   return { loss: total / samples + model.penalty(), accuracy: correct / samples };
 }
 
-/** The model's forward pass on the loaded batch, in whichever layout it was gathered. */
-export function forwardBatch(model: Model, batch: Batch): Float32Array | Float64Array {
-  const xT = batch.xT;
-  return model.forward(xT ?? batch.x(), batch.n, xT !== null);
-}
-
-/** forwardBatch, after checking the batch's inputs (max|x| is NaN or Infinity exactly when one is); a bad value is named by its place in X. */
+/**
+ * The model's forward pass on the loaded batch, in whichever layout it was gathered (by its
+ * non-zeros, Xᵀ or X), after checking its inputs (max|x| is NaN or Infinity exactly when one is:
+ * a sparse batch's values hold every non-zero, NaN included); a bad value is named by its place in X.
+ */
 function forwardChecked(model: Model, batch: Batch, X: Matrix): Float32Array | Float64Array {
-  const xT = batch.xT;
-  const input = xT ?? batch.x();
-  if (!Number.isFinite(model.kernels.maxAbs(input))) assertFinite(X, 'x');
-  return model.forward(input, batch.n, xT !== null);
+  const { xT, sparseX, n } = batch;
+  const input = sparseX ?? xT ?? batch.x();
+  const values = sparseX ? sparseX.value.subarray(0, sparseX.start[n]) : (input as FloatArray);
+  if (!Number.isFinite(model.kernels.maxAbs(values))) assertFinite(X, 'x');
+  return model.forward(input, n, xT !== null);
 }

@@ -106,6 +106,7 @@ interface Exports {
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
   sparseForward(m: number, n: number, k: number, w: number, start: number, index: number, value: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, i0: number, i1: number): void;
   sparseWeightGradient(m: number, n: number, k: number, alpha: number, delta: number, start: number, index: number, value: number, dW: number, i0: number, i1: number): void;
+  nonZeros(x: number, n: number, k: number, limit: number, start: number, index: number, value: number): number;
   runJob(control: number, index: number, ws: number): void;
   jobLayout(): number;
 }
@@ -520,6 +521,14 @@ function instantiate(module: WebAssembly.Module, shared: boolean, fma: boolean, 
       const args = [units, n, inputs, alpha, delta.byteOffset, X.start.byteOffset, X.index.byteOffset, X.value.byteOffset, dW.byteOffset] as const;
       if (p) p.sparseWeightGradient(...args);
       else x.sparseWeightGradient(...args, 0, units);
+    },
+
+    nonZeros(xs, n, cols, limit, out) {
+      if (!(owns(xs) && ownsSparse(out))) return jsKernels.nonZeros!(xs, n, cols, limit, out);
+      need('nonZeros: x', xs, n * cols);
+      const room = Math.min(limit, n * cols);
+      if (out.start.length < n + 1 || out.index.length < room || out.value.length < room) throw new RangeError(`nonZeros: out needs ${n + 1} offsets and ${room} entries`);
+      return x.nonZeros(xs.byteOffset, n, cols, room, out.start.byteOffset, out.index.byteOffset, out.value.byteOffset);
     },
 
     gatherRows(src, cols, order, start, n, dst) {
