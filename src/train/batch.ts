@@ -13,17 +13,12 @@ const STAGE_LIMIT = 512 * 1024 * 1024;
  * the sparse products break even with the dense GEMM at 17–20% non-zeros for 784-256 and
  * 10000-128 layers at batch 128, and at 8% (2 threads) to 35% (1 thread) for 784-30 at batch 10;
  * at 10% they are 1.7–1.9× faster on the large layers, at 1% 10–14×. Fashion-MNIST (50%) and
- * MNIST (19%) stay dense.
+ * MNIST (19%) stay dense. A forward pass alone (predict, evaluate: Batch.loadForward) decides per
+ * batch by the same fraction: on the 10000-128 layer at batch 1000, copying the batch in, finding
+ * its non-zeros (Kernels.nonZeros) and the sparse product break even with the copy and the dense
+ * product at 10% non-zeros on 2 threads and 13% on one, and are 4–5× faster at 1%.
  */
 export const SPARSE_DENSITY = 0.1;
-/**
- * The same for a forward pass alone (predict, evaluate), decided per batch: the sparse forward
- * product saves less than the sparse ∂C/∂W does, and the batch must first be scanned for its
- * non-zeros (Kernels.nonZeros). Measured on the 10000-128 layer at batch 1000 (AMD EPYC, wasm, 1
- * thread; copy, scan and product): the sparse way is 2.5× faster at 1% non-zeros, 1.3× at 5%, and
- * slower from about 8%.
- */
-export const SPARSE_FORWARD_DENSITY = 0.05;
 
 /** A training set (samples × inputs) by its non-zeros, one sample per column of SparseColumns. */
 interface NonZeros extends SparseColumns {
@@ -132,7 +127,7 @@ export class Batch {
    * are stored: read in place when X lives in the kernels' memory, else copied in with one copy (or
    * one per sample, in an order); nothing is transposed. Other kernels gather X as `load` does.
    * Mostly-zero batches are then taken by their non-zeros (`sparseX`), decided per batch: 'auto'
-   * (default) when at most SPARSE_FORWARD_DENSITY of the batch is non-zero, true always, false
+   * (default) when at most SPARSE_DENSITY of the batch is non-zero, true always, false
    * never. (On kernels without Xᵀ, only batches of consecutive samples.)
    */
   loadForward(X: Matrix, Y: Matrix | null, order: ArrayLike<number> | null, start: number, n: number, sparseInput: boolean | 'auto' = 'auto'): void {
@@ -225,9 +220,11 @@ export class Batch {
     return true;
   }
 
-  /** The batch's rows (n × inputs) by their non-zeros, or null when more than SPARSE_FORWARD_DENSITY of them are non-zero ('auto'). */
+  /** The batch's rows (n × inputs) by their non-zeros, or null when more than SPARSE_DENSITY of them are non-zero ('auto'). */
   private rowNonZeros(rows: FloatArray, n: number, sparseInput: boolean | 'auto'): SparseColumns | null {
-    const limit = sparseInput === true ? n * this.inputs : Math.floor(SPARSE_FORWARD_DENSITY * n * this.inputs);
+    const limit = sparseInput === true ? n * this.inputs : Math.floor(SPARSE_DENSITY * n * this.inputs);
+    // (too few inputs for a sparse batch to be more than all zeros: not worth a look)
+    if (limit === 0 && sparseInput === 'auto') return null;
     const start = (this.sparseStart = this.intArea(this.sparseStart, n + 1));
     const index = (this.sparseIndex = this.intArea(this.sparseIndex, limit));
     const value = (this.sparseValue = this.floatArea(this.sparseValue, limit));

@@ -10,7 +10,7 @@ import { createWasmKernelsSync, type WasmKernels } from '../../src/kernels/wasm/
 import { network } from '../../src/network.js';
 import { Random } from '../../src/random.js';
 import { gradientCheck } from '../../src/train/gradient-check.js';
-import { Batch, SPARSE_DENSITY, SPARSE_FORWARD_DENSITY } from '../../src/train/batch.js';
+import { Batch, SPARSE_DENSITY } from '../../src/train/batch.js';
 import { evaluate, predict } from '../../src/train/evaluate.js';
 import { Matrix, type FloatArray } from '../../src/tensor/matrix.js';
 import { OptionError } from '../../src/errors.js';
@@ -328,7 +328,7 @@ describe('sparse inference: predict and evaluate take mostly-zero batches by the
       const net = network([inputs, { units: 37, activation: 'relu' }, { units: 5, activation: 'softmax' }], { seed: 6, kernels, loss: 'cross-entropy' });
       const rng = new Random(32);
       for (const rows of [1, 3, 17, 301, 1031]) {
-        for (const density of [0, 0.01, SPARSE_FORWARD_DENSITY, 0.2, 1]) {
+        for (const density of [0, 0.01, SPARSE_DENSITY, 0.2, 1]) {
           const X = new Matrix(rows, inputs, rowsOf(rows, inputs, density, rng));
           const y = Array.from({ length: rows }, (_, i) => i % 5);
           const batch = new Batch(kernels, 'float32', inputs, 5);
@@ -336,7 +336,7 @@ describe('sparse inference: predict and evaluate take mostly-zero batches by the
           // which way 'auto' took the first chunk
           batch.loadForward(X, null, null, 0, Math.min(rows, 1024));
           const nnz = X.data.subarray(0, Math.min(rows, 1024) * inputs).filter((v) => v !== 0).length;
-          expect(batch.sparseX !== null, `density ${density}, batch ${rows}`).toBe(nnz <= SPARSE_FORWARD_DENSITY * Math.min(rows, 1024) * inputs);
+          expect(batch.sparseX !== null, `density ${density}, batch ${rows}`).toBe(nnz <= SPARSE_DENSITY * Math.min(rows, 1024) * inputs);
           const at = `${name}, density ${density}, batch ${rows}`;
           // (the wasm kernels' small-batch forms, chunks of at most 16, sum in another order)
           const exact = (i: number) => name !== 'js' && Math.min(1024, rows - Math.floor(i / 5 / 1024) * 1024) > 16;

@@ -410,8 +410,11 @@ function instantiate(module: WebAssembly.Module, shared: boolean, fma: boolean, 
 
   /** Whether X's three arrays are in the memory. */
   function ownsSparse(X: SparseColumns): boolean {
-    const inMemory = (v: ArrayBufferView) => v.buffer === buffer || buffers.has(v.buffer);
     return X.start instanceof Int32Array && X.index instanceof Int32Array && inMemory(X.start) && inMemory(X.index) && owns(X.value);
+  }
+
+  function inMemory(v: ArrayBufferView): boolean {
+    return v.buffer === buffer || buffers.has(v.buffer);
   }
 
   /** Checks that X is n well-formed columns of `inputs` rows (the wasm kernels read W and ∂C/∂W at its indices); returns its non-zeros. */
