@@ -976,28 +976,30 @@ export function sumColumns(out: usize, x: usize, units: i32, n: i32, alpha: f64)
 
 // e^x for f32x4: x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor polynomial to r^7 (error
 // below 1e-8 relative), 2^n by building the exponent bits. Below -87.3 the result is 0 (the true
-// value is subnormal), above 88.7 it is +Infinity.
+// value is subnormal), above 88.7 it is +Infinity. n comes from adding 1.5·2^23, which rounds
+// x/ln2 to an integer and leaves it in the low bits (cheaper than nearest and a float-to-int
+// conversion); pmin/pmax clamp in one instruction each and keep NaN.
 // @ts-ignore: decorator
 @inline
 function vexp(x: v128): v128 {
-  const lo = f32x4.lt(x, f32x4.splat(-87.33654));
-  const hi = f32x4.gt(x, f32x4.splat(88.3762626647949));
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-87.33654)), f32x4.splat(88.3762626647949));
-  const nf = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
-  let r = f32x4.sub(xc, f32x4.mul(nf, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(nf, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.0 / 5040.0);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(nf), i32x4.splat(127)), 23);
-  let y = f32x4.mul(p, scale);
-  y = v128.bitselect(f32x4.splat(0), y, lo);
-  return v128.bitselect(f32x4.splat(Infinity), y, hi);
+  const shift = f32x4.splat(12582912.0); // 1.5·2^23
+  const xc = f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.3762626647949)), f32x4.splat(-87.33654));
+  const t = madd(xc, f32x4.splat(1.44269504088896341), shift);
+  const nf = f32x4.sub(t, shift);
+  // r = x − n·ln2 in two parts (Cody–Waite): n·0.693359375 is exact
+  let r = madd(nf, f32x4.splat(-0.693359375), xc);
+  r = madd(nf, f32x4.splat(2.12194440e-4), r);
+  let p = madd(f32x4.splat(1.0 / 5040.0), r, f32x4.splat(1.0 / 720.0));
+  p = madd(p, r, f32x4.splat(1.0 / 120.0));
+  p = madd(p, r, f32x4.splat(1.0 / 24.0));
+  p = madd(p, r, f32x4.splat(1.0 / 6.0));
+  p = madd(p, r, f32x4.splat(0.5));
+  p = madd(p, r, f32x4.splat(1.0));
+  p = madd(p, r, f32x4.splat(1.0));
+  // t's low 9 bits hold n + (a multiple of 512): shifted into the exponent field, 2^n
+  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
+  const y = v128.andnot(f32x4.mul(p, scale), f32x4.lt(x, f32x4.splat(-87.33654)));
+  return v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, f32x4.splat(88.3762626647949)));
 }
 
 // σ(z) = 1/(1+e^-z) for z ≥ 0 and e^z/(1+e^z) for z < 0: e = e^-|z| never overflows.
@@ -1009,25 +1011,28 @@ function vsigmoid(z: v128): v128 {
   return v128.bitselect(s, f32x4.mul(e, s), f32x4.ge(z, f32x4.splat(0)));
 }
 
-// tanh: odd Taylor polynomial to z^13 for |z| < 0.5 (error < 1e-7 relative), else
-// sign(z)·(1 − 2/(e^{2|z|} + 1)), which has no cancellation there.
+// tanh(z) ≈ z·P(z²)/Q(z²), a [13/6] rational minimax fit (Eigen's generic_fast_tanh_float) on z
+// clamped to ±7.9053 (beyond it tanh is within 3e-7 of ±1; the fit stays within ±1 in both
+// builds). Measured against Math.tanh over every float32 in [1e-30, 20] (odd: the negatives the
+// same): relative error at most 2.9e-7 (FMA build) and 4.1e-7 (plain), 1.6e-7 before; 6× cheaper
+// than the exp and polynomial it replaces (0.5 ns a value, AMD EPYC). Every product-sum is a
+// madd, so both builds come from this one formula; pmin/pmax clamp in one instruction each and
+// keep a NaN input NaN.
 // @ts-ignore: decorator
 @inline
 function vtanh(z: v128): v128 {
-  const ax = f32x4.abs(z);
-  const e = vexp(f32x4.add(ax, ax));
-  const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
-  const signed = v128.or(big, v128.and(z, i32x4.splat(0x80000000)));
-  const z2 = f32x4.mul(z, z);
-  let p = f32x4.splat(-0.00145583438705131826825); // -929569/638512875
-  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(0.00359212803657248101692)); // 21844/6081075
-  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(-0.00886323552990219656886)); // -1382/155925
-  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(0.0218694885361552028219)); // 62/2835
-  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(-0.0539682539682539682540)); // -17/315
-  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(0.133333333333333333333)); // 2/15
-  p = f32x4.add(f32x4.mul(p, z2), f32x4.splat(-0.333333333333333333333));
-  const small = f32x4.add(z, f32x4.mul(f32x4.mul(z, z2), p));
-  return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.5)));
+  const x = f32x4.pmax(f32x4.pmin(z, f32x4.splat(7.90531110763549805)), f32x4.splat(-7.90531110763549805));
+  const x2 = f32x4.mul(x, x);
+  let p = madd(x2, f32x4.splat(-2.76076847742355e-16), f32x4.splat(2.00018790482477e-13));
+  p = madd(x2, p, f32x4.splat(-8.60467152213735e-11));
+  p = madd(x2, p, f32x4.splat(5.12229709037114e-8));
+  p = madd(x2, p, f32x4.splat(1.48572235717979e-5));
+  p = madd(x2, p, f32x4.splat(6.37261928875436e-4));
+  p = madd(x2, p, f32x4.splat(4.89352455891786e-3));
+  let q = madd(x2, f32x4.splat(1.19825839466702e-6), f32x4.splat(1.18534705686654e-4));
+  q = madd(x2, q, f32x4.splat(2.26843463243900e-3));
+  q = madd(x2, q, f32x4.splat(4.89352518554385e-3));
+  return f32x4.div(f32x4.mul(x, p), q);
 }
 
 // log(1 + u) for u in [0, 1]: 2·atanh(s) with s = u/(2 + u) ≤ 1/3, by its odd series to s^17
@@ -1539,7 +1544,8 @@ export function adamUpdate(
 // The first layer's products when X (inputs × n) is given by its non-zeros, column by column
 // (src/kernels/types.ts SparseColumns: start[n + 1], index[nnz] increasing per column, value[nnz]).
 // Layout: W as stored (units × inputs, rows contiguous) and each row read at a column's non-zero
-// indices, four rows per pass so that every index and value load serves four products; a thread
+// indices, eight rows per pass (their W_ij gathered into two f32x4, one lane a row) so that every
+// index and value load serves eight products and two sums advance at once; a thread
 // owns a block of rows of W, z and ∂C/∂W, as in the dense products. W's columns contiguous (Wᵀ,
 // z[:,s] += x_js·Wᵀ[j,:] in f32x4 over the units) would need W transposed after every update and
 // ∂C/∂Wᵀ transposed back for the optimizer: two copies of units × inputs floats, 1.5 ms at
@@ -1569,33 +1575,77 @@ export function sparseForward(
   const kstep = depthStep(k);
   const rowBytes = <usize>k << 2;
   let i = i0;
+  // eight rows a pass: two independent sums per non-zero (the madd chains overlap) and half the
+  // passes over the non-zeros
+  for (; i + 8 <= i1; i += 8) {
+    const w0 = w + <usize>i * rowBytes;
+    const zr = z + (<usize>i * <usize>n << 2), zs = <usize>n << 2;
+    for (let s = 0; s < n; s++) {
+      const end = load<i32>(start + (<usize>(s + 1) << 2));
+      let t0 = f32x4.splat(0), t1 = f32x4.splat(0), acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+      let next = kstep;
+      for (let p = load<i32>(start + (<usize>s << 2)); p < end; p++) {
+        const j = load<i32>(index + (<usize>p << 2));
+        if (j >= next) {
+          t0 = f32x4.add(t0, acc0);
+          t1 = f32x4.add(t1, acc1);
+          acc0 = f32x4.splat(0);
+          acc1 = f32x4.splat(0);
+          next = (j / kstep + 1) * kstep;
+        }
+        const o = w0 + (<usize>j << 2);
+        const v = v128.load32_splat(value + (<usize>p << 2));
+        let wa = v128.load32_splat(o);
+        wa = v128.load32_lane(o + rowBytes, wa, 1);
+        wa = v128.load32_lane(o + 2 * rowBytes, wa, 2);
+        wa = v128.load32_lane(o + 3 * rowBytes, wa, 3);
+        let wb = v128.load32_splat(o + 4 * rowBytes);
+        wb = v128.load32_lane(o + 5 * rowBytes, wb, 1);
+        wb = v128.load32_lane(o + 6 * rowBytes, wb, 2);
+        wb = v128.load32_lane(o + 7 * rowBytes, wb, 3);
+        acc0 = madd(wa, v, acc0);
+        acc1 = madd(wb, v, acc1);
+      }
+      const r0 = f32x4.add(t0, acc0), r1 = f32x4.add(t1, acc1);
+      const zo = zr + (<usize>s << 2);
+      store<f32>(zo, f32x4.extract_lane(r0, 0));
+      store<f32>(zo + zs, f32x4.extract_lane(r0, 1));
+      store<f32>(zo + 2 * zs, f32x4.extract_lane(r0, 2));
+      store<f32>(zo + 3 * zs, f32x4.extract_lane(r0, 3));
+      store<f32>(zo + 4 * zs, f32x4.extract_lane(r1, 0));
+      store<f32>(zo + 5 * zs, f32x4.extract_lane(r1, 1));
+      store<f32>(zo + 6 * zs, f32x4.extract_lane(r1, 2));
+      store<f32>(zo + 7 * zs, f32x4.extract_lane(r1, 3));
+    }
+  }
   for (; i + 4 <= i1; i += 4) {
     const w0 = w + <usize>i * rowBytes, w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
     const z0 = z + (<usize>i * <usize>n << 2), z1 = z0 + (<usize>n << 2), z2 = z1 + (<usize>n << 2), z3 = z2 + (<usize>n << 2);
     for (let s = 0; s < n; s++) {
       const end = load<i32>(start + (<usize>(s + 1) << 2));
-      let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
-      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+      // lane r: the sum of row i + r (the four rows' W_ij gathered into one vector per non-zero)
+      let t = f32x4.splat(0), acc = f32x4.splat(0);
       let next = kstep;
       for (let p = load<i32>(start + (<usize>s << 2)); p < end; p++) {
         const j = load<i32>(index + (<usize>p << 2));
         if (j >= next) {
-          t0 += s0; t1 += s1; t2 += s2; t3 += s3;
-          s0 = 0; s1 = 0; s2 = 0; s3 = 0;
+          t = f32x4.add(t, acc);
+          acc = f32x4.splat(0);
           next = (j / kstep + 1) * kstep;
         }
-        const v = load<f32>(value + (<usize>p << 2));
         const o = <usize>j << 2;
-        s0 = madd1(load<f32>(w0 + o), v, s0);
-        s1 = madd1(load<f32>(w1 + o), v, s1);
-        s2 = madd1(load<f32>(w2 + o), v, s2);
-        s3 = madd1(load<f32>(w3 + o), v, s3);
+        let wj = v128.load32_splat(w0 + o);
+        wj = v128.load32_lane(w1 + o, wj, 1);
+        wj = v128.load32_lane(w2 + o, wj, 2);
+        wj = v128.load32_lane(w3 + o, wj, 3);
+        acc = madd(wj, v128.load32_splat(value + (<usize>p << 2)), acc);
       }
+      const r = f32x4.add(t, acc);
       const so = <usize>s << 2;
-      store<f32>(z0 + so, t0 + s0);
-      store<f32>(z1 + so, t1 + s1);
-      store<f32>(z2 + so, t2 + s2);
-      store<f32>(z3 + so, t3 + s3);
+      store<f32>(z0 + so, f32x4.extract_lane(r, 0));
+      store<f32>(z1 + so, f32x4.extract_lane(r, 1));
+      store<f32>(z2 + so, f32x4.extract_lane(r, 2));
+      store<f32>(z3 + so, f32x4.extract_lane(r, 3));
     }
   }
   for (; i < i1; i++) {
@@ -1666,6 +1716,47 @@ export function sparseWeightGradient(
     }
     scale(g0, alpha, k);
   }
+}
+
+/**
+ * The rows of x (n × k, one sample per row) by their non-zeros, as the columns of a sparse X:
+ * start[s] .. start[s+1] index the entries of sample s, column j in `index`, x_sj in `value`.
+ * Returns the count of non-zeros, or −1 as soon as it passes `limit` (the batch is then taken
+ * dense). Zero is +0 or −0; NaN counts as non-zero (the caller's finiteness check sees it). Sixteen
+ * values are tested at a time into a bit mask, and only its set bits are visited.
+ */
+export function nonZeros(x: usize, n: i32, k: i32, limit: i32, start: usize, index: usize, value: usize): i32 {
+  const zero = f32x4.splat(0);
+  let p = 0;
+  for (let s = 0; s < n; s++) {
+    store<i32>(start + (<usize>s << 2), p);
+    const row = x + <usize>s * (<usize>k << 2);
+    let j = 0;
+    for (; j + 16 <= k; j += 16) {
+      const o = row + (<usize>j << 2);
+      // bit q of `nz` set when x[j + q] ≠ 0; the set bits are visited lowest first
+      let nz = i32x4.bitmask(f32x4.ne(v128.load(o), zero)) | (i32x4.bitmask(f32x4.ne(v128.load(o, 16), zero)) << 4)
+        | (i32x4.bitmask(f32x4.ne(v128.load(o, 32), zero)) << 8) | (i32x4.bitmask(f32x4.ne(v128.load(o, 48), zero)) << 12);
+      if (p + popcnt(nz) > limit) return -1;
+      while (nz != 0) {
+        const q = ctz(nz);
+        store<i32>(index + (<usize>p << 2), j + q);
+        store<f32>(value + (<usize>p << 2), load<f32>(o + (<usize>q << 2)));
+        p++;
+        nz &= nz - 1;
+      }
+    }
+    for (; j < k; j++) {
+      const v = load<f32>(row + (<usize>j << 2));
+      if (v == 0) continue;
+      if (p == limit) return -1;
+      store<i32>(index + (<usize>p << 2), j);
+      store<f32>(value + (<usize>p << 2), v);
+      p++;
+    }
+  }
+  store<i32>(start + (<usize>n << 2), p);
+  return p;
 }
 
 // ---- thread-pool jobs ------------------------------------------------------------------------

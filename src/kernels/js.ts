@@ -161,6 +161,23 @@ export const jsKernels: Kernels = {
     }
   },
 
+  nonZeros(x, n, cols, limit, out) {
+    const { start, index, value } = out;
+    let p = 0;
+    for (let s = 0; s < n; s++) {
+      start[s] = p;
+      for (let j = 0, o = s * cols; j < cols; j++, o++) {
+        const v = x[o]!;
+        if (v === 0) continue;
+        if (p === limit) return -1;
+        index[p] = j;
+        value[p++] = v;
+      }
+    }
+    start[n] = p;
+    return p;
+  },
+
   addBias(z, b, units, n) {
     for (let i = 0; i < units; i++) {
       const bi = b[i]!;

@@ -79,6 +79,15 @@ export interface Kernels {
   /** Optional: dW(units×inputs) = alpha·δ·Xᵀ with X given by its non-zeros: dW_ij = alpha·Σ_s δ_is·x_js over the s with x_js ≠ 0. */
   sparseWeightGradient?(delta: FloatArray, X: SparseColumns, dW: FloatArray, units: number, n: number, inputs: number, alpha: number): void;
 
+  /**
+   * Optional: the rows of x (n × cols, one sample per row, as gatherRows lays a batch out) by their
+   * non-zeros, written to `out` as the n columns of a SparseColumns: returns how many there are, or
+   * −1 as soon as there are more than `limit` (out is then not usable). +0 and −0 are zero; NaN is
+   * not (so a finiteness check of out's values still sees it). The density test and the gather of a
+   * sparse batch in one pass. `out` holds n + 1 offsets and min(limit, n·cols) entries.
+   */
+  nonZeros?(x: FloatArray, n: number, cols: number, limit: number, out: SparseColumns): number;
+
   /** Z(units×n) += b, broadcast over the n columns: the "+ B" of Z = W·X + B. */
   addBias(z: FloatArray, b: FloatArray, units: number, n: number): void;
 

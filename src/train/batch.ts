@@ -13,7 +13,10 @@ const STAGE_LIMIT = 512 * 1024 * 1024;
  * the sparse products break even with the dense GEMM at 17–20% non-zeros for 784-256 and
  * 10000-128 layers at batch 128, and at 8% (2 threads) to 35% (1 thread) for 784-30 at batch 10;
  * at 10% they are 1.7–1.9× faster on the large layers, at 1% 10–14×. Fashion-MNIST (50%) and
- * MNIST (19%) stay dense.
+ * MNIST (19%) stay dense. A forward pass alone (predict, evaluate: Batch.loadForward) decides per
+ * batch by the same fraction: on the 10000-128 layer at batch 1000, copying the batch in, finding
+ * its non-zeros (Kernels.nonZeros) and the sparse product break even with the copy and the dense
+ * product at 10% non-zeros on 2 threads and 13% on one, and are 4–5× faster at 1%.
  */
 export const SPARSE_DENSITY = 0.1;
 
@@ -67,6 +70,8 @@ export class Batch {
   private sparseStart: Int32Array | null = null;
   private sparseIndex: Int32Array | null = null;
   private sparseValue: FloatArray | null = null;
+  /** Those areas as a SparseColumns for forward batches (made again only when an area grows). */
+  private rowsView: SparseColumns | null = null;
 
   constructor(
     private readonly kernels: Kernels,
@@ -121,13 +126,21 @@ export class Batch {
    * (the wasm ones: the first product packs Xᵀ as fast as X), the samples stay one per row as they
    * are stored: read in place when X lives in the kernels' memory, else copied in with one copy (or
    * one per sample, in an order); nothing is transposed. Other kernels gather X as `load` does.
+   * Mostly-zero batches are then taken by their non-zeros (`sparseX`), decided per batch: 'auto'
+   * (default) when at most SPARSE_DENSITY of the batch is non-zero, true always, false
+   * never. (On kernels without Xᵀ, only batches of consecutive samples.)
    */
-  loadForward(X: Matrix, Y: Matrix | null, order: ArrayLike<number> | null, start: number, n: number): void {
-    if (this.XT === null) return this.load(X, Y, order ?? this.range(start + n), start, n);
+  loadForward(X: Matrix, Y: Matrix | null, order: ArrayLike<number> | null, start: number, n: number, sparseInput: boolean | 'auto' = 'auto'): void {
+    const { kernels, inputs } = this;
+    const sparse = this.sparseWanted(sparseInput, !!(kernels.sparseForward && kernels.nonZeros));
+    if (this.XT === null) {
+      this.load(X, Y, order ?? this.range(start + n), start, n);
+      if (sparse && order === null && !this.sparse) this.sparse = this.rowNonZeros(X.data.subarray(start * inputs, (start + n) * inputs), n, sparseInput);
+      return;
+    }
     this.reserve(n);
     this.n = n;
     this.sparse = null;
-    const { kernels, inputs } = this;
     if (this.XT.length < n * inputs) this.XT = this.alloc(Math.max(n, SMALL_BATCH) * inputs);
     if (order !== null) {
       this.rows = this.XT.subarray(0, n * inputs);
@@ -136,6 +149,10 @@ export class Batch {
       const rows = X.data.subarray(start * inputs, (start + n) * inputs);
       this.rows = kernels.owns!(rows) ? rows : this.XT.subarray(0, n * inputs);
       if (this.rows !== rows) this.rows.set(rows);
+    }
+    if (sparse) {
+      this.sparse = this.rowNonZeros(this.rows, n, sparseInput);
+      if (this.sparse) this.rows = null;
     }
     if (!Y) return;
     if (order !== null) kernels.gatherColumns(Y.data, Y.cols, order, start, n, this.Y);
@@ -191,15 +208,34 @@ export class Batch {
     return count;
   }
 
-  /** X by its non-zeros when it is to be staged so (see stage), else null. */
-  private stageNonZeros(X: Matrix, sparseInput: boolean | 'auto'): NonZeros | null {
+  /** Whether `sparseInput` lets data be taken by its non-zeros on kernels that have (`can`) what that takes; true when it must and they cannot throws. */
+  private sparseWanted(sparseInput: boolean | 'auto', can: boolean): boolean {
     const k = this.kernels;
     if (sparseInput !== true && sparseInput !== false && sparseInput !== 'auto') throw new OptionError(`sparseInput must be true, false or 'auto', got ${JSON.stringify(sparseInput)}`);
-    if (sparseInput === false) return null;
-    if (!k.sparseForward || !k.sparseWeightGradient) {
+    if (sparseInput === false) return false;
+    if (!can) {
       if (sparseInput === true) throw new OptionError(`sparseInput: the '${k.name}' kernels have no sparse products`);
-      return null;
+      return false;
     }
+    return true;
+  }
+
+  /** The batch's rows (n × inputs) by their non-zeros, or null when more than SPARSE_DENSITY of them are non-zero ('auto'). */
+  private rowNonZeros(rows: FloatArray, n: number, sparseInput: boolean | 'auto'): SparseColumns | null {
+    const limit = sparseInput === true ? n * this.inputs : Math.floor(SPARSE_DENSITY * n * this.inputs);
+    // (too few inputs for a sparse batch to be more than all zeros: not worth a look)
+    if (limit === 0 && sparseInput === 'auto') return null;
+    const start = (this.sparseStart = this.intArea(this.sparseStart, n + 1));
+    const index = (this.sparseIndex = this.intArea(this.sparseIndex, limit));
+    const value = (this.sparseValue = this.floatArea(this.sparseValue, limit));
+    const v = this.rowsView;
+    const out = v && v.start === start && v.index === index && v.value === value ? v : (this.rowsView = { start, index, value });
+    return this.kernels.nonZeros!(rows, n, this.inputs, limit, out) < 0 ? null : out;
+  }
+
+  /** X by its non-zeros when it is to be staged so (see stage), else null. */
+  private stageNonZeros(X: Matrix, sparseInput: boolean | 'auto'): NonZeros | null {
+    if (!this.sparseWanted(sparseInput, !!(this.kernels.sparseForward && this.kernels.sparseWeightGradient))) return null;
     const x = X.data;
     // counted up to the threshold only: dense data is told apart after a fraction of a pass
     const limit = sparseInput === true ? Infinity : SPARSE_DENSITY * x.length;

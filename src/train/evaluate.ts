@@ -1,5 +1,5 @@
 import type { Model } from '../nn/model.js';
-import { assertFinite, Matrix } from '../tensor/matrix.js';
+import { assertFinite, Matrix, type FloatArray } from '../tensor/matrix.js';
 import type { Batch } from './batch.js';
 
 /** What {@link Network.evaluate} measures over a data set. */
@@ -15,14 +15,16 @@ const CHUNK = 1024;
 
 /**
  * a(L) for every sample of X (samples × inputs), as samples × outputs. X's values are checked for
- * NaN and ±Infinity here, chunk by chunk (forwardChecked).
+ * NaN and ±Infinity here, chunk by chunk (forwardChecked). Chunks that are mostly exact zeros go
+ * through the first layer by their non-zeros (`sparseInput`, as in fit: 'auto' by each chunk's
+ * density, true, false; see Batch.loadForward).
  */
-export function predict(model: Model, batch: Batch, X: Matrix): Matrix {
+export function predict(model: Model, batch: Batch, X: Matrix, sparseInput: boolean | 'auto' = 'auto'): Matrix {
   const out = Matrix.zeros(X.rows, model.outputs, model.dtype);
   const outputs = model.outputs;
   for (let start = 0; start < X.rows; start += CHUNK) {
     const n = Math.min(CHUNK, X.rows - start);
-    batch.loadForward(X, null, null, start, n);
+    batch.loadForward(X, null, null, start, n, sparseInput);
     const a = forwardChecked(model, batch, X);
     // a(L) is outputs × n, one column per sample; the result has one row per sample
     if (n === 1 || outputs === 1) out.data.set(a.subarray(0, outputs * n), start * outputs);
@@ -39,13 +41,13 @@ export function predict(model: Model, batch: Batch, X: Matrix): Matrix {
  * The cost (with the penalty) and accuracy over X and Y, or over samples `order` of them, without
  * changing the model. X is checked for NaN and ±Infinity as `predict` checks it.
  */
-export function evaluate(model: Model, batch: Batch, X: Matrix, Y: Matrix, order: ArrayLike<number> | null = null): Evaluation {
+export function evaluate(model: Model, batch: Batch, X: Matrix, Y: Matrix, order: ArrayLike<number> | null = null, sparseInput: boolean | 'auto' = 'auto'): Evaluation {
   const samples = order ? order.length : X.rows;
   let total = 0;
   let correct = 0;
   for (let start = 0; start < samples; start += CHUNK) {
     const n = Math.min(CHUNK, samples - start);
-    batch.loadForward(X, Y, order, start, n);
+    batch.loadForward(X, Y, order, start, n, sparseInput);
     const a = forwardChecked(model, batch, X);
     total += model.loss(batch.y, n) * n;
     correct += batch.correct(a);
@@ -53,29 +55,28 @@ export function evaluate(model: Model, batch: Batch, X: Matrix, Y: Matrix, order
   return { loss: total / samples + model.penalty(), accuracy: correct / samples };
 }
 
-/** The model's forward pass on the loaded batch, in whichever layout it was gathered. */
-export function forwardBatch(model: Model, batch: Batch): Float32Array | Float64Array {
-  const xT = batch.xT;
-  return model.forward(xT ?? batch.x(), batch.n, xT !== null);
-}
-
 /**
- * forwardBatch, with the batch's inputs checked: a bad value is named by its place in X. On
- * kernels that compute every term (Kernels.everyTerm), a non-finite x_j makes z(1)_i of its
- * sample non-finite for every unit i (±∞·w is ±∞, or NaN for w = 0; NaN stays NaN; finite terms
- * and b undo neither), so max|z(1)|, over units × n values, is NaN or ∞ whenever an input is, and
- * X (inputs × n values, far more) is searched only then (a z(1) overflowing on finite inputs, or
- * non-finite weights, find nothing there and pass, as before). Other kernels: max|x| first.
+ * The model's forward pass on the loaded batch, in whichever layout it was gathered (by its
+ * non-zeros, Xᵀ or X), with the batch's inputs checked: a bad value is named by its place in X.
+ * By its non-zeros, max|x| over them is cheap and is NaN or Infinity exactly when an input is (they
+ * hold every non-zero, NaN included). Dense, on kernels that compute every term (Kernels.everyTerm),
+ * a non-finite x_j makes z(1)_i of its sample non-finite for every unit i (±∞·w is ±∞, or NaN for
+ * w = 0; NaN stays NaN; finite terms and b undo neither), so max|z(1)|, over units × n values, is
+ * NaN or ∞ whenever an input is, and X (inputs × n values, far more) is searched only then (a z(1)
+ * overflowing on finite inputs, or non-finite weights, find nothing there and pass, as before).
+ * Other kernels: max|x| first.
  */
 function forwardChecked(model: Model, batch: Batch, X: Matrix): Float32Array | Float64Array {
+  const { xT, sparseX, n } = batch;
   const kernels = model.kernels;
-  if (!kernels.everyTerm) {
-    const xT = batch.xT;
-    if (!Number.isFinite(kernels.maxAbs(xT ?? batch.x()))) assertFinite(X, 'x');
-    return forwardBatch(model, batch);
+  const input = sparseX ?? xT ?? batch.x();
+  if (sparseX || !kernels.everyTerm) {
+    const values = sparseX ? sparseX.value.subarray(0, sparseX.start[n]) : (input as FloatArray);
+    if (!Number.isFinite(kernels.maxAbs(values))) assertFinite(X, 'x');
+    return model.forward(input, n, xT !== null);
   }
-  const a = forwardBatch(model, batch);
+  const a = model.forward(input, n, xT !== null);
   const first = model.layers[0]!;
-  if (!Number.isFinite(kernels.maxAbs(first.z.subarray(0, first.units * batch.n)))) assertFinite(X, 'x');
+  if (!Number.isFinite(kernels.maxAbs(first.z.subarray(0, first.units * n)))) assertFinite(X, 'x');
   return a;
 }

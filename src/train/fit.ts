@@ -188,7 +188,7 @@ export async function fit(net: Model, batch: Batch, x: MatrixLike, y: TargetLike
     }
     const logs: EpochLogs = { epoch, loss: lossSum / seen, accuracy: correct / seen, learningRate: opt.learningRate, seconds: 0 };
     if (validation) {
-      const v = evaluate(net, batch, validation.X, validation.Y);
+      const v = evaluate(net, batch, validation.X, validation.Y, null, options.sparseInput);
       logs.valLoss = v.loss;
       logs.valAccuracy = v.accuracy;
     }

@@ -80,6 +80,38 @@ function replay(step: Step, [transA, transB, m, n, k, path]: Form, A: Float32Arr
   return C;
 }
 
+/** vtanh (assembly/kernels.ts) replayed: z·P(z²)/Q(z²) on z clamped to ±7.9053, Horner with `step`, one rounded division. */
+function tanhReplay(step: Step, z: number): number {
+  const c = f32(7.90531110763549805);
+  const x = Math.max(Math.min(z, c), -c);
+  const x2 = f32(x * x);
+  let p = step(x2, f32(-2.76076847742355e-16), f32(2.00018790482477e-13));
+  for (const a of [-8.60467152213735e-11, 5.12229709037114e-8, 1.48572235717979e-5, 6.37261928875436e-4, 4.89352455891786e-3]) p = step(x2, p, f32(a));
+  let q = step(x2, f32(1.19825839466702e-6), f32(1.18534705686654e-4));
+  for (const b of [2.268434632439e-3, 4.89352518554385e-3]) q = step(x2, q, f32(b));
+  return f32(f32(x * p) / q);
+}
+
+/** vexp replayed: n by the 1.5·2^23 shift, r = x − n·ln2 in two parts, e^r to r^7 by Horner, times 2^n; 0 below −87.34, Infinity above 88.38. */
+function expReplay(step: Step, x: number): number {
+  const [lo, hi, shift] = [f32(-87.33654), f32(88.3762626647949), 12582912];
+  const xc = Math.max(Math.min(x, hi), lo);
+  const t = step(xc, f32(Math.LOG2E), shift);
+  const n = t - shift;
+  let r = step(n, f32(-0.693359375), xc);
+  r = step(n, f32(2.1219444e-4), r);
+  let p = step(f32(1 / 5040), r, f32(1 / 720));
+  for (const c of [1 / 120, 1 / 24, 1 / 6, 0.5, 1, 1]) p = step(p, r, f32(c));
+  return x < lo ? 0 : x > hi ? Infinity : f32(p * 2 ** n);
+}
+
+/** vsigmoid replayed: e = e^−|z|, s = 1/(1 + e), σ = s for z ≥ 0 and e·s below. */
+function sigmoidReplay(step: Step, z: number): number {
+  const e = expReplay(step, -Math.abs(z));
+  const s = f32(1 / f32(1 + e));
+  return z >= 0 ? s : f32(e * s);
+}
+
 function same(x: Float32Array, y: Float32Array): boolean {
   return x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
 }
@@ -130,6 +162,27 @@ describe('FMA and deterministic kernels', () => {
     }
     // one CPU fuses on every path or on none
     expect([0, FORMS.length]).toContain(fused);
+  });
+
+  it('tanh and sigmoid (through e^x) are their replayed formulas bit for bit: unfused on the deterministic kernels, fused (or, without FMA, unfused) on the FMA kernels', () => {
+    const r = new Random(20);
+    const z = new Float32Array(4099);
+    const special = [0, -0, 1e-30, -1e-8, 0.25, -0.5, 1, -3, 7.9, 7.90531110763549805, -8, 20, -87.3, -87.4, -100, 100];
+    for (let i = 0; i < z.length; i++) z[i] = i < special.length ? special[i]! : 24 * (r.uniform() - 0.5) * (i % 4 === 0 ? 0.05 : 1);
+    for (const [id, formula] of [['tanh', tanhReplay], ['sigmoid', sigmoidReplay]] as const) {
+      const unfused = z.map((v) => formula(mulAdd, v));
+      const fusedReplay = z.map((v) => formula(fmaf, v));
+      expect(same(unfused, fusedReplay), id).toBe(false);
+      const run = (k: WasmKernels) => {
+        const [zk, a] = [k.alloc(z.length), k.alloc(z.length)];
+        zk.set(z);
+        k.activate(activation(id), zk, a, 1, z.length);
+        return Float32Array.from(a);
+      };
+      expect(same(run(plain), unfused), `deterministic ${id}`).toBe(true);
+      const got = run(fma);
+      expect(same(got, fusedReplay) || same(got, unfused), `FMA ${id}: neither the fused nor the unfused replay`).toBe(true);
+    }
   });
 
   it('both builds match the float64 reference within float32 rounding, with alpha, beta and several depth blocks', () => {

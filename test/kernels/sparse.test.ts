@@ -11,6 +11,7 @@ import { network } from '../../src/network.js';
 import { Random } from '../../src/random.js';
 import { gradientCheck } from '../../src/train/gradient-check.js';
 import { Batch, SPARSE_DENSITY } from '../../src/train/batch.js';
+import { evaluate, predict } from '../../src/train/evaluate.js';
 import { Matrix, type FloatArray } from '../../src/tensor/matrix.js';
 import { OptionError } from '../../src/errors.js';
 import { gemmReference } from './reference.js';
@@ -266,5 +267,136 @@ describe('training on a sparse input', () => {
       }
     });
     expect(Math.abs(lastLoss(auto.history) - lastLoss(dense.history))).toBeLessThanOrEqual(tol);
+  });
+});
+
+describe('sparse inference: predict and evaluate take mostly-zero batches by their non-zeros', () => {
+  /** samples × inputs with entries non-zero with probability `density` (±[0.5, 1.5]), some zeros negative. */
+  function rowsOf(rows: number, inputs: number, density: number, rng: Random): Float32Array {
+    const x = new Float32Array(rows * inputs);
+    for (let i = 0; i < x.length; i++) {
+      if (rng.uniform() < density) x[i] = (rng.uniform() < 0.5 ? -1 : 1) * (0.5 + rng.uniform());
+      else if (rng.uniform() < 0.01) x[i] = -0;
+    }
+    return x;
+  }
+
+  it.each(backends.map(([name, make]) => ({ name, make })))('nonZeros on $name: the rows by their non-zeros (−0 is zero, NaN is not), −1 past the limit', ({ make }) => {
+    const k = make();
+    const rng = new Random(31);
+    for (const [n, cols] of [[1, 1], [1, 16], [3, 37], [17, 100], [64, 1000]] as const) {
+      for (const density of [0, 0.02, 0.3, 1]) {
+        const x = k.alloc(n * cols);
+        x.set(rowsOf(n, cols, density, rng));
+        if (density === 0.3) x[Math.floor(n * cols / 2)] = NaN;
+        const area = k.alloc(n + 1 + 2 * n * cols);
+        const out = {
+          start: new Int32Array(area.buffer, area.byteOffset, n + 1),
+          index: new Int32Array(area.buffer, area.byteOffset + 4 * (n + 1), n * cols),
+          value: area.subarray(n + 1 + n * cols),
+        };
+        const nnz = k.nonZeros!(x, n, cols, n * cols, out);
+        const want = jsKernels.nonZeros!(x, n, cols, n * cols, { start: new Int32Array(n + 1), index: new Int32Array(n * cols), value: new Float32Array(n * cols) });
+        expect(nnz).toBe(want);
+        expect(nnz).toBe(x.filter((v) => v !== 0).length);
+        for (let s = 0; s < n; s++) {
+          const row = Array.from(x.subarray(s * cols, (s + 1) * cols));
+          const js = row.flatMap((v, j) => (v !== 0 ? [j] : []));
+          expect(Array.from(out.index.subarray(out.start[s], out.start[s + 1]))).toEqual(js);
+          expect(Array.from(out.value.subarray(out.start[s], out.start[s + 1]))).toEqual(js.map((j) => row[j]));
+        }
+        // exactly at the limit is taken; one more non-zero than the limit is not
+        if (nnz > 0) {
+          expect(k.nonZeros!(x, n, cols, nnz, out)).toBe(nnz);
+          expect(k.nonZeros!(x, n, cols, nnz - 1, out)).toBe(-1);
+        }
+      }
+    }
+  });
+
+  const choices: [string, () => Kernels][] = [
+    ['js', () => jsKernels],
+    ['wasm, 1 thread', () => createWasmKernelsSync({ threads: 1 })],
+    ['wasm, 2 threads', () => createWasmKernelsSync({ threads: 2, parallelMinFlops: 0 })],
+    ['wasm, 3 threads', () => createWasmKernelsSync({ threads: 3, parallelMinFlops: 0 })],
+  ];
+
+  it.each(choices.map(([name, make]) => ({ name, make })))('on $name: equal to the dense path (bit for bit on wasm past the small batches), at densities 0–100%, batch 1 and odd sizes', ({ name, make }) => {
+    const kernels = make();
+    try {
+      const inputs = 300;
+      const net = network([inputs, { units: 37, activation: 'relu' }, { units: 5, activation: 'softmax' }], { seed: 6, kernels, loss: 'cross-entropy' });
+      const rng = new Random(32);
+      for (const rows of [1, 3, 17, 301, 1031]) {
+        for (const density of [0, 0.01, SPARSE_DENSITY, 0.2, 1]) {
+          const X = new Matrix(rows, inputs, rowsOf(rows, inputs, density, rng));
+          const y = Array.from({ length: rows }, (_, i) => i % 5);
+          const batch = new Batch(kernels, 'float32', inputs, 5);
+          const [auto, dense, forced] = (['auto', false, true] as const).map((mode) => predict(net, batch, X, mode));
+          // which way 'auto' took the first chunk
+          batch.loadForward(X, null, null, 0, Math.min(rows, 1024));
+          const nnz = X.data.subarray(0, Math.min(rows, 1024) * inputs).filter((v) => v !== 0).length;
+          expect(batch.sparseX !== null, `density ${density}, batch ${rows}`).toBe(nnz <= SPARSE_DENSITY * Math.min(rows, 1024) * inputs);
+          const at = `${name}, density ${density}, batch ${rows}`;
+          // (the wasm kernels' small-batch forms, chunks of at most 16, sum in another order)
+          const exact = (i: number) => name !== 'js' && Math.min(1024, rows - Math.floor(i / 5 / 1024) * 1024) > 16;
+          for (const got of [auto, forced]) {
+            for (let i = 0; i < dense.data.length; i++) {
+              if (exact(i)) expect(got.data[i], at).toBe(dense.data[i]);
+              else expect(Math.abs(got.data[i]! - dense.data[i]!), at).toBeLessThanOrEqual(1e-6);
+            }
+          }
+          const [e, d] = [evaluate(net, batch, X, new Matrix(rows, 5, Float32Array.from({ length: rows * 5 }, (_, i) => (i % 5 === y[Math.floor(i / 5)]! ? 1 : 0)))), net.evaluate(X, y)];
+          expect(e.accuracy, at).toBe(d.accuracy);
+          expect(Math.abs(e.loss - d.loss), at).toBeLessThanOrEqual(1e-6 * (1 + d.loss));
+        }
+      }
+    } finally {
+      (kernels as Partial<WasmKernels>).dispose?.();
+    }
+  });
+
+  it('NaN or Infinity in a sparse batch: a DataError naming the sample and feature', () => {
+    const kernels = createWasmKernelsSync({ threads: 2, parallelMinFlops: 0 });
+    try {
+      const inputs = 400;
+      const net = network([inputs, { units: 16, activation: 'relu' }, { units: 3, activation: 'softmax' }], { seed: 2, kernels, loss: 'cross-entropy' });
+      for (const [rows, row, col, bad] of [[1, 0, 5, NaN], [40, 17, 36, Infinity], [1100, 1050, 399, -Infinity]] as const) {
+        const x = rowsOf(rows, inputs, 0.01, new Random(rows));
+        x[row * inputs + col] = bad;
+        const batch = new Batch(kernels, 'float32', inputs, 3);
+        batch.loadForward(new Matrix(rows, inputs, x), null, null, Math.floor(row / 1024) * 1024, Math.min(1024, rows - Math.floor(row / 1024) * 1024));
+        expect(batch.sparseX).not.toBeNull();
+        expect(() => net.predict(new Matrix(rows, inputs, x))).toThrow(`x row ${row}, column ${col} is ${bad}`);
+        expect(() => net.evaluate(new Matrix(rows, inputs, x), new Array(rows).fill(0))).toThrow(`x row ${row}, column ${col}`);
+      }
+    } finally {
+      kernels.dispose();
+    }
+  });
+
+  it('allocates nothing once sized; sparseInput names a bad value, and true on kernels without nonZeros', () => {
+    const kernels = createWasmKernelsSync({ threads: 1 });
+    const inputs = 500;
+    const net = network([inputs, { units: 8, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], { seed: 1, kernels });
+    const rng = new Random(9);
+    const sets = [0.01, 0.5].map((d) => new Matrix(1024, inputs, rowsOf(1024, inputs, d, rng)));
+    const one = new Matrix(1, inputs, rowsOf(1, inputs, 0.01, rng));
+    const calls = () => {
+      for (const X of sets) net.predict(X);
+      net.predict(one);
+      net.evaluate(sets[0]!, new Array(1024).fill(1));
+    };
+    calls();
+    const before = kernels.allocatedBytes;
+    calls();
+    expect(kernels.allocatedBytes).toBe(before);
+    const batch = new Batch(kernels, 'float32', inputs, 1);
+    expect(() => batch.loadForward(sets[0]!, null, null, 0, 10, 'yes' as never)).toThrow(OptionError);
+    const without = new Batch({ ...jsKernels, nonZeros: undefined }, 'float32', inputs, 1);
+    expect(() => without.loadForward(sets[0]!, null, null, 0, 10, true)).toThrow(/no sparse products/);
+    without.loadForward(sets[0]!, null, null, 0, 10);
+    expect(without.sparseX).toBeNull();
+    kernels.dispose();
   });
 });

@@ -58,7 +58,7 @@ export interface WasmKernelOptions {
    * to split, so kernels that only ever see small products never start any.
    */
   threads?: number | 'auto';
-  /** Smallest product (2·m·n·k floating-point operations) split across threads (default 200,000). */
+  /** Smallest product (2·m·n·k floating-point operations, plus a fused activation's cost) split across threads (default 50,000). */
   parallelMinFlops?: number;
   /**
    * Results bit-identical on every machine (default false). By default the matrix products use
@@ -106,6 +106,7 @@ interface Exports {
   adamUpdate(theta: number, g: number, m: number, v: number, lrc1: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invc2: number, count: number): void;
   sparseForward(m: number, n: number, k: number, w: number, start: number, index: number, value: number, bias: number, act: number, actAlpha: number, z: number, aOut: number, i0: number, i1: number): void;
   sparseWeightGradient(m: number, n: number, k: number, alpha: number, delta: number, start: number, index: number, value: number, dW: number, i0: number, i1: number): void;
+  nonZeros(x: number, n: number, k: number, limit: number, start: number, index: number, value: number): number;
   runJob(control: number, index: number, ws: number): void;
   jobLayout(): number;
 }
@@ -119,12 +120,16 @@ const PAGE = 65536;
  */
 const PARALLEL_ELEMENTS = 4096;
 /**
- * Default smallest product (2·m·n·k flops) split across the threads: where half the product's time
- * (at about 34 GFLOP/s a thread) outweighs a job's cost, about 3 µs of dispatch and barrier. The
- * modern net's 0.33 MFLOP last-layer products gain from two threads (measured in alternating
- * chunks of one training run), now that waiting threads spin rather than sleep between jobs.
+ * Default smallest product (2·m·n·k flops, plus a fused σ's ACT_FLOPS) split across the threads:
+ * where half the job's time (at about 34 GFLOP/s a thread) outweighs its cost of dispatch and
+ * barrier, with room: a job costs about 0.35 µs now that waiting threads spin rather than sleep
+ * (a 4×4×4 product: 0.45 µs on 2 threads, 0.1 µs on one; AMD EPYC), so the break-even is near
+ * 25,000 flops. Splitting the tiny net's forward layers at batch 1000 (168,000 and 56,000
+ * flop-equivalents with tanh and sigmoid) took predict from 80 to 100–107 M samples/s in
+ * alternating segments of one run. Below 200,000 the training steps of the benchmark's nets
+ * have no product; the modern net's 0.33 MFLOP last-layer products gain from two threads.
  */
-const PARALLEL_FLOPS = 200_000;
+const PARALLEL_FLOPS = 50_000;
 const MiB = 1 << 20;
 
 /** Activation ids of assembly/kernels.ts; user-defined activations have none and run in JavaScript. */
@@ -142,6 +147,21 @@ const ACT_ID = new Map<string, number>([
 ]);
 /** assembly/kernels.ts NONE: the product without an activation epilogue. */
 const NO_ACT = -1;
+/**
+ * What a fused σ costs per value, in flops of the product at its rate (PARALLEL_FLOPS' 34 GFLOP/s
+ * a thread), so that a forward job is split by its whole work: tanh 0.5 ns a value, sigmoid 1.2
+ * ns (AMD EPYC, wasm; measured on 8×1000 blocks), the other exp-based ones as sigmoid; the
+ * piecewise-linear ones cost about a load and a store. (The tiny net's 2-8 tanh layer at batch
+ * 1000 is 32,000 flops of product and 136,000 of tanh.)
+ */
+const ACT_FLOPS = new Map<string, number>([
+  ['tanh', 17],
+  ['sigmoid', 40],
+  ['elu', 40],
+  ['gelu', 40],
+  ['softplus', 40],
+  ['silu', 40],
+]);
 
 /** The kernel id of a built-in activation, or undefined for a user-defined one. */
 function actId(act: Activation): number | undefined {
@@ -390,8 +410,11 @@ function instantiate(module: WebAssembly.Module, shared: boolean, fma: boolean, 
 
   /** Whether X's three arrays are in the memory. */
   function ownsSparse(X: SparseColumns): boolean {
-    const inMemory = (v: ArrayBufferView) => v.buffer === buffer || buffers.has(v.buffer);
     return X.start instanceof Int32Array && X.index instanceof Int32Array && inMemory(X.start) && inMemory(X.index) && owns(X.value);
+  }
+
+  function inMemory(v: ArrayBufferView): boolean {
+    return v.buffer === buffer || buffers.has(v.buffer);
   }
 
   /** Checks that X is n well-formed columns of `inputs` rows (the wasm kernels read W and ∂C/∂W at its indices); returns its non-zeros. */
@@ -489,7 +512,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, fma: boolean, 
       const id = actId(act);
       const fused = act.elementwise && id !== undefined ? id : NO_ACT;
       const t = transX ? 1 : 0;
-      const p = productPool(2 * units * n * inputs);
+      const p = productPool(2 * units * n * inputs + (fused === NO_ACT ? 0 : (ACT_FLOPS.get(act.id) ?? 0) * units * n));
       if (p) p.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset);
       else x.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset, ws, 0, units, 0, n);
       if (fused === NO_ACT) kernels.activate(act, z, a, units, n);
@@ -505,7 +528,7 @@ function instantiate(module: WebAssembly.Module, shared: boolean, fma: boolean, 
       const nnz = checkSparse('sparseForward: X', X, n, inputs);
       const id = actId(act);
       const fused = act.elementwise && id !== undefined ? id : NO_ACT;
-      const p = productPool(2 * units * nnz);
+      const p = productPool(2 * units * nnz + (fused === NO_ACT ? 0 : (ACT_FLOPS.get(act.id) ?? 0) * units * n));
       const args = [units, n, inputs, W.byteOffset, X.start.byteOffset, X.index.byteOffset, X.value.byteOffset, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset] as const;
       if (p) p.sparseForward(...args);
       else x.sparseForward(...args, 0, units);
@@ -521,6 +544,14 @@ function instantiate(module: WebAssembly.Module, shared: boolean, fma: boolean, 
       const args = [units, n, inputs, alpha, delta.byteOffset, X.start.byteOffset, X.index.byteOffset, X.value.byteOffset, dW.byteOffset] as const;
       if (p) p.sparseWeightGradient(...args);
       else x.sparseWeightGradient(...args, 0, units);
+    },
+
+    nonZeros(xs, n, cols, limit, out) {
+      if (!(owns(xs) && ownsSparse(out))) return jsKernels.nonZeros!(xs, n, cols, limit, out);
+      need('nonZeros: x', xs, n * cols);
+      const room = Math.min(limit, n * cols);
+      if (out.start.length < n + 1 || out.index.length < room || out.value.length < room) throw new RangeError(`nonZeros: out needs ${n + 1} offsets and ${room} entries`);
+      return x.nonZeros(xs.byteOffset, n, cols, room, out.start.byteOffset, out.index.byteOffset, out.value.byteOffset);
     },
 
     gatherRows(src, cols, order, start, n, dst) {
