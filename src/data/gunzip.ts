@@ -31,18 +31,51 @@ const DIST_EXTRA = new Uint8Array([0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 
 const CLEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 const MAX_BITS = 15;
 
+/** Bits of the literal/length and distance codes' root tables: longer codes continue in sub-tables (zlib's inflate uses 9 and 6). */
+const LIT_ROOT = 10;
+const DIST_ROOT = 8;
+
+/*
+ * A table entry, one 32-bit word (0: no code here):
+ *   bits 0-3   the code's whole length (root and sub-table bits together)
+ *   bits 4-7   extra bits after the code (length and distance symbols)
+ *   bits 8-10  its kind, one of the KIND_ values
+ *   bits 16-31 its value: a literal byte, a base length or distance, or a sub-table's offset
+ * A link's length bits are the sub-table's index bits instead.
+ */
+const KIND_LITERAL = 0;
+const KIND_BASE = 1;
+const KIND_END = 2;
+/** A symbol the alphabet lists but deflate never uses (literal/length 286, 287; distance 30, 31). */
+const KIND_INVALID = 3;
+const KIND_LINK = 4;
+
 /**
- * A canonical Huffman code as a lookup table indexed by the next `bits` input bits (least
- * significant first, as deflate packs them): entry = symbol << 4 | code length, 0 for no code.
+ * A canonical Huffman code as two-level lookup tables, zlib's layout: the root indexed by the next
+ * `bits` input bits (least significant first, as deflate packs them), and for each root index that
+ * longer codes share, a sub-table indexed by the bits after it, just wide enough for the longest.
+ * A full 15-bit table would be 32768 entries filled per block; these are a few thousand at most.
  */
 class HuffmanTable {
-  readonly entries: Uint16Array;
+  readonly entries: Uint32Array;
   bits = 0;
   private readonly count = new Uint16Array(MAX_BITS + 1);
   private readonly next = new Uint16Array(MAX_BITS + 1);
+  /** The longest code under each root index (0: none longer than the root). */
+  private readonly longest: Uint8Array;
 
-  constructor(maxBits: number) {
-    this.entries = new Uint16Array(1 << maxBits);
+  /**
+   * @param root - the root table's bits (at most): a code up to that long is one lookup
+   * @param symbols - the alphabet's size: every sub-table belongs to a code longer than the root
+   * @param entryOf - the entry (kind, extra bits, value) of symbol `s`, its length left 0
+   */
+  constructor(
+    private readonly root: number,
+    symbols: number,
+    private readonly entryOf: (s: number) => number,
+  ) {
+    this.entries = new Uint32Array((1 << root) + Math.min(1 << root, symbols) * (1 << Math.max(0, MAX_BITS - root)));
+    this.longest = new Uint8Array(1 << root);
   }
 
   /**
@@ -50,7 +83,7 @@ class HuffmanTable {
    * unless `incompleteOk` and it is a single code of one bit (what zlib accepts).
    */
   build(lengths: Uint8Array, n: number, incompleteOk: boolean): boolean {
-    const { count, next, entries } = this;
+    const { count, next, entries, longest } = this;
     count.fill(0);
     for (let s = 0; s < n; s++) count[lengths[s]!]!++;
     let max = MAX_BITS;
@@ -61,26 +94,80 @@ class HuffmanTable {
       if (left < 0) return false;
     }
     if (left > 0 && !(incompleteOk && (max <= 1))) return false;
-    const bits = Math.max(max, 1);
+    const bits = Math.min(this.root, Math.max(max, 1));
     this.bits = bits;
-    entries.fill(0, 0, 1 << bits);
     count[0] = 0;
     let code = 0;
     for (let len = 1; len <= max; len++) {
       code = (code + count[len - 1]!) << 1;
       next[len] = code;
     }
+    // the root's entries and links; then each sub-table's entries, in the order the links gave them
+    entries.fill(0, 0, 1 << bits);
+    longest.fill(0, 0, 1 << bits);
     for (let s = 0; s < n; s++) {
       const len = lengths[s]!;
       if (len === 0) continue;
-      const c = next[len]!++;
-      let reversed = 0;
-      for (let i = 0; i < len; i++) reversed |= ((c >>> i) & 1) << (len - 1 - i);
-      const entry = (s << 4) | len;
-      for (let i = reversed; i < 1 << bits; i += 1 << len) entries[i] = entry;
+      const reversed = reverse(next[len]!++, len);
+      if (len <= bits) {
+        const entry = this.entryOf(s) | len;
+        for (let i = reversed; i < 1 << bits; i += 1 << len) entries[i] = entry;
+      } else {
+        const at = reversed & ((1 << bits) - 1);
+        longest[at] = Math.max(longest[at]!, len);
+      }
+    }
+    if (max <= bits) return true;
+    let end = 1 << bits;
+    for (let at = 0; at < 1 << bits; at++) {
+      if (longest[at] === 0) continue;
+      const subBits = longest[at]! - bits;
+      entries[at] = (end << 16) | (KIND_LINK << 8) | subBits;
+      end += 1 << subBits;
+    }
+    entries.fill(0, 1 << bits, end);
+    code = 0;
+    for (let len = 1; len <= max; len++) {
+      code = (code + count[len - 1]!) << 1;
+      next[len] = code;
+    }
+    for (let s = 0; s < n; s++) {
+      const len = lengths[s]!;
+      if (len <= bits) continue;
+      const reversed = reverse(next[len]!++, len);
+      const link = entries[reversed & ((1 << bits) - 1)]!;
+      const subBits = link & 15;
+      const entry = this.entryOf(s) | len;
+      for (let i = reversed >>> bits; i < 1 << subBits; i += 1 << (len - bits)) entries[(link >>> 16) + i] = entry;
     }
     return true;
   }
+}
+
+/** `code`'s `len` bits in reverse order: deflate sends a Huffman code most significant bit first. */
+function reverse(code: number, len: number): number {
+  let reversed = 0;
+  for (let i = 0; i < len; i++) reversed |= ((code >>> i) & 1) << (len - 1 - i);
+  return reversed;
+}
+
+/** Literal/length symbol `s`'s entry: a literal, the end of the block, or a length's base and extra bits. */
+function literalLengthEntry(s: number): number {
+  if (s < 256) return (s << 16) | (KIND_LITERAL << 8);
+  if (s === 256) return KIND_END << 8;
+  if (s > 285) return KIND_INVALID << 8;
+  return (LENGTH_BASE[s - 257]! << 16) | (KIND_BASE << 8) | (LENGTH_EXTRA[s - 257]! << 4);
+}
+
+/** Distance symbol `s`'s entry: its base and extra bits. */
+function distanceEntry(s: number): number {
+  if (s > 29) return KIND_INVALID << 8;
+  return (DIST_BASE[s]! << 16) | (KIND_BASE << 8) | (DIST_EXTRA[s]! << 4);
+}
+
+/** A code-length code's entry: the symbol itself. */
+function symbolEntry(s: number): number {
+  return s << 16;
 }
 
 /**
@@ -108,9 +195,9 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
   let produced = 0;
   let stopped = false;
 
-  const lit = new HuffmanTable(MAX_BITS);
-  const dist = new HuffmanTable(MAX_BITS);
-  const clen = new HuffmanTable(7);
+  const lit = new HuffmanTable(LIT_ROOT, 288, literalLengthEntry);
+  const dist = new HuffmanTable(DIST_ROOT, 32, distanceEntry);
+  const clen = new HuffmanTable(7, 19, symbolEntry);
   const lengths = new Uint8Array(288 + 32);
 
   /** The next input byte, or -1 at the end. */
@@ -145,15 +232,21 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
     return v;
   }
 
+  /** The next code's entry, its bits taken (through a sub-table when the root links to one); 0 for no code. */
   function decode(table: HuffmanTable): number {
-    need(table.bits);
-    const e = table.entries[bitBuf & ((1 << table.bits) - 1)]!;
+    const root = table.bits;
+    need(root);
+    let e = table.entries[bitBuf & ((1 << root) - 1)]!;
+    if ((e >>> 8) & KIND_LINK) {
+      need(root + (e & 15));
+      e = table.entries[(e >>> 16) + ((bitBuf >>> root) & ((1 << (e & 15)) - 1))]!;
+    }
     const len = e & 15;
-    if (len === 0) return -1;
+    if (len === 0) return 0;
     bitBuf >>>= len;
     bitCnt -= len;
     if (bitCnt < padBits) throw new GunzipError('unexpected end of file');
-    return e >>> 4;
+    return e;
   }
 
   /** A whole byte of the stream, after the deflate data: the bit buffer's whole bytes first. */
@@ -243,8 +336,9 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
     for (let i = 0; i < ncode; i++) lengths[CLEN_ORDER[i]!] = bits(3);
     if (!clen.build(lengths, 19, false)) throw new GunzipError('invalid code lengths set');
     for (let i = 0; i < nlen + ndist; ) {
-      const sym = decode(clen);
-      if (sym < 0) throw new GunzipError('invalid code lengths set');
+      const e = decode(clen);
+      if (e === 0) throw new GunzipError('invalid code lengths set');
+      const sym = e >>> 16;
       if (sym < 16) {
         lengths[i++] = sym;
         continue;
@@ -274,9 +368,11 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
    */
   function codes(): void {
     const litEntries = lit.entries;
-    const litMask = (1 << lit.bits) - 1;
+    const litRoot = lit.bits;
+    const litMask = (1 << litRoot) - 1;
     const distEntries = dist.entries;
-    const distMask = (1 << dist.bits) - 1;
+    const distRoot = dist.bits;
+    const distMask = (1 << distRoot) - 1;
     const inp = input;
     const win = out;
     for (;;) {
@@ -295,34 +391,38 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
           cnt += 16;
         }
         let e = litEntries[buf & litMask]!;
-        let len = e & 15;
-        if (len === 0) {
-          error = 'invalid literal/length code';
-          break;
-        }
-        buf >>>= len;
-        cnt -= len;
-        const sym = e >>> 4;
-        if (sym < 256) {
-          win[op++] = sym;
+        if ((e >>> 8) & KIND_LINK) e = litEntries[(e >>> 16) + ((buf >>> litRoot) & ((1 << (e & 15)) - 1))]!;
+        let kind = (e >>> 8) & 7;
+        if (kind === KIND_LITERAL) {
+          if (e === 0) {
+            error = 'invalid literal/length code';
+            break;
+          }
+          buf >>>= e & 15;
+          cnt -= e & 15;
+          win[op++] = e >>> 16;
           made++;
           continue;
         }
-        if (sym === 256) {
+        if (kind === KIND_END) {
+          buf >>>= e & 15;
+          cnt -= e & 15;
           ended = true;
           break;
         }
-        if (sym > 285) {
+        if (kind === KIND_INVALID) {
           error = 'invalid literal/length code';
           break;
         }
+        buf >>>= e & 15;
+        cnt -= e & 15;
         if (cnt < 15) {
           buf |= inp[ip++]! << cnt;
           buf |= inp[ip++]! << (cnt + 8);
           cnt += 16;
         }
-        let extra = LENGTH_EXTRA[sym - 257]!;
-        const length = LENGTH_BASE[sym - 257]! + (buf & ((1 << extra) - 1));
+        let extra = (e >>> 4) & 15;
+        const length = (e >>> 16) + (buf & ((1 << extra) - 1));
         buf >>>= extra;
         cnt -= extra;
         if (cnt < 15) {
@@ -331,28 +431,29 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
           cnt += 16;
         }
         e = distEntries[buf & distMask]!;
-        len = e & 15;
-        const d = e >>> 4;
-        if (len === 0 || d > 29) {
+        if ((e >>> 8) & KIND_LINK) e = distEntries[(e >>> 16) + ((buf >>> distRoot) & ((1 << (e & 15)) - 1))]!;
+        kind = (e >>> 8) & 7;
+        if (e === 0 || kind === KIND_INVALID) {
           error = 'invalid distance code';
           break;
         }
-        buf >>>= len;
-        cnt -= len;
+        buf >>>= e & 15;
+        cnt -= e & 15;
         if (cnt < 13) {
           buf |= inp[ip++]! << cnt;
           buf |= inp[ip++]! << (cnt + 8);
           cnt += 16;
         }
-        extra = DIST_EXTRA[d]!;
-        const distance = DIST_BASE[d]! + (buf & ((1 << extra) - 1));
+        extra = (e >>> 4) & 15;
+        const distance = (e >>> 16) + (buf & ((1 << extra) - 1));
         buf >>>= extra;
         cnt -= extra;
         if (distance > made) {
           error = 'invalid distance too far back';
           break;
         }
-        copyMatch(op, distance, length);
+        if (length <= 16) for (let k = 0; k < length; k++) win[op + k] = win[op - distance + k]!;
+        else copyMatch(op, distance, length);
         op += length;
         made += length;
       }
@@ -368,11 +469,15 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
     }
   }
 
-  /** The window's `length` bytes from `distance` back, copied to `op` (they may overlap: byte by byte then). */
+  /**
+   * The window's `length` bytes from `distance` back, copied to `op`. They overlap when the
+   * distance is shorter (a repeated pattern): then copied a whole period at a time, doubling.
+   */
   function copyMatch(op: number, distance: number, length: number): void {
     const from = op - distance;
-    if (distance >= length && length > 32) out.copyWithin(op, from, from + length);
-    else for (let k = 0; k < length; k++) out[op + k] = out[from + k]!;
+    if (distance === 1) out.fill(out[from]!, op, op + length);
+    else if (distance >= length) out.copyWithin(op, from, from + length);
+    else for (let done = 0; done < length; done += done + distance) out.copyWithin(op + done, from, from + Math.min(done + distance, length - done));
   }
 
   /** One symbol through the checked bit reader, flushing first when the window is full; false at the end of the block. */
@@ -381,18 +486,20 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
       flush();
       if (stopped) return true;
     }
-    const sym = decode(lit);
-    if (sym < 0 || sym > 285) throw new GunzipError('invalid literal/length code');
-    if (sym < 256) {
-      out[outPos++] = sym;
+    const e = decode(lit);
+    if (e === 0) throw new GunzipError('invalid literal/length code');
+    const kind = (e >>> 8) & 7;
+    if (kind === KIND_INVALID) throw new GunzipError('invalid literal/length code');
+    if (kind === KIND_LITERAL) {
+      out[outPos++] = e >>> 16;
       produced++;
       return true;
     }
-    if (sym === 256) return false;
-    const length = LENGTH_BASE[sym - 257]! + bits(LENGTH_EXTRA[sym - 257]!);
+    if (kind === KIND_END) return false;
+    const length = (e >>> 16) + bits((e >>> 4) & 15);
     const d = decode(dist);
-    if (d < 0 || d > 29) throw new GunzipError('invalid distance code');
-    const distance = DIST_BASE[d]! + bits(DIST_EXTRA[d]!);
+    if (d === 0 || ((d >>> 8) & 7) === KIND_INVALID) throw new GunzipError('invalid distance code');
+    const distance = (d >>> 16) + bits((d >>> 4) & 15);
     if (distance > produced) throw new GunzipError('invalid distance too far back');
     copyMatch(outPos, distance, length);
     outPos += length;
