@@ -57,7 +57,7 @@ const KIND_LINK = 4;
  * A full 15-bit table would be 32768 entries filled per block; these are a few thousand at most.
  */
 class HuffmanTable {
-  readonly entries: Uint32Array;
+  readonly entries: Int32Array;
   bits = 0;
   private readonly count = new Uint16Array(MAX_BITS + 1);
   private readonly next = new Uint16Array(MAX_BITS + 1);
@@ -74,7 +74,7 @@ class HuffmanTable {
     symbols: number,
     private readonly entryOf: (s: number) => number,
   ) {
-    this.entries = new Uint32Array((1 << root) + Math.min(1 << root, symbols) * (1 << Math.max(0, MAX_BITS - root)));
+    this.entries = new Int32Array((1 << root) + Math.min(1 << root, symbols) * (1 << Math.max(0, MAX_BITS - root)));
     this.longest = new Uint8Array(1 << root);
   }
 
@@ -380,7 +380,7 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
       let cnt = bitCnt;
       let ip = inPos;
       let op = outPos;
-      let made = produced;
+      const opStart = op;
       const ipEnd = inLen - 8; // a match takes at most 15 + 5 + 15 + 13 bits, refills 2 bytes at a time
       let ended = false;
       let error = '';
@@ -391,6 +391,12 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
           cnt += 16;
         }
         let e = litEntries[buf & litMask]!;
+        if ((e & 0x700) === 0 && e !== 0) {
+          buf >>>= e & 15;
+          cnt -= e & 15;
+          win[op++] = e >>> 16;
+          continue;
+        }
         if ((e >>> 8) & KIND_LINK) e = litEntries[(e >>> 16) + ((buf >>> litRoot) & ((1 << (e & 15)) - 1))]!;
         let kind = (e >>> 8) & 7;
         if (kind === KIND_LITERAL) {
@@ -401,7 +407,6 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
           buf >>>= e & 15;
           cnt -= e & 15;
           win[op++] = e >>> 16;
-          made++;
           continue;
         }
         if (kind === KIND_END) {
@@ -448,20 +453,19 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
         const distance = (e >>> 16) + (buf & ((1 << extra) - 1));
         buf >>>= extra;
         cnt -= extra;
-        if (distance > made) {
+        if (distance > produced + (op - opStart)) {
           error = 'invalid distance too far back';
           break;
         }
         if (length <= 16) for (let k = 0; k < length; k++) win[op + k] = win[op - distance + k]!;
         else copyMatch(op, distance, length);
         op += length;
-        made += length;
       }
       bitBuf = buf;
       bitCnt = cnt;
       inPos = ip;
+      produced += op - outPos;
       outPos = op;
-      produced = made;
       if (error) throw new GunzipError(error);
       if (ended) return;
       if (!slowSymbol()) return;
