@@ -36,7 +36,7 @@ const LIT_ROOT = 10;
 const DIST_ROOT = 8;
 
 /*
- * A table entry, one 32-bit word (0: no code here):
+ * A table entry, one 32-bit word:
  *   bits 0-3   the code's whole length (root and sub-table bits together)
  *   bits 4-7   extra bits after the code (length and distance symbols)
  *   bits 8-10  its kind, one of the KIND_ values
@@ -46,9 +46,11 @@ const DIST_ROOT = 8;
 const KIND_LITERAL = 0;
 const KIND_BASE = 1;
 const KIND_END = 2;
-/** A symbol the alphabet lists but deflate never uses (literal/length 286, 287; distance 30, 31). */
+/** A symbol the alphabet lists but deflate never uses (literal/length 286, 287; distance 30, 31), or with length 0, no code at all. */
 const KIND_INVALID = 3;
 const KIND_LINK = 4;
+/** An entry no code reaches (of an incomplete code): any test for a literal fails on it. */
+const NO_CODE = KIND_INVALID << 8;
 
 /**
  * A canonical Huffman code as two-level lookup tables, zlib's layout: the root indexed by the next
@@ -103,7 +105,7 @@ class HuffmanTable {
       next[len] = code;
     }
     // the root's entries and links; then each sub-table's entries, in the order the links gave them
-    entries.fill(0, 0, 1 << bits);
+    entries.fill(NO_CODE, 0, 1 << bits);
     longest.fill(0, 0, 1 << bits);
     for (let s = 0; s < n; s++) {
       const len = lengths[s]!;
@@ -125,7 +127,7 @@ class HuffmanTable {
       entries[at] = (end << 16) | (KIND_LINK << 8) | subBits;
       end += 1 << subBits;
     }
-    entries.fill(0, 1 << bits, end);
+    entries.fill(NO_CODE, 1 << bits, end);
     code = 0;
     for (let len = 1; len <= max; len++) {
       code = (code + count[len - 1]!) << 1;
@@ -391,7 +393,7 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
           cnt += 16;
         }
         let e = litEntries[buf & litMask]!;
-        if ((e & 0x700) === 0 && e !== 0) {
+        if ((e & 0x700) === 0) {
           buf >>>= e & 15;
           cnt -= e & 15;
           win[op++] = e >>> 16;
@@ -400,10 +402,6 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
         if ((e >>> 8) & KIND_LINK) e = litEntries[(e >>> 16) + ((buf >>> litRoot) & ((1 << (e & 15)) - 1))]!;
         let kind = (e >>> 8) & 7;
         if (kind === KIND_LITERAL) {
-          if (e === 0) {
-            error = 'invalid literal/length code';
-            break;
-          }
           buf >>>= e & 15;
           cnt -= e & 15;
           win[op++] = e >>> 16;
@@ -438,7 +436,7 @@ export function gunzip(read: (into: Uint8Array) => number, emit: (piece: Uint8Ar
         e = distEntries[buf & distMask]!;
         if ((e >>> 8) & KIND_LINK) e = distEntries[(e >>> 16) + ((buf >>> distRoot) & ((1 << (e & 15)) - 1))]!;
         kind = (e >>> 8) & 7;
-        if (e === 0 || kind === KIND_INVALID) {
+        if (kind === KIND_INVALID) {
           error = 'invalid distance code';
           break;
         }
