@@ -79,6 +79,29 @@ describe('gunzip', () => {
     }
   });
 
+  it('decodes codes longer than the root tables (10 bits literal/length, 8 distance) through their sub-tables', () => {
+    // long-tailed: byte k with probability 2^-(k+1), copies at distance code d with probability
+    // 2^-(d+1), so each block's Huffman codes run up to zlib's 15-bit limit
+    let state = 7;
+    const next = (): number => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const tail = (max: number): number => Math.min(max, Math.floor(-Math.log2(1 - next())));
+    const data = Buffer.alloc(400_000);
+    for (let i = 0; i < data.length; ) {
+      if (i > 40_000 && next() < 0.3) {
+        const d = tail(29);
+        const distance = Math.min(32_768, (1 << (d >> 1)) + Math.floor(next() * (1 << (d >> 1))));
+        for (let n = 3 + Math.floor(next() * 8); n > 0 && i < data.length; n--, i++) data[i] = data[i - distance]!;
+      } else data[i++] = tail(255);
+    }
+    for (const options of [{ strategy: constants.Z_HUFFMAN_ONLY }, { level: 9 }]) {
+      const zipped = gzipSync(data, options);
+      const longest = longestCodes(zipped);
+      expect(longest.literal).toBeGreaterThan(10);
+      if (options.level === 9) expect(longest.distance).toBeGreaterThan(8);
+      expect(decode(zipped, 1000).equals(data)).toBe(true);
+    }
+  });
+
   it('reads concatenated members as one stream, and ignores trailing zeros as zlib does', () => {
     const a = sample(50_000, 1);
     const b = sample(20_000, 2);
@@ -183,4 +206,38 @@ function gzipCrc(bytes: Uint8Array): number {
     for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
   }
   return ~crc >>> 0;
+}
+
+/** The longest literal/length and distance code of a gzip stream's first block, which must be dynamic (RFC 1951 3.2.7). */
+function longestCodes(zipped: Uint8Array): { literal: number; distance: number } {
+  let at = 10 * 8; // no optional header fields
+  const bits = (n: number): number => {
+    let v = 0;
+    for (let i = 0; i < n; i++, at++) v |= ((zipped[at >> 3]! >> (at & 7)) & 1) << i;
+    return v;
+  };
+  expect(bits(3) >> 1).toBe(2);
+  const nlen = bits(5) + 257;
+  const ndist = bits(5) + 1;
+  const ncode = bits(4) + 4;
+  const clen = new Array<number>(19).fill(0);
+  for (let i = 0; i < ncode; i++) clen[[16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15][i]!] = bits(3);
+  // the code-length code's canonical codes, matched a bit at a time
+  const codes = new Map<string, number>();
+  let code = 0;
+  for (let len = 1; len <= 7; len++) {
+    for (let s = 0; s < 19; s++) if (clen[s] === len) codes.set(`${len}:${code++}`, s);
+    code <<= 1;
+  }
+  const lengths: number[] = [];
+  while (lengths.length < nlen + ndist) {
+    let c = 0;
+    let len = 0;
+    let sym: number | undefined;
+    while (sym === undefined) sym = codes.get(`${++len}:${(c = (c << 1) | bits(1))}`);
+    if (sym < 16) lengths.push(sym);
+    else if (sym === 16) lengths.push(...new Array<number>(3 + bits(2)).fill(lengths[lengths.length - 1]!));
+    else lengths.push(...new Array<number>(sym === 17 ? 3 + bits(3) : 11 + bits(7)).fill(0));
+  }
+  return { literal: Math.max(...lengths.slice(0, nlen)), distance: Math.max(...lengths.slice(nlen)) };
 }
