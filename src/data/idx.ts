@@ -1,5 +1,4 @@
 import { closeSync, readSync } from 'node:fs';
-import { constants, gunzipSync } from 'node:zlib';
 import { DataError, FormatError } from '../errors.js';
 import { openFile, readFileHead, regularFileSize } from './files.js';
 import { gunzip, GunzipError } from './gunzip.js';
@@ -30,14 +29,8 @@ export const MAX_IDX_BYTES = 2 ** 31;
 const UNSIGNED_BYTE = 0x08;
 /** The longest IDX header: magic (4 bytes) and 255 dimensions of 4 bytes. */
 const MAX_HEADER_BYTES = 4 + 4 * 255;
-/**
- * Deflate expands a byte into at most about 1032 bytes; this much room past what is wanted lets a
- * prefix of the compressed stream be found whose output covers the wanted bytes (see gunzipPrefix).
- */
+/** Deflate expands a byte into at most 1032 bytes: a gzip stream of n bytes holds at most 1032 n. */
 const MAX_EXPANSION = 1032;
-const PREFIX_SLACK = 1 << 20;
-/** zlib's default output chunk (16 KB): gunzipAll's one chunk is never smaller. */
-const CHUNK_MIN = 16 * 1024;
 
 /** IDX type codes, to name an unsupported one in the error. */
 const TYPE_NAMES: Readonly<Record<number, string>> = {
@@ -69,23 +62,53 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
  * ```
  */
 export function parseIdx(bytes: Uint8Array, name: string, options: IdxOptions = {}): IdxArray {
-  const gzipped = isGzip(bytes);
-  const { dims, headerBytes } = parseHeader(gzipped ? gunzipPrefix(bytes, MAX_HEADER_BYTES, name) : bytes, name);
+  if (isGzip(bytes)) return gunzipIdx(bytes, name, options);
+  const { dims, headerBytes } = parseHeader(bytes, name);
   const { itemBytes, declared, items } = sizes(dims, name, options);
   if (items < dims[0]!) {
     const wanted = headerBytes + items * itemBytes;
-    const raw = gzipped ? gunzipPrefix(bytes, wanted, name) : bytes;
-    if (raw.length < wanted) {
-      throw shortOfLimit(name, dims, items, headerBytes, raw.length - headerBytes);
+    if (bytes.length < wanted) {
+      throw shortOfLimit(name, dims, items, headerBytes, bytes.length - headerBytes);
     }
-    return { dims: [items, ...dims.slice(1)], data: raw.slice(headerBytes, wanted) };
+    return { dims: [items, ...dims.slice(1)], data: bytes.slice(headerBytes, wanted) };
   }
-  const raw = gzipped ? gunzipAll(bytes, headerBytes + declared, name) : bytes;
-  const found = raw.length - headerBytes;
+  const found = bytes.length - headerBytes;
   if (found !== declared) {
     throw wrongLength(name, dims, headerBytes, found);
   }
-  return { dims, data: raw.subarray(headerBytes) };
+  return { dims, data: bytes.subarray(headerBytes) };
+}
+
+/**
+ * parseIdx of gzipped bytes: decoded through IdxDecoder as streamIdx decodes a file, so only the
+ * wanted items are decompressed and a stream longer than declared stops one piece past it. The
+ * array is allocated once, no larger than the stream can hold: a header declaring more is refused
+ * when the stream ends short, before the array is handed out.
+ */
+function gunzipIdx(bytes: Uint8Array, name: string, options: IdxOptions): IdxArray {
+  let array: IdxArray | undefined;
+  const decoder = new IdxDecoder(name, {
+    start(dims) {
+      array = { dims, data: new Uint8Array(Math.min(dims.reduce((a, b) => a * b, 1), bytes.length * MAX_EXPANSION)) };
+    },
+    write(piece, offset) {
+      array!.data.set(piece, offset);
+    },
+  }, { ...options, gzipped: true });
+  let at = 0;
+  const read = (into: Uint8Array): number => {
+    const n = Math.min(into.length, bytes.length - at);
+    into.set(bytes.subarray(at, at + n));
+    at += n;
+    return n;
+  };
+  try {
+    gunzip(read, (piece) => decoder.push(piece));
+  } catch (e) {
+    throw e instanceof GunzipError ? corrupt(name, e) : e;
+  }
+  decoder.end();
+  return array!;
 }
 
 /**
@@ -291,48 +314,6 @@ function parseHeader(raw: Uint8Array, name: string): { dims: number[]; headerByt
 
 function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-/**
- * The whole stream, which must hold exactly `declared` bytes: decompression stops one byte past
- * that. The output is one chunk of that size: with zlib's default 16 KB chunks the result is a
- * concatenation, and the chunks and their copy (twice the data: 94 MB for Fashion-MNIST's training
- * images) would be in memory at once.
- */
-function gunzipAll(bytes: Uint8Array, declared: number, name: string): Uint8Array {
-  try {
-    return gunzipSync(bytes, { maxOutputLength: declared + 1, chunkSize: Math.max(CHUNK_MIN, declared + 1) });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw overlong(name, declared);
-    }
-    throw corrupt(name, e);
-  }
-}
-
-/**
- * At least the first `wanted` decompressed bytes (fewer only if the stream is shorter), without
- * decompressing the rest: a prefix of the compressed bytes, flushed, gives a prefix of the output.
- * The prefix is searched for (doubling, then bisecting) with the output capped at wanted +
- * PREFIX_SLACK, so memory stays bounded by what is wanted whatever the stream's compression ratio.
- */
-function gunzipPrefix(bytes: Uint8Array, wanted: number, name: string): Uint8Array {
-  let short = 0; // a prefix length known to give fewer than `wanted` bytes
-  let long = bytes.length + 1; // one known to give more than the cap
-  let take = Math.min(bytes.length, Math.ceil(wanted / MAX_EXPANSION) + 64);
-  for (;;) {
-    let out: Uint8Array | undefined;
-    try {
-      out = gunzipSync(bytes.subarray(0, take), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: wanted + PREFIX_SLACK });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw corrupt(name, e);
-    }
-    if (out === undefined) long = take;
-    else if (out.length >= wanted || take === bytes.length) return out;
-    else short = take;
-    take = long > bytes.length ? Math.min(bytes.length, take * 2) : Math.floor((short + long) / 2);
-    if (take <= short) throw new FormatError(`${name}: the gzip stream cannot be read up to byte ${wanted}`);
-  }
 }
 
 function corrupt(name: string, e: unknown): FormatError {
