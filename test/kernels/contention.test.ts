@@ -75,12 +75,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late worker', (
     // A pool over exports whose runJob, on the caller's thread, records which blocks the caller
     // ran. Before each product the worker is left idle long enough to fall asleep (WORKER_SPIN_MS),
     // so that it wakes later than the caller finishes its small block 0: the caller takes block 1.
-    const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
-    const module = new WebAssembly.Module(wasmBytes(true));
-    const x = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as PoolExports & { heapBase(): number; workspaceBytes(): number };
-    let top = (x.heapBase() + 15) & ~15;
-    const reserve = (bytes: number) => ((top += (bytes + 15) & ~15), top - ((bytes + 15) & ~15));
-    const ws = reserve(x.workspaceBytes());
+    const { memory, module, x, reserve, ws } = sharedKernels();
     const ranByCaller: number[] = [];
     const exports: PoolExports = {
       ...x,
@@ -130,12 +125,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late caller', (
     // (awake: the hold is shorter than WORKER_SPIN_MS). The caller itself loses nothing at the
     // barrier, so only the worker's report can pause the threads: within the jobs that lose
     // LOST_LIMIT_MS, the products run on the caller alone (the direct gemm export).
-    const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
-    const module = new WebAssembly.Module(wasmBytes(true));
-    const x = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as PoolExports & { heapBase(): number; workspaceBytes(): number };
-    let top = (x.heapBase() + 15) & ~15;
-    const reserve = (bytes: number) => ((top += (bytes + 15) & ~15), top - ((bytes + 15) & ~15));
-    const ws = reserve(x.workspaceBytes());
+    const { memory, module, x, reserve, ws } = sharedKernels();
     const HOLD_MS = 1.5;
     const hold = new Int32Array(new SharedArrayBuffer(4));
     let threaded = 0;
@@ -178,6 +168,17 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late caller', (
     }
   });
 });
+
+/** The shared-memory kernel module instantiated on this thread, with a bump allocator over its memory and the caller's workspace: what a test pool is built on. */
+function sharedKernels() {
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
+  const module = new WebAssembly.Module(wasmBytes(true));
+  const x = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as PoolExports & { heapBase(): number; workspaceBytes(): number };
+  let top = (x.heapBase() + 15) & ~15;
+  const reserve = (bytes: number) => ((top += (bytes + 15) & ~15), top - ((bytes + 15) & ~15));
+  const ws = reserve(x.workspaceBytes());
+  return { memory, module, x, reserve, ws };
+}
 
 /** A CPU-bound process beside the test, as `node -e 'for(;;){}'`; it exits by itself when this process is gone. */
 function busyProcess(): { stop(): void } {
