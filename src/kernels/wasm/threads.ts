@@ -56,8 +56,6 @@ const WORKER_SPIN_MS = 2;
  * then the caller yields its core.
  */
 const CALLER_SPIN_MS = 1;
-/** How many times the caller polls for the workers to take their blocks before it takes them itself (about 1 µs). */
-const TAKE_AFTER_POLLS = 256;
 /**
  * The shortest wait for the caller that a worker reports, in ms. A caller the OS has descheduled
  * is gone for a time slice (milliseconds); shorter waits are the ordinary imbalance of two blocks
@@ -485,10 +483,6 @@ function pool(l: Launch): ThreadPool {
     // the caller's share: block 0, read back from the control block as the workers read theirs
     x.runJob(i32.byteOffset, 0, setup.ws);
     Atomics.store(i32, CALLER, gen);
-    // A spinning worker sees the job within a few hundred ns; a small block 0 (a batch of 10) is done
-    // sooner, and taking the block at once would run every small job on the caller alone.
-    const allTaken = size >= 32 ? -1 : (1 << size) - 1;
-    for (let polls = 0; polls < TAKE_AFTER_POLLS && Atomics.load(i32, TAKEN) !== allTaken; polls++);
     // blocks whose worker has not started: the caller's too
     let ran = 0;
     let from = 0;
