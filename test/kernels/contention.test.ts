@@ -75,7 +75,8 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late worker', (
     // A pool over exports whose runJob, on the caller's thread, records which blocks the caller
     // ran. Before each product the worker is left idle long enough to fall asleep (WORKER_SPIN_MS),
     // so that it wakes later than the caller finishes its small block 0: the caller takes block 1.
-    const { memory, module, x, reserve, ws } = sharedKernels();
+    const kernels = sharedKernels();
+    const { memory, module, x, reserve, ws } = kernels;
     const ranByCaller: number[] = [];
     const exports: PoolExports = {
       ...x,
@@ -87,14 +88,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late worker', (
     const pool = createThreadPool({ module, memory, exports, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: 2 })!;
     expect(pool.size).toBe(2);
     try {
-      const r = new Random(11);
-      const [m, n, k] = [32, 24, 40];
-      const a = new Float32Array(memory.buffer, reserve(4 * m * k), m * k);
-      const b = new Float32Array(memory.buffer, reserve(4 * k * n), k * n);
-      for (const v of [a, b]) for (let i = 0; i < v.length; i++) v[i] = r.normal();
-      const c = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
-      const single = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
-      x.gemm(0, 0, m, n, k, 1, a.byteOffset, b.byteOffset, 0, single.byteOffset, ws, 0, m, 0, n);
+      const { m, n, k, a, b, c, single } = product(kernels, 11);
       const idle = new Int32Array(new SharedArrayBuffer(4));
       let takenOver = 0;
       for (let trial = 0; trial < 20; trial++) {
@@ -125,7 +119,8 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late caller', (
     // (awake: the hold is shorter than WORKER_SPIN_MS). The caller itself loses nothing at the
     // barrier, so only the worker's report can pause the threads: within the jobs that lose
     // LOST_LIMIT_MS, the products run on the caller alone (the direct gemm export).
-    const { memory, module, x, reserve, ws } = sharedKernels();
+    const kernels = sharedKernels();
+    const { memory, module, x, reserve, ws } = kernels;
     const HOLD_MS = 1.5;
     const hold = new Int32Array(new SharedArrayBuffer(4));
     let threaded = 0;
@@ -147,14 +142,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late caller', (
     const pool = createThreadPool({ module, memory, exports, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: 2 })!;
     expect(pool.size).toBe(2);
     try {
-      const r = new Random(12);
-      const [m, n, k] = [32, 24, 40];
-      const a = new Float32Array(memory.buffer, reserve(4 * m * k), m * k);
-      const b = new Float32Array(memory.buffer, reserve(4 * k * n), k * n);
-      for (const v of [a, b]) for (let i = 0; i < v.length; i++) v[i] = r.normal();
-      const c = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
-      const single = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
-      x.gemm(0, 0, m, n, k, 1, a.byteOffset, b.byteOffset, 0, single.byteOffset, ws, 0, m, 0, n);
+      const { m, n, k, a, b, c, single } = product(kernels, 12);
       const limit = Math.ceil(LOST_LIMIT_MS / HOLD_MS) + 2;
       for (let job = 0; job < 4 * limit && alone === 0; job++) {
         c.fill(NaN);
@@ -178,6 +166,19 @@ function sharedKernels() {
   const reserve = (bytes: number) => ((top += (bytes + 15) & ~15), top - ((bytes + 15) & ~15));
   const ws = reserve(x.workspaceBytes());
   return { memory, module, x, reserve, ws };
+}
+
+/** A random 32×40 · 40×24 product in the kernels' memory: its operands, an output c, and single = A·B computed on this thread alone. */
+function product({ memory, x, reserve, ws }: ReturnType<typeof sharedKernels>, seed: number) {
+  const r = new Random(seed);
+  const [m, n, k] = [32, 24, 40];
+  const a = new Float32Array(memory.buffer, reserve(4 * m * k), m * k);
+  const b = new Float32Array(memory.buffer, reserve(4 * k * n), k * n);
+  for (const v of [a, b]) for (let i = 0; i < v.length; i++) v[i] = r.normal();
+  const c = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
+  const single = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
+  x.gemm(0, 0, m, n, k, 1, a.byteOffset, b.byteOffset, 0, single.byteOffset, ws, 0, m, 0, n);
+  return { m, n, k, a, b, c, single };
 }
 
 /** A CPU-bound process beside the test, as `node -e 'for(;;){}'`; it exits by itself when this process is gone. */
