@@ -1719,13 +1719,38 @@ export function sparseWeightGradient(
 }
 
 /**
+ * How many values nonZeros counts before it extracts any. Counting costs a tenth of what
+ * extracting a non-zero does, so a dense batch is told apart by counting alone (1000 × 784 inputs
+ * pass the limit of 10% after 157 k values at Fashion-MNIST's 50% non-zeros, after 413 k at
+ * MNIST's 19%: 80 µs of extraction before); and the 2 MB counted stay in L2 for the extraction
+ * that follows on a sparse batch.
+ */
+const COUNT_AHEAD: i32 = 1 << 19;
+
+/** The non-zeros of x[0 .. count), counted up to the first group of 16 that passes `limit`. */
+function countNonZeros(x: usize, count: i32, limit: i32): i32 {
+  const zero = f32x4.splat(0);
+  let c = 0;
+  let j = 0;
+  for (; j + 16 <= count && c <= limit; j += 16) {
+    const o = x + (<usize>j << 2);
+    c += popcnt(i32x4.bitmask(f32x4.ne(v128.load(o), zero)) | (i32x4.bitmask(f32x4.ne(v128.load(o, 16), zero)) << 4)
+      | (i32x4.bitmask(f32x4.ne(v128.load(o, 32), zero)) << 8) | (i32x4.bitmask(f32x4.ne(v128.load(o, 48), zero)) << 12));
+  }
+  if (c > limit) return c;
+  for (; j < count; j++) if (load<f32>(x + (<usize>j << 2)) != 0) c++;
+  return c;
+}
+
+/**
  * The rows of x (n × k, one sample per row) by their non-zeros, as the columns of a sparse X:
  * start[s] .. start[s+1] index the entries of sample s, column j in `index`, x_sj in `value`.
  * Returns the count of non-zeros, or −1 as soon as it passes `limit` (the batch is then taken
- * dense). Zero is +0 or −0; NaN counts as non-zero (the caller's finiteness check sees it). Sixteen
+ * dense; the first COUNT_AHEAD values are counted before any is extracted). Zero is +0 or −0; NaN counts as non-zero (the caller's finiteness check sees it). Sixteen
  * values are tested at a time into a bit mask, and only its set bits are visited.
  */
 export function nonZeros(x: usize, n: i32, k: i32, limit: i32, start: usize, index: usize, value: usize): i32 {
+  if (countNonZeros(x, min(n * k, COUNT_AHEAD), limit) > limit) return -1;
   const zero = f32x4.splat(0);
   let p = 0;
   for (let s = 0; s < n; s++) {

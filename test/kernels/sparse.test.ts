@@ -314,6 +314,27 @@ describe('sparse inference: predict and evaluate take mostly-zero batches by the
     }
   });
 
+  it.each(backends.map(([name, make]) => ({ name, make })))('nonZeros on $name: the limit holds past the values counted ahead (wasm: the first 2^19), with the non-zeros before, after and on both sides of them', ({ make }) => {
+    const k = make();
+    const [n, cols] = [700, 1000];
+    const ahead = 1 << 19;
+    const x = k.alloc(n * cols);
+    const area = k.alloc(n + 1 + 2 * 60_000);
+    const out = { start: new Int32Array(area.buffer, area.byteOffset, n + 1), index: new Int32Array(area.buffer, area.byteOffset + 4 * (n + 1), 60_000), value: area.subarray(n + 1 + 60_000) };
+    for (const [from, to] of [[0, 50_000], [ahead, ahead + 50_000], [ahead - 25_000, ahead + 25_000], [n * cols - 50_000, n * cols]]) {
+      x.fill(0);
+      for (let j = from; j < to; j++) x[j] = j % 7 === 0 ? -0 : 1 + (j % 5);
+      const nnz = x.filter((v) => v !== 0).length;
+      const want = { start: new Int32Array(n + 1), index: new Int32Array(nnz), value: new Float32Array(nnz) };
+      expect(jsKernels.nonZeros!(x, n, cols, nnz, want)).toBe(nnz);
+      expect(k.nonZeros!(x, n, cols, nnz, out)).toBe(nnz);
+      expect(Array.from(out.start)).toEqual(Array.from(want.start));
+      expect(Array.from(out.index.subarray(0, nnz))).toEqual(Array.from(want.index));
+      expect(Array.from(out.value.subarray(0, nnz))).toEqual(Array.from(want.value));
+      expect(k.nonZeros!(x, n, cols, nnz - 1, out)).toBe(-1);
+    }
+  });
+
   const choices: [string, () => Kernels][] = [
     ['js', () => jsKernels],
     ['wasm, 1 thread', () => createWasmKernelsSync({ threads: 1 })],
