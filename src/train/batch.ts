@@ -1,4 +1,5 @@
 import { OptionError } from '../errors.js';
+import { jsKernels } from '../kernels/js.js';
 import type { Kernels, SparseColumns } from '../kernels/types.js';
 import { allocate, Matrix, type DType, type FloatArray } from '../tensor/matrix.js';
 
@@ -157,6 +158,22 @@ export class Batch {
     if (!Y) return;
     if (order !== null) kernels.gatherColumns(Y.data, Y.cols, order, start, n, this.Y);
     else kernels.transpose!(Y.data.subarray(start * Y.cols, (start + n) * Y.cols), n, Y.cols, this.Y);
+  }
+
+  /**
+   * a (outputs × n, one column per sample: a forward pass's output for the loaded batch) as n rows
+   * of outputs, into `out` from `offset`. Kernels that transpose in their memory do it there, in
+   * the targets' area (a forward pass alone leaves it unused), and it is copied out in one piece.
+   */
+  writeRows(a: FloatArray, out: FloatArray, offset: number): void {
+    const { n, outputs, kernels } = this;
+    const count = outputs * n;
+    if (n === 1 || outputs === 1) return out.set(a.subarray(0, count), offset);
+    if (kernels.transpose && kernels.owns?.(this.Y)) {
+      const rows = this.Y.subarray(0, count);
+      kernels.transpose(a.subarray(0, count), outputs, n, rows);
+      out.set(rows, offset);
+    } else jsKernels.transpose!(a.subarray(0, count), outputs, n, out.subarray(offset, offset + count));
   }
 
   /** Xᵀ (n × inputs) when the batch is held in that layout only, else null: then the input is `x()`. */

@@ -25,14 +25,8 @@ export function predict(model: Model, batch: Batch, X: Matrix, sparseInput: bool
   for (let start = 0; start < X.rows; start += CHUNK) {
     const n = Math.min(CHUNK, X.rows - start);
     batch.loadForward(X, null, null, start, n, sparseInput);
-    const a = forwardChecked(model, batch, X);
     // a(L) is outputs × n, one column per sample; the result has one row per sample
-    if (n === 1 || outputs === 1) out.data.set(a.subarray(0, outputs * n), start * outputs);
-    else {
-      for (let i = 0; i < outputs; i++) {
-        for (let j = 0, o = start * outputs + i; j < n; j++, o += outputs) out.data[o] = a[i * n + j]!;
-      }
-    }
+    batch.writeRows(forwardChecked(model, batch, X), out.data, start * outputs);
   }
   return out;
 }
