@@ -25,6 +25,8 @@ let data: RunData = makeData(state);
 let config: ModelConfig = modelConfig(state, data);
 let setupId = 0;
 let snap: Snapshot | null = null;
+/** The snapshot the view last drew: the page is ready for a reader once it shows the current one. */
+let drawn: Snapshot | null = null;
 let history: EpochPoint[] = [];
 let flowHistory: FlowPoint[] = [];
 let playing = false;
@@ -62,6 +64,7 @@ function ask<T>(request: Request): Promise<T> {
 
 // ---------------------------------------------------------------- page API for tests and the curious
 interface PageApi {
+  /** a snapshot has arrived and the view shows it */
   ready: boolean;
   state: State;
   config: ModelConfig;
@@ -95,7 +98,7 @@ function publish(): void {
   $<HTMLButtonElement>('bw-apply').disabled = explanation === null;
   const s = selected ? sampleOf(selected) : null;
   window.__backprop = {
-    ready: snap !== null,
+    ready: snap !== null && drawn === snap,
     state: structuredClone(state),
     config: structuredClone(config),
     epoch: snap?.epoch ?? 0,
@@ -944,6 +947,7 @@ function render(): void {
   showKernels(snap?.kernels ?? null);
   const acc = $('test-acc');
   acc.textContent = data.task === 'classification' && snap?.testAccuracy != null ? `${(snap.testAccuracy * 100).toFixed(1)}%` : '–';
+  drawn = snap;
   publish();
 }
 
