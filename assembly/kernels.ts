@@ -225,12 +225,6 @@ function microTile(kc: i32, pa: usize, pb: usize, cp: usize, ldc: i32, rows: i32
       micro4x4(kc, pa, pb, tile, NR, alpha, 0);
       edgeTile(tile, cp, ldc, rows, cols, beta);
     }
-  } else if (rows <= 2) {
-    // the last rows of a product whose m mod 4 is 1 or 2 (30 units, 10 outputs): half the multiply-adds,
-    // but its 4 accumulator chains wait on the multiply-add's latency, so it saves only ~15% of a tile
-    // (30×1000×784 on one thread: 925 → 908 µs)
-    micro2x8(kc, pa, pb, tile, NR, alpha);
-    edgeTile(tile, cp, ldc, rows, cols, beta);
   } else {
     micro4x8(kc, pa, pb, tile, NR, alpha, 0);
     edgeTile(tile, cp, ldc, rows, cols, beta);
@@ -687,25 +681,6 @@ function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f32,
     v128.store(c, f32x4.add(f32x4.mul(c30, va), f32x4.mul(v128.load(c), vb)));
     v128.store(c, f32x4.add(f32x4.mul(c31, va), f32x4.mul(v128.load(c, 16), vb)), 16);
   }
-}
-
-/** The micro-kernel for the first 2 rows of a packed A micro-panel (the same sums as micro4x8's rows 0 and 1), into a tile (beta 0). */
-function micro2x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    let x = v128.load32_splat(pa);
-    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = v128.load32_splat(pa, 4);
-    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    pa += 16;
-    pb += 32;
-  }
-  const va = f32x4.splat(alpha);
-  const s = <usize>ldc << 2;
-  v128.store(c, f32x4.mul(c00, va)); v128.store(c, f32x4.mul(c01, va), 16); c += s;
-  v128.store(c, f32x4.mul(c10, va)); v128.store(c, f32x4.mul(c11, va), 16);
 }
 
 /** The micro-kernel for a 4×4 tile: the first 4 columns of a packed B micro-panel. */
