@@ -4,11 +4,20 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { availableCores, createWasmKernelsSync, sharedMemorySupported, threadsSupported, wasmBytes } from '../../src/kernels/wasm/index.js';
-import { LOST_LIMIT_MS, MAX_PAUSE_MS, MIN_PAUSE_MS, Pacer, WINDOW_MS } from '../../src/kernels/wasm/pacer.js';
+import { CHECK_JOBS, LOST_LIMIT_MS, MAX_PAUSE_MS, MIN_PAUSE_MS, Pacer, PROBE_EVERY_MS, PROBE_MARGIN, PROBE_MS, PROBE_SOON_MS, WINDOW_MS } from '../../src/kernels/wasm/pacer.js';
 import { createThreadPool, type PoolExports } from '../../src/kernels/wasm/threads.js';
 import { Network } from '../../src/network.js';
 import { adam } from '../../src/optimizers/index.js';
 import { Random } from '../../src/random.js';
+
+/** The stretches of jobs of one kind, from [start, threaded] per job: [threaded, start, end (the next stretch's start)]. */
+const stretches = (jobs: [number, boolean][]) =>
+  jobs.reduce<[boolean, number, number][]>((list, [t, threaded], i) => {
+    const last = list.at(-1);
+    if (last && last[0] === threaded) last[2] = jobs[i + 1]?.[0] ?? t;
+    else list.push([threaded, t, jobs[i + 1]?.[0] ?? t]);
+    return list;
+  }, []);
 
 /** A clock the test moves by hand, counting its reads. */
 function fakeClock() {
@@ -17,30 +26,30 @@ function fakeClock() {
 }
 
 describe('pacer', () => {
-  it('keeps the threads while the losses in a window stay under the limit, and reads no clock to say so', () => {
+  it('keeps the threads while the losses in a window stay under the limit, and reads the clock once every CHECK_JOBS jobs', () => {
     const clock = fakeClock();
     const p = new Pacer(clock.read);
     for (let t = 0; t < 1000; t += 1) {
-      expect(p.threaded()).toBe(true);
+      expect(p.threaded(1)).toBe(true);
       // just under the limit in every window, spread over it
       if (t % 5 === 0) p.lose(t, t + (0.99 * LOST_LIMIT_MS * 5) / (WINDOW_MS + 5));
     }
-    expect(clock.reads).toBe(0);
+    expect(clock.reads).toBe(1 + Math.floor(1000 / CHECK_JOBS));
   });
 
   it('pauses the threads when LOST_LIMIT_MS are lost within a window, and tries them again after the pause', () => {
     const clock = fakeClock();
     const p = new Pacer(clock.read);
     p.lose(100, 103);
-    expect(p.threaded()).toBe(true);
+    expect(p.threaded(1)).toBe(true);
     p.lose(110, 110 + (LOST_LIMIT_MS - 3));
     const pausedAt = 110 + (LOST_LIMIT_MS - 3);
     clock.now = pausedAt;
-    expect(p.threaded()).toBe(false);
+    expect(p.threaded(1)).toBe(false);
     clock.now = pausedAt + MIN_PAUSE_MS - 0.001;
-    expect(p.threaded()).toBe(false);
+    expect(p.threaded(1)).toBe(false);
     clock.now = pausedAt + MIN_PAUSE_MS;
-    expect(p.threaded()).toBe(true);
+    expect(p.threaded(1)).toBe(true);
   });
 
   it('doubles the pause while the threads lose again soon after their return, up to MAX_PAUSE_MS, and starts over once they have kept up for MAX_PAUSE_MS', () => {
@@ -51,7 +60,7 @@ describe('pacer', () => {
       p.lose(clock.now, clock.now + LOST_LIMIT_MS);
       clock.now += LOST_LIMIT_MS;
       const pausedAt = clock.now;
-      while (!p.threaded()) clock.now += 1;
+      while (!p.threaded(1)) clock.now += 1;
       return clock.now - pausedAt;
     };
     const pauses = Array.from({ length: 9 }, fail);
@@ -64,9 +73,72 @@ describe('pacer', () => {
       p.lose(clock.now, clock.now + LOST_LIMIT_MS - 1);
       clock.now += WINDOW_MS + 1;
     }
-    expect(p.threaded()).toBe(true);
+    expect(p.threaded(1)).toBe(true);
     expect(fail()).toBe(MIN_PAUSE_MS);
     expect(fail()).toBe(2 * MIN_PAUSE_MS);
+  });
+
+  /**
+   * Jobs of 1000 work units on a fake clock, each taking `threadedMs` on the threads and `aloneMs`
+   * on the caller alone, for `ms` ms: when each kind of job ran, as [start, threaded] pairs.
+   */
+  function run(p: Pacer, clock: ReturnType<typeof fakeClock>, threadedMs: number, aloneMs: number, ms: number): [number, boolean][] {
+    const jobs: [number, boolean][] = [];
+    const end = clock.now + ms;
+    while (clock.now < end) {
+      const threaded = p.threaded(1000);
+      jobs.push([clock.now, threaded]);
+      clock.now += threaded ? threadedMs : aloneMs;
+    }
+    return jobs;
+  }
+
+  it('keeps the threads where they do more work per ms than one thread, probing one thread for PROBE_MS every PROBE_EVERY_MS', () => {
+    const clock = fakeClock();
+    const p = new Pacer(clock.read);
+    const s = stretches(run(p, clock, 0.5, 0.9, 10_000));
+    const alone = s.filter(([threaded]) => !threaded);
+    expect(alone.length).toBe(Math.floor(10_000 / (PROBE_EVERY_MS + PROBE_MS)));
+    // (read every CHECK_JOBS jobs, the clock starts a probe up to that many threaded jobs late)
+    for (const [, from, to] of alone) {
+      expect(to - from).toBeGreaterThanOrEqual(PROBE_MS);
+      expect(to - from).toBeLessThan(PROBE_MS + 1);
+    }
+    for (const [, from, to] of s.filter(([threaded]) => threaded).slice(0, -1)) {
+      expect(to - from).toBeGreaterThanOrEqual(PROBE_EVERY_MS);
+      expect(to - from).toBeLessThanOrEqual(PROBE_EVERY_MS + CHECK_JOBS * 0.5);
+    }
+  });
+
+  it('pauses the threads when one thread does PROBE_MARGIN times their work per ms, and probes again PROBE_SOON_MS after their return', () => {
+    const clock = fakeClock();
+    const p = new Pacer(clock.read);
+    // both threads twice as slow beside each other: one thread does 1.67 times the work per ms
+    const s = stretches(run(p, clock, 1.0, 0.6, PROBE_EVERY_MS + PROBE_MS + 4 * MIN_PAUSE_MS + 2 * PROBE_SOON_MS));
+    const [first, pause, back, again] = s.map(([threaded, from, to]) => ({ threaded, ms: to - from }));
+    // threads until the first probe (up to CHECK_JOBS jobs late); the probe and the pause that
+    // follows it run alone; the threads come back for PROBE_SOON_MS, and the next probe pauses them
+    // for twice as long
+    expect(first!.threaded).toBe(true);
+    expect(first!.ms).toBeGreaterThanOrEqual(PROBE_EVERY_MS);
+    expect(first!.ms).toBeLessThanOrEqual(PROBE_EVERY_MS + CHECK_JOBS);
+    expect(pause!.threaded).toBe(false);
+    expect(pause!.ms).toBeGreaterThanOrEqual(PROBE_MS + MIN_PAUSE_MS);
+    expect(pause!.ms).toBeLessThan(PROBE_MS + MIN_PAUSE_MS + 2);
+    expect(back!.threaded).toBe(true);
+    expect(back!.ms).toBeGreaterThanOrEqual(PROBE_SOON_MS);
+    expect(back!.ms).toBeLessThanOrEqual(PROBE_SOON_MS + CHECK_JOBS);
+    expect(again!.threaded).toBe(false);
+    expect(again!.ms).toBeGreaterThanOrEqual(PROBE_MS + 2 * MIN_PAUSE_MS);
+  });
+
+  it('keeps the threads when one thread does more work per ms but less than PROBE_MARGIN times theirs (a probe window is noisy)', () => {
+    const clock = fakeClock();
+    const p = new Pacer(clock.read);
+    const threadedMs = 1.0;
+    const aloneMs = threadedMs / (0.95 * PROBE_MARGIN);
+    const s = stretches(run(p, clock, threadedMs, aloneMs, 3 * (PROBE_EVERY_MS + PROBE_MS)));
+    for (const [threaded, from, to] of s) if (!threaded) expect(to - from).toBeLessThan(PROBE_MS + 2);
   });
 });
 
@@ -151,6 +223,55 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late caller', (
       }
       // (each wait is reported a little under HOLD_MS, from the worker's first clock read after its block, and read by the caller after the next job at the latest)
       expect(alone, `paused after ${threaded} threaded jobs`).toBe(1);
+    } finally {
+      pool.dispose();
+    }
+  });
+});
+
+describe.runIf(sharedMemorySupported() && threadsSupported())('threads slower side by side', () => {
+  it("the pacer's throughput probe runs the jobs on the caller alone when the threads do less work per ms than one thread, though nobody waits long", () => {
+    // A pool over exports whose runJob, on the caller's thread, spends 20 µs more than its block
+    // takes (as when both threads run slower beside each other): the worker finishes first and
+    // waits 20 µs, under what it reports, and the caller never waits, so only the probe can see that
+    // a job on the threads takes several times as long as the direct gemm export (`alone`) alone.
+    const kernels = sharedKernels();
+    const { memory, module, x, reserve, ws } = kernels;
+    let alone = 0;
+    const exports: PoolExports = {
+      ...x,
+      runJob(control, index, w) {
+        x.runJob(control, index, w);
+        if (index === 0) for (const until = performance.now() + 0.02; performance.now() < until; );
+      },
+      gemm(...args) {
+        alone++;
+        x.gemm(...args);
+      },
+    };
+    const pool = createThreadPool({ module, memory, exports, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: 2 })!;
+    try {
+      const { m, n, k, a, b, c, single } = product(kernels, 13);
+      // The probe and the pause after it: jobs alone for PROBE_MS + MIN_PAUSE_MS, after PROBE_EVERY_MS
+      // on the threads (the first jobs may pause the threads by their waits, while the worker's code
+      // warms up).
+      const started = performance.now();
+      let probed = false;
+      let threaded = true; // the current stretch of jobs: on the threads or alone, since `from`
+      let from = 0;
+      let threadedFor = 0; // the last stretch on the threads
+      while (!probed && performance.now() - started < 3 * PROBE_EVERY_MS) {
+        const before = alone;
+        const at = performance.now() - started;
+        pool.gemm(0, 0, m, n, k, 1, a.byteOffset, b.byteOffset, 0, c.byteOffset);
+        if ((alone === before) === threaded) continue;
+        if (threaded) threadedFor = at - from;
+        else probed = at - from >= PROBE_MS + MIN_PAUSE_MS - 1 && threadedFor >= PROBE_EVERY_MS;
+        threaded = !threaded;
+        from = at;
+      }
+      expect(Array.from(c)).toEqual(Array.from(single));
+      expect(probed, 'a stretch alone after PROBE_EVERY_MS on the threads').toBe(true);
     } finally {
       pool.dispose();
     }

@@ -14,8 +14,18 @@
  * again. The pause doubles each time the threads lose again within MAX_PAUSE_MS of their return (a
  * busy machine stays busy), up to MAX_PAUSE_MS, and starts over at MIN_PAUSE_MS otherwise (an idle
  * machine's rare hiccup). The clock is read only while paused and by the pool when it has lost
- * time (the workers time their waits with the clock reads their spinning makes anyway), so an idle
- * machine pays nothing for the watch.
+ * time (the workers time their waits with the clock reads their spinning makes anyway).
+ *
+ * Threads can also lose without waiting: at times both threads' blocks take twice as long while
+ * they run side by side (measured on this project's 2-vCPU VM: the tiny net's forward blocks 2.6 →
+ * 5–6 µs on each thread, for seconds, so that two threads predicted 51.6 M samples/s against one
+ * thread's 85.7 M), which no barrier wait shows. So the pacer also compares throughput: the pool
+ * tells it each job's work (its flops, or its element count), and after every PROBE_EVERY_MS of
+ * threaded time it runs the jobs on the caller alone for PROBE_MS and compares the work done per
+ * ms with the threaded stretch before; when one thread does PROBE_MARGIN times as much, the
+ * threads pause as above (and the next probe after their return comes after PROBE_SOON_MS). The
+ * clock is read every CHECK_JOBS jobs for this, and a probe costs an idle machine about
+ * PROBE_MS / PROBE_EVERY_MS of its threads' gain.
  */
 
 /**
@@ -32,6 +42,17 @@ export const MIN_PAUSE_MS = 50;
 /** The longest pause, ms: with another process holding a core for good, a failed try costs about LOST_LIMIT_MS once per pause. */
 export const MAX_PAUSE_MS = 2000;
 
+/** Threaded time between two throughput probes, ms. */
+export const PROBE_EVERY_MS = 2000;
+/** Threaded time before the first probe after the threads come back from a pause a probe began, ms. */
+export const PROBE_SOON_MS = 200;
+/** How long a probe runs the jobs on the calling thread alone, ms. */
+export const PROBE_MS = 20;
+/** How much more work per ms one thread must do in a probe for the threads to pause (noise in a 20 ms window stays under it). */
+export const PROBE_MARGIN = 1.2;
+/** Jobs between two clock reads while threaded (a power of 2). */
+export const CHECK_JOBS = 16;
+
 export class Pacer {
   private paused = false;
   private resumeAt = 0;
@@ -41,19 +62,73 @@ export class Pacer {
   /** Start of the current window, or -Infinity before the first loss. */
   private windowStart = -Infinity;
   private lost = 0;
+  /** Work of every job so far (the pool's units: flops, elements). */
+  private work = 0;
+  private jobs = 0;
+  /** The current threaded stretch: its start (NaN before the first job) and the work done before it. */
+  private since = NaN;
+  private workBefore = 0;
+  /** When the next probe begins, and whether the last pause came from a probe. */
+  private probeAt = 0;
+  private probePaused = false;
+  /** During a probe: its start (NaN: no probe), the work before it, and the threaded stretch's work per ms. */
+  private probeStart = NaN;
+  private threadedRate = 0;
 
   constructor(private readonly clock: () => number) {}
 
-  /** Whether the next job is to use the threads (false during a pause). */
-  threaded(): boolean {
-    if (!this.paused) return true;
+  /** Whether the next job, of `work` units, is to use the threads (false during a pause or a probe). */
+  threaded(work: number): boolean {
+    this.work += work;
+    if (this.paused) {
+      const now = this.clock();
+      if (now < this.resumeAt) return false;
+      this.paused = false;
+      this.resumedAt = now;
+      this.windowStart = now;
+      this.lost = 0;
+      this.stretch(now, this.probePaused ? PROBE_SOON_MS : PROBE_EVERY_MS, work);
+      return true;
+    }
+    if (!Number.isNaN(this.probeStart)) return this.probing(work);
+    if ((++this.jobs & (CHECK_JOBS - 1)) !== 0 && !Number.isNaN(this.since)) return true;
     const now = this.clock();
-    if (now < this.resumeAt) return false;
-    this.paused = false;
-    this.resumedAt = now;
-    this.windowStart = now;
-    this.lost = 0;
+    if (Number.isNaN(this.since)) this.stretch(now, PROBE_EVERY_MS, work);
+    if (now < this.probeAt) return true;
+    this.threadedRate = (this.work - work - this.workBefore) / (now - this.since);
+    this.probeStart = now;
+    this.workBefore = this.work - work;
+    return false;
+  }
+
+  /** A probe's job (of `work` units): on the caller alone until PROBE_MS have passed, then the verdict. */
+  private probing(work: number): boolean {
+    const now = this.clock();
+    if (now - this.probeStart < PROBE_MS) return false;
+    const rate = (this.work - work - this.workBefore) / (now - this.probeStart);
+    this.probeStart = NaN;
+    if (rate > 0 && rate >= PROBE_MARGIN * this.threadedRate) {
+      this.stop(now, true);
+      return false;
+    }
+    this.stretch(now, PROBE_EVERY_MS, work);
     return true;
+  }
+
+  /** Starts a threaded stretch at `now` with the job of `work` units, probed after `probeIn` ms. */
+  private stretch(now: number, probeIn: number, work: number): void {
+    this.since = now;
+    this.workBefore = this.work - work;
+    this.probeAt = now + probeIn;
+  }
+
+  /** Pauses the threads from `to` on: for the current pause, doubled when they lose again within MAX_PAUSE_MS of their return. */
+  private stop(to: number, byProbe: boolean): void {
+    if (to - this.resumedAt > MAX_PAUSE_MS) this.pause = MIN_PAUSE_MS;
+    this.paused = true;
+    this.probePaused = byProbe;
+    this.resumeAt = to + this.pause;
+    this.pause = Math.min(2 * this.pause, MAX_PAUSE_MS);
   }
 
   /** The threads lost the time from `from` to `to` (ms, the clock's) to a late thread: a worker, or the caller. */
@@ -63,10 +138,6 @@ export class Pacer {
       this.lost = 0;
     }
     this.lost += to - from;
-    if (this.lost < LOST_LIMIT_MS) return;
-    if (to - this.resumedAt > MAX_PAUSE_MS) this.pause = MIN_PAUSE_MS;
-    this.paused = true;
-    this.resumeAt = to + this.pause;
-    this.pause = Math.min(2 * this.pause, MAX_PAUSE_MS);
+    if (this.lost >= LOST_LIMIT_MS) this.stop(to, false);
   }
 }

@@ -15,7 +15,9 @@
  * runs jobs on the caller alone for a while when the threads lose to one thread (pacer.ts); so
  * does the time a worker waits for a late caller to finish block 0 (the caller marks it done in
  * CALLER, the worker sums its wait in LATE, timed by the clock reads of its spin, and the caller
- * passes LATE to the pacer when it is not 0).
+ * passes LATE to the pacer when it is not 0). Each job also tells the pacer its work, so that it
+ * can compare the threads' throughput with one thread's now and then (threads can lose without
+ * anyone waiting, when both run slower side by side).
  *
  * Node: worker_threads (obtained with process.getBuiltinModule, so that this module stays free of
  * Node imports for browser bundles). Browsers: Web Workers from a Blob URL (also from inside a
@@ -434,10 +436,11 @@ function pool(l: Launch): ThreadPool {
   }
 
   /**
-   * Whether the next job goes to the workers: once they have started (browsers; a failed start
-   * stops them), and unless the pacer has paused them.
+   * Whether the next job, of `work` units (flops, or elements), goes to the workers: once they have
+   * started (browsers; a failed start stops them), and unless the pacer has paused them or is
+   * probing one thread's throughput.
    */
-  function usable(): boolean {
+  function usable(work: number): boolean {
     if (!ready) {
       if (Atomics.load(i32, ERROR)) {
         abort(l);
@@ -449,7 +452,7 @@ function pool(l: Launch): ThreadPool {
       if (!ready) return false;
       revoke(l);
     }
-    return size > 1 && pacer.threaded();
+    return size > 1 && pacer.threaded(work);
   }
 
   /**
@@ -532,50 +535,50 @@ function pool(l: Launch): ThreadPool {
       return size;
     },
     gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
-      if (disposed || !usable()) return x.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, setup.ws, 0, m, 0, n);
+      if (disposed || !usable(2 * m * n * k)) return x.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, setup.ws, 0, m, 0, n);
       split(m, n);
       post(JOB.gemm, transA, transB, m, n, k, alpha, a, b, beta, c);
     },
     denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut) {
-      if (disposed || !usable()) return x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, 0, m, 0, n);
+      if (disposed || !usable(2 * m * n * k)) return x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, 0, m, 0, n);
       split(m, n, n >= MANY_SAMPLES * size);
       post(JOB.denseForward, m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut);
     },
     sumColumns(out, xp, units, n, alpha) {
-      if (disposed || !usable()) return x.sumColumns(out, xp, units, n, alpha);
+      if (disposed || !usable(units * n)) return x.sumColumns(out, xp, units, n, alpha);
       // the rows of δ each thread computed (split as the products that wrote them), summed there
       split(units, n);
       if (i32[RANGES + 1] === units) return x.sumColumns(out, xp, units, n, alpha);
       post(JOB.sumColumns, out, xp, units, n, alpha);
     },
     denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev) {
-      if (disposed || !usable()) return x.denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev, setup.ws, 0, m, 0, n);
+      if (disposed || !usable(2 * m * n * k)) return x.denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev, setup.ws, 0, m, 0, n);
       split(m, n);
       post(JOB.denseBackward, m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev);
     },
     adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count) {
-      if (disposed || !usable()) return x.adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
+      if (disposed || !usable(count)) return x.adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
       // elementwise: any split gives the same values
       splitElements(count);
       post(JOB.adamUpdate, theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
     },
     rmspropUpdate(theta, g, v, lr, rho, oneMinusRho, eps, count) {
-      if (disposed || !usable()) return x.rmspropUpdate(theta, g, v, lr, rho, oneMinusRho, eps, count);
+      if (disposed || !usable(count)) return x.rmspropUpdate(theta, g, v, lr, rho, oneMinusRho, eps, count);
       splitElements(count);
       post(JOB.rmspropUpdate, theta, g, v, lr, rho, oneMinusRho, eps, count);
     },
     sgdUpdate(theta, g, lr, count) {
-      if (disposed || !usable()) return x.sgdUpdate(theta, g, lr, count);
+      if (disposed || !usable(count)) return x.sgdUpdate(theta, g, lr, count);
       splitElements(count);
       post(JOB.sgdUpdate, theta, g, lr, count);
     },
     momentumUpdate(theta, g, v, lr, mu, nesterov, count) {
-      if (disposed || !usable()) return x.momentumUpdate(theta, g, v, lr, mu, nesterov, count);
+      if (disposed || !usable(count)) return x.momentumUpdate(theta, g, v, lr, mu, nesterov, count);
       splitElements(count);
       post(JOB.momentumUpdate, theta, g, v, lr, mu, nesterov, count);
     },
     gather(byColumns, src, cols, idx, dst, n) {
-      if (disposed || !usable()) {
+      if (disposed || !usable(n * cols)) {
         if (byColumns) x.gatherColumns(src, cols, idx, dst, n, 0, n);
         else x.gatherRows(src, cols, idx, dst, 0, n);
         return;
@@ -592,17 +595,17 @@ function pool(l: Launch): ThreadPool {
       else post(JOB.gatherRows, src, cols, idx, dst);
     },
     sparseForward(m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut) {
-      if (disposed || !usable()) return x.sparseForward(m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut, 0, m);
+      if (disposed || !usable(m * n)) return x.sparseForward(m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut, 0, m);
       splitRows(m);
       post(JOB.sparseForward, m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut);
     },
     sparseWeightGradient(m, n, k, alpha, delta, start, index, value, dW) {
-      if (disposed || !usable()) return x.sparseWeightGradient(m, n, k, alpha, delta, start, index, value, dW, 0, m);
+      if (disposed || !usable(m * n)) return x.sparseWeightGradient(m, n, k, alpha, delta, start, index, value, dW, 0, m);
       splitRows(m);
       post(JOB.sparseWeightGradient, m, n, k, alpha, delta, start, index, value, dW);
     },
     maxAbs(xp, count) {
-      if (disposed || !usable()) return x.maxAbs(xp, count);
+      if (disposed || !usable(count)) return x.maxAbs(xp, count);
       splitElements(count);
       post(JOB.maxAbs, xp, count);
       // Math.max propagates a thread's NaN
