@@ -148,7 +148,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late worker', (
     // ran. Before each product the worker is left idle long enough to fall asleep (WORKER_SPIN_MS),
     // so that it wakes later than the caller finishes its small block 0: the caller takes block 1.
     const kernels = sharedKernels();
-    const { memory, module, x, reserve, ws } = kernels;
+    const { x } = kernels;
     const ranByCaller: number[] = [];
     const exports: PoolExports = {
       ...x,
@@ -157,7 +157,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late worker', (
         x.runJob(control, index, w);
       },
     };
-    const pool = createThreadPool({ module, memory, exports, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: 2 })!;
+    const pool = poolOver(kernels, exports);
     expect(pool.size).toBe(2);
     try {
       const { m, n, k, a, b, c, single } = product(kernels, 11);
@@ -192,7 +192,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late caller', (
     // barrier, so only the worker's report can pause the threads: within the jobs that lose
     // LOST_LIMIT_MS, the products run on the caller alone (the direct gemm export).
     const kernels = sharedKernels();
-    const { memory, module, x, reserve, ws } = kernels;
+    const { x } = kernels;
     const HOLD_MS = 1.5;
     const hold = new Int32Array(new SharedArrayBuffer(4));
     let threaded = 0;
@@ -211,7 +211,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late caller', (
         x.gemm(...args);
       },
     };
-    const pool = createThreadPool({ module, memory, exports, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: 2 })!;
+    const pool = poolOver(kernels, exports);
     expect(pool.size).toBe(2);
     try {
       const { m, n, k, a, b, c, single } = product(kernels, 12);
@@ -236,7 +236,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads slower si
     // waits 20 µs, under what it reports, and the caller never waits, so only the probe can see that
     // a job on the threads takes several times as long as the direct gemm export (`alone`) alone.
     const kernels = sharedKernels();
-    const { memory, module, x, reserve, ws } = kernels;
+    const { x } = kernels;
     let alone = 0;
     const exports: PoolExports = {
       ...x,
@@ -249,7 +249,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads slower si
         x.gemm(...args);
       },
     };
-    const pool = createThreadPool({ module, memory, exports, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: 2 })!;
+    const pool = poolOver(kernels, exports);
     try {
       const { m, n, k, a, b, c, single } = product(kernels, 13);
       // The probe and the pause after it: jobs alone for PROBE_MS + MIN_PAUSE_MS, after PROBE_EVERY_MS
@@ -287,6 +287,11 @@ function sharedKernels() {
   const reserve = (bytes: number) => ((top += (bytes + 15) & ~15), top - ((bytes + 15) & ~15));
   const ws = reserve(x.workspaceBytes());
   return { memory, module, x, reserve, ws };
+}
+
+/** A 2-thread pool over the test kernels, its caller's thread calling `exports` (the kernels' own, some wrapped by the test). */
+function poolOver({ memory, module, x, reserve, ws }: ReturnType<typeof sharedKernels>, exports: PoolExports) {
+  return createThreadPool({ module, memory, exports, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: 2 })!;
 }
 
 /** A random 32×40 · 40×24 product in the kernels' memory: its operands, an output c, and single = A·B computed on this thread alone. */
