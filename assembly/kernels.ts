@@ -1727,16 +1727,20 @@ export function sparseWeightGradient(
  */
 const COUNT_AHEAD: i32 = 1 << 19;
 
+/** Bit q set when the float at o + 4q (q < 16) is not zero (NaN is not zero; −0 is). */
+// @ts-ignore: decorator
+@inline
+function nonZeroMask16(o: usize): i32 {
+  const zero = f32x4.splat(0);
+  return i32x4.bitmask(f32x4.ne(v128.load(o), zero)) | (i32x4.bitmask(f32x4.ne(v128.load(o, 16), zero)) << 4)
+    | (i32x4.bitmask(f32x4.ne(v128.load(o, 32), zero)) << 8) | (i32x4.bitmask(f32x4.ne(v128.load(o, 48), zero)) << 12);
+}
+
 /** The non-zeros of x[0 .. count), counted up to the first group of 16 that passes `limit`. */
 function countNonZeros(x: usize, count: i32, limit: i32): i32 {
-  const zero = f32x4.splat(0);
   let c = 0;
   let j = 0;
-  for (; j + 16 <= count && c <= limit; j += 16) {
-    const o = x + (<usize>j << 2);
-    c += popcnt(i32x4.bitmask(f32x4.ne(v128.load(o), zero)) | (i32x4.bitmask(f32x4.ne(v128.load(o, 16), zero)) << 4)
-      | (i32x4.bitmask(f32x4.ne(v128.load(o, 32), zero)) << 8) | (i32x4.bitmask(f32x4.ne(v128.load(o, 48), zero)) << 12));
-  }
+  for (; j + 16 <= count && c <= limit; j += 16) c += popcnt(nonZeroMask16(x + (<usize>j << 2)));
   if (c > limit) return c;
   for (; j < count; j++) if (load<f32>(x + (<usize>j << 2)) != 0) c++;
   return c;
@@ -1746,12 +1750,12 @@ function countNonZeros(x: usize, count: i32, limit: i32): i32 {
  * The rows of x (n × k, one sample per row) by their non-zeros, as the columns of a sparse X:
  * start[s] .. start[s+1] index the entries of sample s, column j in `index`, x_sj in `value`.
  * Returns the count of non-zeros, or −1 as soon as it passes `limit` (the batch is then taken
- * dense; the first COUNT_AHEAD values are counted before any is extracted). Zero is +0 or −0; NaN counts as non-zero (the caller's finiteness check sees it). Sixteen
- * values are tested at a time into a bit mask, and only its set bits are visited.
+ * dense; the first COUNT_AHEAD values are counted before any is extracted). Zero is +0 or −0; NaN
+ * counts as non-zero (the caller's finiteness check sees it). Sixteen values are tested at a time
+ * into a bit mask, and only its set bits are visited.
  */
 export function nonZeros(x: usize, n: i32, k: i32, limit: i32, start: usize, index: usize, value: usize): i32 {
   if (countNonZeros(x, min(n * k, COUNT_AHEAD), limit) > limit) return -1;
-  const zero = f32x4.splat(0);
   let p = 0;
   for (let s = 0; s < n; s++) {
     store<i32>(start + (<usize>s << 2), p);
@@ -1760,8 +1764,7 @@ export function nonZeros(x: usize, n: i32, k: i32, limit: i32, start: usize, ind
     for (; j + 16 <= k; j += 16) {
       const o = row + (<usize>j << 2);
       // bit q of `nz` set when x[j + q] ≠ 0; the set bits are visited lowest first
-      let nz = i32x4.bitmask(f32x4.ne(v128.load(o), zero)) | (i32x4.bitmask(f32x4.ne(v128.load(o, 16), zero)) << 4)
-        | (i32x4.bitmask(f32x4.ne(v128.load(o, 32), zero)) << 8) | (i32x4.bitmask(f32x4.ne(v128.load(o, 48), zero)) << 12);
+      let nz = nonZeroMask16(o);
       if (p + popcnt(nz) > limit) return -1;
       while (nz != 0) {
         const q = ctz(nz);

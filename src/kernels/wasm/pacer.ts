@@ -13,8 +13,8 @@
  * the workers sleep and the OS can give the caller a core of its own; then the threads are tried
  * again. The pause doubles each time the threads lose again within MAX_PAUSE_MS of their return (a
  * busy machine stays busy), up to MAX_PAUSE_MS, and starts over at MIN_PAUSE_MS otherwise (an idle
- * machine's rare hiccup). The clock is read only while paused and by the pool when it has lost
- * time (the workers time their waits with the clock reads their spinning makes anyway).
+ * machine's rare hiccup). For this the clock is read only while paused and by the pool when it has
+ * lost time (the workers time their waits with the clock reads their spinning makes anyway).
  *
  * Threads can also lose without waiting: at times both threads' blocks take twice as long while
  * they run side by side (measured on this project's 2-vCPU VM: the tiny net's forward blocks 2.6 →
