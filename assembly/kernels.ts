@@ -8,9 +8,9 @@
 import {
   JOB_CLAIMS, JOB_LAYOUT, JOB_OP, JOB_RANGES, JOB_SIZE,
   OP_GEMM, OP_DENSE_FORWARD, OP_DENSE_BACKWARD, OP_SPARSE_FORWARD, OP_SPARSE_WEIGHT_GRADIENT, OP_SUM_COLUMNS,
-  OP_ADAM_UPDATE, OP_RMSPROP_UPDATE, OP_SGD_UPDATE, OP_MOMENTUM_UPDATE, OP_GATHER_ROWS, OP_GATHER_COLUMNS, OP_MAX_ABS,
+  OP_ADAM_UPDATE, OP_RMSPROP_UPDATE, OP_SGD_UPDATE, OP_MOMENTUM_UPDATE, OP_GATHER_ROWS, OP_GATHER_COLUMNS, OP_MAX_ABS, OP_FORWARD_ROWS, JOB_STAGED, LAYER_BYTES,
   Gemm, DenseForward, DenseBackward, SparseForward, SparseWeightGradient, SumColumns,
-  AdamUpdate, RmspropUpdate, SgdUpdate, MomentumUpdate, GatherRows, GatherColumns, MaxAbs,
+  AdamUpdate, RmspropUpdate, SgdUpdate, MomentumUpdate, GatherRows, GatherColumns, MaxAbs, ForwardRows, Layer,
 } from './jobs';
 
 // ---------------------------------------------------------------------------------------------
@@ -128,6 +128,27 @@ export function denseBackward(
   ws: usize, i0: i32, i1: i32, j0: i32, j1: i32,
 ): void {
   gemmCore(1, 0, m, n, k, 1, w, delta, 0, dAPrev, ws, i0, i1, j0, j1, EP_BACKWARD, act, actAlpha, zPrev, aPrev, deltaPrev, 0, 0);
+}
+
+/**
+ * A forward pass alone through `layers` dense layers on samples [j0, j1) of n: for each layer
+ * (a record at desc, Layer's fields) z = W·a_prev + b and a = σ(z) on those columns of its z and a
+ * (units × n), with a_prev = Xᵀ for the first (x: n × inputs, one sample per row) and the layer
+ * before's a after it; softmax per column. Each column is the sum denseForward gives it, whatever
+ * the range, so threads can run the whole net on their own samples with no barrier between layers.
+ */
+export function forwardRows(layers: i32, desc: usize, n: i32, x: usize, ws: usize, j0: i32, j1: i32): void {
+  let input = x;
+  for (let l = 0; l < layers; l++) {
+    const d = desc + <usize>l * LAYER_BYTES;
+    const m = Layer.units(d), act = Layer.act(d), z = Layer.z(d), a = Layer.a(d);
+    gemmCore(
+      0, l == 0 ? 1 : 0, m, n, Layer.inputs(d), 1, Layer.w(d), input, 0, z, ws, 0, m, j0, j1, EP_FORWARD,
+      act == SOFTMAX ? NONE : act, Layer.actAlpha(d), Layer.bias(d), a, 0, 0, 0,
+    );
+    if (act == SOFTMAX) softmaxColumns(z, a, m, n, j0, j1);
+    input = a;
+  }
 }
 
 // What gemmCore does to each finished block of C (the parameters p1, p2, p3 of epilogue).
@@ -1180,16 +1201,16 @@ function activateRange(act: i32, alpha: f32, z: usize, a: usize, count: i32): vo
 
 /** a = σ(z) over units×n (softmax: per column). */
 export function activate(act: i32, alpha: f32, z: usize, a: usize, units: i32, n: i32): void {
-  if (act == SOFTMAX) softmaxColumns(z, a, units, n);
+  if (act == SOFTMAX) softmaxColumns(z, a, units, n, 0, n);
   else activateRange(act, alpha, z, a, units * n);
 }
 
-/** a = softmax(z) per column, shifted by the column max; four columns at a time. */
-function softmaxColumns(z: usize, a: usize, units: i32, n: i32): void {
+/** a = softmax(z) per column (of units × n), columns [j0, j1), shifted by the column max; four columns at a time. */
+function softmaxColumns(z: usize, a: usize, units: i32, n: i32, j0: i32, j1: i32): void {
   const rs = <usize>n << 2;
-  let j = 0;
-  for (; j + 4 <= n; j += 4) softmax4(z + (<usize>j << 2), a + (<usize>j << 2), units, rs, 4);
-  for (; j < n; j++) softmax4(z + (<usize>j << 2), a + (<usize>j << 2), units, rs, 1);
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) softmax4(z + (<usize>j << 2), a + (<usize>j << 2), units, rs, 4);
+  for (; j < j1; j++) softmax4(z + (<usize>j << 2), a + (<usize>j << 2), units, rs, 1);
 }
 
 // One group of `w` (4 or 1) adjacent columns; w = 1 uses lane 0 of the same vector code.
@@ -1799,6 +1820,17 @@ export function jobLayout(): i32 {
   return JOB_LAYOUT;
 }
 
+/** Waits (asleep) until the caller's staging of a forwardRows job has reached `step` (JOB_STAGED). */
+function staged(c: usize, step: i32): void {
+  if (!ASC_FEATURE_THREADS) return;
+  const w = c + (JOB_STAGED << 2);
+  for (;;) {
+    const s = atomic.load<i32>(w);
+    if (s >= step) return;
+    atomic.wait<i32>(w, s, -1);
+  }
+}
+
 /** Runs thread `index`'s block of the job posted in the control block (`ws`: that thread's GEMM workspace). */
 export function runJob(c: usize, index: i32, ws: usize): void {
   const op = load<i32>(c + (JOB_OP << 2));
@@ -1837,6 +1869,13 @@ export function runJob(c: usize, index: i32, ws: usize): void {
     gatherRows(GatherRows.src(c), GatherRows.cols(c), GatherRows.idx(c), GatherRows.dst(c), i0, i1);
   } else if (op == OP_GATHER_COLUMNS) {
     gatherColumns(GatherColumns.src(c), GatherColumns.cols(c), GatherColumns.idx(c), GatherColumns.dst(c), GatherColumns.n(c), i0, i1);
+  } else if (op == OP_FORWARD_ROWS) {
+    // the first piece once the caller has copied it in, the rest once it has copied all of ours
+    const layers = ForwardRows.layers(c), desc = ForwardRows.desc(c), n = ForwardRows.n(c), x = ForwardRows.x(c);
+    staged(c, 1);
+    forwardRows(layers, desc, n, x, ws, j0, i0);
+    staged(c, 2);
+    forwardRows(layers, desc, n, x, ws, i0, j1);
   } else if (i1 <= i0) {
     // an empty block of an elementwise job; an empty maxAbs block is 0
     if (op == OP_MAX_ABS) store<f32>(r, 0, 8);

@@ -27,7 +27,7 @@ const protocol = await tsImport('../src/kernels/wasm/jobs.ts', import.meta.url);
 await writeFile(join(root, 'assembly', 'jobs.ts'), jobsModule(protocol));
 
 /** assembly/jobs.ts: the words, and per job an op code OP_<NAME> and a namespace <Name> of its parameters' typed readers. */
-function jobsModule({ WORDS, MAX_THREADS, OP_EXIT, jobSlots, jobLayoutHash }) {
+function jobsModule({ WORDS, MAX_THREADS, OP_EXIT, LAYER, jobSlots, jobLayoutHash }) {
   const load = { i32: 'load<i32>(c, $)', ptr: '<usize>load<u32>(c, $)', f32: 'load<f32>(c, $)', f64: 'load<f64>(c, $)' };
   const type = { i32: 'i32', ptr: 'usize', f32: 'f32', f64: 'f64' };
   const snake = (name) => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
@@ -39,6 +39,15 @@ function jobsModule({ WORDS, MAX_THREADS, OP_EXIT, jobSlots, jobLayoutHash }) {
     `/** The description's hash, as the pool computes it (jobLayoutHash). */`,
     `export const JOB_LAYOUT: i32 = ${jobLayoutHash()};`,
   ];
+  lines.push(`export const LAYER_BYTES: usize = ${4 * LAYER.length};`);
+  lines.push('/** The fields of a forwardRows layer record at byte offset d. */');
+  lines.push('export namespace Layer {');
+  LAYER.forEach((field, i) => {
+    const [p, t] = field.split(': ');
+    lines.push('  // @ts-ignore: decorator');
+    lines.push(`  @inline export function ${p}(d: usize): ${type[t]} { return ${load[t].replace('c, $', `d, ${4 * i}`)}; }`);
+  });
+  lines.push('}');
   for (const { name, op, names: params, words, types } of Object.values(jobSlots())) {
     lines.push(`export const OP_${snake(name)}: i32 = ${op};`);
     lines.push(`/** The parameters of a ${name} job, read from the control block at byte offset c. */`);

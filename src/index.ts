@@ -66,7 +66,7 @@ export type { Schedule, EarlyStopping, Monitor, Watch } from './train/schedule.j
 export type { StepOptions } from './train/trainer.js';
 export { gradientCheck, type Checkable, type GradientCheckOptions, type GradientCheckResult } from './train/gradient-check.js';
 export type { Explanation, LayerExplanation, ExplainOptions } from './train/explain.js';
-export type { Kernels, SparseColumns } from './kernels/types.js';
+export type { ForwardLayer, Kernels, SparseColumns } from './kernels/types.js';
 export {
   BACKENDS,
   createKernels,

@@ -16,6 +16,24 @@ export interface SparseColumns {
   readonly value: FloatArray;
 }
 
+/** What a forward pass needs of a dense layer (nn/dense.ts Dense): z = W·a_prev + b, a = σ(z). */
+export interface ForwardLayer {
+  /** σ */
+  readonly act: Activation;
+  /** units × inputs */
+  readonly W: FloatArray;
+  /** units */
+  readonly b: FloatArray;
+  /** units × n, written */
+  readonly z: FloatArray;
+  /** units × n, written */
+  readonly a: FloatArray;
+  /** this layer's neurons */
+  readonly units: number;
+  /** the units of the layer before (the input's features for the first) */
+  readonly inputs: number;
+}
+
 /**
  * Every piece of matrix work a training step does goes through this interface, so that a faster
  * implementation (WebAssembly SIMD, threads) replaces it without touching layers or optimizers.
@@ -75,6 +93,16 @@ export interface Kernels {
    * within rounding.
    */
   sparseForward?(act: Activation, W: FloatArray, X: SparseColumns, b: FloatArray, z: FloatArray, a: FloatArray, units: number, n: number, inputs: number): void;
+
+  /**
+   * Optional: a forward pass alone over n samples that are not in these kernels' memory yet: the
+   * rows (n × inputs, one sample per row; its first `staged` already copied into `stage`) are
+   * copied into `stage` (from alloc), and each layer in turn computes z and a from it exactly as
+   * denseForward(layer.act, W, a_prev, b, z, a, units, n, inputs, transX) would, a_prev = stage with
+   * transX for the first. Threaded backends start on the samples copied first while the calling
+   * thread (the only one that can read `rows`) copies in the rest.
+   */
+  forwardRows?(layers: readonly ForwardLayer[], rows: FloatArray, n: number, stage: FloatArray, staged: number): void;
 
   /** Optional: dW(units×inputs) = alpha·δ·Xᵀ with X given by its non-zeros: dW_ij = alpha·Σ_s δ_is·x_js over the s with x_js ≠ 0. */
   sparseWeightGradient?(delta: FloatArray, X: SparseColumns, dW: FloatArray, units: number, n: number, inputs: number, alpha: number): void;

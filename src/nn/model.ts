@@ -150,6 +150,25 @@ export class Model {
     return layers[layers.length - 1]!.a;
   }
 
+  /**
+   * forward(stage, n, true) for samples given as rows (n × inputs) that are not in `stage` yet
+   * (but the first `staged`): a forward pass alone (no dropout) in which the kernels copy them in,
+   * threaded kernels while their workers already compute (Kernels.forwardRows).
+   */
+  forwardRows(rows: FloatArray, n: number, stage: FloatArray, staged: number): FloatArray {
+    const layers = this.layers;
+    if (!this.kernels.forwardRows) {
+      stage.set(rows.subarray(staged * this.inputs, n * this.inputs), staged * this.inputs);
+      return this.forward(stage, n, true);
+    }
+    for (const l of layers) {
+      l.reserve(n);
+      l.masked = false;
+    }
+    this.kernels.forwardRows(layers, rows, n, stage, staged);
+    return layers[layers.length - 1]!.a;
+  }
+
   /** C = (1/n) Σ_k C_k of the last forward pass against the targets y (outputs × n). */
   loss(y: FloatArray, n: number): number {
     const last = this.layers[this.layers.length - 1]!;

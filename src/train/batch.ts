@@ -5,6 +5,12 @@ import { allocate, Matrix, type DType, type FloatArray } from '../tensor/matrix.
 
 /** Batches up to this size are gathered one sample per row (Xᵀ) on kernels that can transpose. */
 const SMALL_BATCH = 16;
+/**
+ * A forward batch whose samples are still to be copied in (predict, evaluate on kernels with
+ * forwardRows, which copy them as the threads compute) is taken by its non-zeros ('auto') by the
+ * density of its first samples only, so that no more than these are copied before the threads start.
+ */
+const DECIDE_SAMPLES = 128;
 /** Largest data set (bytes, X and Y) that `stage` copies into the kernels' memory. */
 const STAGE_LIMIT = 512 * 1024 * 1024;
 /**
@@ -73,6 +79,9 @@ export class Batch {
   private sparseValue: FloatArray | null = null;
   /** Those areas as a SparseColumns for forward batches (made again only when an area grows). */
   private rowsView: SparseColumns | null = null;
+  /** The loaded batch's samples (n × inputs) while they are still to be copied into `rows` (from `staged` on). */
+  private pending: FloatArray | null = null;
+  private staged = 0;
 
   constructor(
     private readonly kernels: Kernels,
@@ -112,6 +121,7 @@ export class Batch {
     this.n = n;
     this.sparse = this.nonZeros?.source === X ? this.gatherNonZeros(order, start, n) : null;
     this.rows = null;
+    this.pending = null;
     if (this.sparse) {
       // (X is filled only when asked for)
     } else if (this.XT !== null && n <= SMALL_BATCH) {
@@ -142,6 +152,7 @@ export class Batch {
     this.reserve(n);
     this.n = n;
     this.sparse = null;
+    this.pending = null;
     if (this.XT.length < n * inputs) this.XT = this.alloc(Math.max(n, SMALL_BATCH) * inputs);
     if (order !== null) {
       this.rows = this.XT.subarray(0, n * inputs);
@@ -149,11 +160,22 @@ export class Batch {
     } else {
       const rows = X.data.subarray(start * inputs, (start + n) * inputs);
       this.rows = kernels.owns!(rows) ? rows : this.XT.subarray(0, n * inputs);
-      if (this.rows !== rows) this.rows.set(rows);
+      if (this.rows === rows) {
+        // read in place
+      } else if (kernels.forwardRows && n > SMALL_BATCH) {
+        // copied in by the forward pass (takeRows), unless the batch is taken by its non-zeros
+        this.pending = rows;
+        this.staged = 0;
+      } else this.rows.set(rows);
     }
     if (sparse) {
-      this.sparse = this.rowNonZeros(this.rows, n, sparseInput);
-      if (this.sparse) this.rows = null;
+      const decide = this.pending && sparseInput === 'auto' ? Math.min(n, DECIDE_SAMPLES) : n;
+      this.copyPending(decide);
+      if (decide === n || this.rowNonZeros(this.rows.subarray(0, decide * inputs), decide, sparseInput)) {
+        this.copyPending(n);
+        this.sparse = this.rowNonZeros(this.rows, n, sparseInput);
+        if (this.sparse) this.rows = null;
+      }
     }
     if (!Y) return;
     if (order !== null) kernels.gatherColumns(Y.data, Y.cols, order, start, n, this.Y);
@@ -178,7 +200,29 @@ export class Batch {
 
   /** Xᵀ (n × inputs) when the batch is held in that layout only, else null: then the input is `x()`. */
   get xT(): FloatArray | null {
+    this.copyPending(this.n);
     return this.rows;
+  }
+
+  /**
+   * The loaded batch's samples as the caller gave them (n × inputs), when they are still to be
+   * copied into xT's area (loadForward on kernels with forwardRows), with how many of them are;
+   * else null. Taking them hands that copy to the caller: Model.forwardRows(rows, n, xT, staged).
+   */
+  takeRows(): { rows: FloatArray; staged: number } | null {
+    const rows = this.pending;
+    if (!rows) return null;
+    this.pending = null;
+    return { rows, staged: this.staged };
+  }
+
+  /** Copies the pending samples up to sample `to` into `rows`. */
+  private copyPending(to: number): void {
+    if (!this.pending || to <= this.staged) return;
+    const inputs = this.inputs;
+    this.rows!.set(this.pending.subarray(this.staged * inputs, to * inputs), this.staged * inputs);
+    this.staged = to;
+    if (to === this.n) this.pending = null;
   }
 
   /** The batch by its non-zeros when the training set was staged so, else null: then the input is `xT` or `x()`. */
@@ -188,6 +232,7 @@ export class Batch {
 
   /** X (inputs × n), transposed from Xᵀ first when the batch was gathered that way, or filled from its non-zeros. */
   x(): FloatArray {
+    this.copyPending(this.n);
     if (this.sparse) {
       const { start, index, value } = this.sparse;
       this.X.fill(0, 0, this.inputs * this.n);

@@ -61,15 +61,19 @@ export function evaluate(model: Model, batch: Batch, X: Matrix, Y: Matrix, order
  * Other kernels: max|x| first.
  */
 function forwardChecked(model: Model, batch: Batch, X: Matrix): Float32Array | Float64Array {
-  const { xT, sparseX, n } = batch;
+  const { sparseX, n } = batch;
   const kernels = model.kernels;
-  const input = sparseX ?? xT ?? batch.x();
   if (sparseX || !kernels.everyTerm) {
+    const xT = batch.xT;
+    const input = sparseX ?? xT ?? batch.x();
     const values = sparseX ? sparseX.value.subarray(0, sparseX.start[n]) : (input as FloatArray);
     if (!Number.isFinite(kernels.maxAbs(values))) assertFinite(X, 'x');
     return model.forward(input, n, xT !== null);
   }
-  const a = model.forward(input, n, xT !== null);
+  // samples still to be copied in: the forward pass copies them as it goes
+  const rows = batch.takeRows();
+  const xT = batch.xT;
+  const a = rows ? model.forwardRows(rows.rows, n, xT!, rows.staged) : model.forward(xT ?? batch.x(), n, xT !== null);
   const first = model.layers[0]!;
   if (!Number.isFinite(kernels.maxAbs(first.z.subarray(0, first.units * n)))) assertFinite(X, 'x');
   return a;

@@ -3,12 +3,13 @@
 // CPU-bound process against one thread beside the same process.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { availableCores, createWasmKernelsSync, sharedMemorySupported, threadsSupported, wasmBytes } from '../../src/kernels/wasm/index.js';
+import { availableCores, createWasmKernelsSync, sharedMemorySupported, threadsSupported } from '../../src/kernels/wasm/index.js';
 import { CHECK_JOBS, LOST_LIMIT_MS, MAX_PAUSE_MS, MIN_PAUSE_MS, Pacer, PROBE_EVERY_MS, PROBE_MARGIN, PROBE_MS, PROBE_SOON_MS, WINDOW_MS } from '../../src/kernels/wasm/pacer.js';
-import { createThreadPool, type PoolExports } from '../../src/kernels/wasm/threads.js';
+import type { PoolExports } from '../../src/kernels/wasm/threads.js';
 import { Network } from '../../src/network.js';
 import { adam } from '../../src/optimizers/index.js';
 import { Random } from '../../src/random.js';
+import { poolOver, product, sharedKernels } from './pool.js';
 
 /** The stretches of jobs of one kind, from [start, threaded] per job: [threaded, start, end (the next stretch's start)]. */
 const stretches = (jobs: [number, boolean][]) =>
@@ -157,7 +158,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late worker', (
         x.runJob(control, index, w);
       },
     };
-    const pool = poolOver(kernels, exports);
+    const { pool } = poolOver(kernels, exports);
     expect(pool.size).toBe(2);
     try {
       const { m, n, k, a, b, c, single } = product(kernels, 11);
@@ -211,7 +212,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('a late caller', (
         x.gemm(...args);
       },
     };
-    const pool = poolOver(kernels, exports);
+    const { pool } = poolOver(kernels, exports);
     expect(pool.size).toBe(2);
     try {
       const { m, n, k, a, b, c, single } = product(kernels, 12);
@@ -251,7 +252,7 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads slower si
         x.gemm(...args);
       },
     };
-    const pool = poolOver(kernels, exports);
+    const { pool } = poolOver(kernels, exports);
     try {
       const { m, n, k, a, b, c, single } = product(kernels, 13);
       // The probe and the pause after it: jobs alone for PROBE_MS + MIN_PAUSE_MS, after PROBE_EVERY_MS
@@ -279,35 +280,6 @@ describe.runIf(sharedMemorySupported() && threadsSupported())('threads slower si
     }
   });
 });
-
-/** The shared-memory kernel module instantiated on this thread, with a bump allocator over its memory and the caller's workspace: what a test pool is built on. */
-function sharedKernels() {
-  const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
-  const module = new WebAssembly.Module(wasmBytes(true));
-  const x = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as PoolExports & { heapBase(): number; workspaceBytes(): number };
-  let top = (x.heapBase() + 15) & ~15;
-  const reserve = (bytes: number) => ((top += (bytes + 15) & ~15), top - ((bytes + 15) & ~15));
-  const ws = reserve(x.workspaceBytes());
-  return { memory, module, x, reserve, ws };
-}
-
-/** A 2-thread pool over the test kernels, its caller's thread calling `exports` (the kernels' own, some wrapped by the test). */
-function poolOver({ memory, module, x, reserve, ws }: ReturnType<typeof sharedKernels>, exports: PoolExports) {
-  return createThreadPool({ module, memory, exports, ws, reserve, workspaceBytes: x.workspaceBytes(), threads: 2 })!;
-}
-
-/** A random 32×40 · 40×24 product in the kernels' memory: its operands, an output c, and single = A·B computed on this thread alone. */
-function product({ memory, x, reserve, ws }: ReturnType<typeof sharedKernels>, seed: number) {
-  const r = new Random(seed);
-  const [m, n, k] = [32, 24, 40];
-  const a = new Float32Array(memory.buffer, reserve(4 * m * k), m * k);
-  const b = new Float32Array(memory.buffer, reserve(4 * k * n), k * n);
-  for (const v of [a, b]) for (let i = 0; i < v.length; i++) v[i] = r.normal();
-  const c = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
-  const single = new Float32Array(memory.buffer, reserve(4 * m * n), m * n);
-  x.gemm(0, 0, m, n, k, 1, a.byteOffset, b.byteOffset, 0, single.byteOffset, ws, 0, m, 0, n);
-  return { m, n, k, a, b, c, single };
-}
 
 /** A CPU-bound process beside the test, as `node -e 'for(;;){}'`; it exits by itself when this process is gone. */
 function busyProcess(): { stop(): void } {

@@ -5,7 +5,8 @@ import { PLAIN, PLAIN_FMA, SHARED, SHARED_FMA } from './binary.js';
 import { availableCores, createThreadPool, createThreadPoolAsync, threadsSupported, type PoolSetup, type ThreadPool } from './threads.js';
 
 export { availableCores, threadsSupported } from './threads.js';
-import type { Kernels, SparseColumns } from '../types.js';
+import type { ForwardLayer, Kernels, SparseColumns } from '../types.js';
+import { LAYER, LAYER_WORD } from './jobs.js';
 
 /**
  * The WebAssembly SIMD kernels (assembly/kernels.ts). Every buffer from `alloc` is a
@@ -33,6 +34,7 @@ export interface WasmKernels extends Kernels {
   /** True when x is a Float32Array view into this module's memory (the kernels then run in wasm). */
   owns(x: FloatArray): boolean;
   transpose(src: FloatArray, rows: number, cols: number, dst: FloatArray): void;
+  forwardRows(layers: readonly ForwardLayer[], rows: FloatArray, n: number, stage: FloatArray, staged: number): void;
   /** Bytes handed out so far by alloc (including the gemm workspaces). */
   readonly allocatedBytes: number;
   /** Threads that share the large products (1: no workers). */
@@ -398,6 +400,49 @@ function instantiate(module: WebAssembly.Module, shared: boolean, fma: boolean, 
     return count >= PARALLEL_ELEMENTS ? pool : null;
   }
 
+  /** forwardRows' layer records (jobs.ts LAYER), grown for a deeper net, and the job's copying: rows into stage. */
+  let desc = { ptr: -1, layers: 0, i32: new Int32Array(0), f32: new Float32Array(0) };
+  let rowsFrom: FloatArray = new Float32Array(0);
+  let rowsTo: FloatArray = new Float32Array(0);
+  let rowsInputs = 0;
+  const stageRows = (from: number, to: number): void => rowsTo.set(rowsFrom.subarray(from * rowsInputs, to * rowsInputs), from * rowsInputs);
+
+  /** forwardRows as one thread job, when the pool takes it (every array in the memory, every activation a kernel's): whether it ran. */
+  function rowsJob(layers: readonly ForwardLayer[], rows: FloatArray, n: number, stage: FloatArray, staged: number): boolean {
+    let work = 0;
+    for (const l of layers) {
+      if (actId(l.act) === undefined || !(owns(l.W) && owns(l.b) && owns(l.z) && owns(l.a))) return false;
+      work += 2 * l.units * l.inputs * n;
+    }
+    const p = owns(stage) ? productPool(work) : null;
+    if (!p) return false;
+    if (desc.layers < layers.length) {
+      const ptr = reserve(4 * LAYER.length * layers.length);
+      if (ptr < 0) return false;
+      desc = { ptr, layers: layers.length, i32: new Int32Array(memory.buffer, ptr, LAYER.length * layers.length), f32: new Float32Array(memory.buffer, ptr, LAYER.length * layers.length) };
+    }
+    layers.forEach((l, i) => {
+      const d = LAYER.length * i;
+      desc.i32[d + LAYER_WORD.units] = l.units;
+      desc.i32[d + LAYER_WORD.inputs] = l.inputs;
+      desc.i32[d + LAYER_WORD.w] = l.W.byteOffset;
+      desc.i32[d + LAYER_WORD.bias] = l.b.byteOffset;
+      desc.i32[d + LAYER_WORD.act] = actId(l.act)!;
+      desc.f32[d + LAYER_WORD.actAlpha] = l.act.alpha;
+      desc.i32[d + LAYER_WORD.z] = l.z.byteOffset;
+      desc.i32[d + LAYER_WORD.a] = l.a.byteOffset;
+    });
+    rowsFrom = rows;
+    rowsTo = stage;
+    rowsInputs = layers[0]!.inputs;
+    try {
+      return p.forwardRows(layers.length, desc.ptr, n, stage.byteOffset, work, staged, stageRows);
+    } finally {
+      // (the caller's array is not kept alive by the kernels)
+      rowsFrom = rowsTo = new Float32Array(0);
+    }
+  }
+
   /** Row numbers of the batch being gathered, where every thread can read them (grown on demand). */
   let rowIndex: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
@@ -516,6 +561,23 @@ function instantiate(module: WebAssembly.Module, shared: boolean, fma: boolean, 
       if (p) p.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset);
       else x.denseForward(units, n, inputs, W.byteOffset, X.byteOffset, t, b.byteOffset, fused, act.alpha, z.byteOffset, a.byteOffset, ws, 0, units, 0, n);
       if (fused === NO_ACT) kernels.activate(act, z, a, units, n);
+    },
+
+    forwardRows(layers, rows, n, stage, staged) {
+      if (n === 0 || layers.length === 0) return;
+      const inputs = layers[0]!.inputs;
+      need('forwardRows: rows', rows, n * inputs);
+      need('forwardRows: stage', stage, n * inputs);
+      layers.forEach((l, i) => {
+        if (i > 0 && l.inputs !== layers[i - 1]!.units) throw new RangeError(`forwardRows: layer ${i + 1} has ${l.inputs} inputs, the layer before it ${layers[i - 1]!.units} units`);
+        need('forwardRows: W', l.W, l.units * l.inputs);
+        need('forwardRows: b', l.b, l.units);
+        need('forwardRows: z', l.z, l.units * n);
+        need('forwardRows: a', l.a, l.units * n);
+      });
+      if (rowsJob(layers, rows, n, stage, staged)) return;
+      if (staged < n) stage.set(rows.subarray(staged * inputs, n * inputs), staged * inputs);
+      layers.forEach((l, i) => kernels.denseForward(l.act, l.W, i === 0 ? stage : layers[i - 1]!.a, l.b, l.z, l.a, l.units, n, l.inputs, i === 0));
     },
 
     sparseForward(act, W, X, b, z, a, units, n, inputs) {

@@ -27,13 +27,15 @@ export const WORDS = {
   READY: 32,
   /** 1 when a worker failed a job */
   ERROR: 33,
+  /** forwardRows: how far the caller has copied the samples in (1: every worker's first piece, 2: all of the workers' samples) */
+  STAGED: 34,
   /** threads in the current job */
   SIZE: 36,
   /** the job's op code */
   OP: 40,
   /** the job's parameters, P..RANGES − 1 (even: a float64 parameter is 8-byte aligned) */
   P: 42,
-  /** i0, i1, j0, j1 per thread */
+  /** i0, i1, j0, j1 per thread (forwardRows: samples [j0, j1), its first piece [j0, i0)) */
   RANGES: 64,
   /** each thread's claim word for sharing a product's last depth block (assembly/kernels.ts, lastBlockShared): RANGES + 4 · MAX_THREADS */
   CLAIMS: 320,
@@ -61,7 +63,17 @@ export const JOBS = {
   gatherRows: ['src: ptr', 'cols: i32', 'idx: ptr', 'dst: ptr'],
   gatherColumns: ['src: ptr', 'cols: i32', 'idx: ptr', 'dst: ptr', 'n: i32'],
   maxAbs: ['x: ptr', 'count: i32'],
+  forwardRows: ['layers: i32', 'desc: ptr', 'n: i32', 'x: ptr'],
 } as const satisfies Record<string, readonly `${string}: ${ParamType}`[]>;
+
+/**
+ * A forwardRows job's layers: `desc` holds one record per layer, in this order, LAYER.length words
+ * each (act: the kernels' activation id, softmax included).
+ */
+export const LAYER = ['units: i32', 'inputs: i32', 'w: ptr', 'bias: ptr', 'act: i32', 'actAlpha: f32', 'z: ptr', 'a: ptr'] as const satisfies readonly `${string}: ${Exclude<ParamType, 'f64'>}`[];
+
+/** Each LAYER field's word in a record. */
+export const LAYER_WORD = Object.fromEntries(LAYER.map((f, i) => [f.split(': ')[0], i])) as { readonly [F in (typeof LAYER)[number] as F extends `${infer N}: ${string}` ? N : never]: number };
 
 export type JobName = keyof typeof JOBS;
 /** A job's parameters as numbers, one per entry of its description (the pool's writer takes them in this order). */
@@ -119,7 +131,7 @@ export function putParam(c: ControlViews, s: JobSlots, i: number, v: number): vo
 
 /** The whole description hashed into an i32 (h·31 + each character code of its JSON), which the wasm module returns from jobLayout(). */
 export function jobLayoutHash(): number {
-  const text = JSON.stringify({ WORDS, MAX_THREADS, OP_EXIT, JOBS });
+  const text = JSON.stringify({ WORDS, MAX_THREADS, OP_EXIT, JOBS, LAYER });
   let h = 0;
   for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
   return h;
