@@ -67,12 +67,12 @@ const CALLER_SPIN_MS = 1;
  */
 const LATE_MIN_MS = 0.25;
 /**
- * forwardRows: the first piece of a worker's samples is this many times the samples it takes to
- * compute while the caller copies in the rest (by the last measured rates), so that the worker
- * never waits for them.
+ * forwardRows: the first piece of a worker's samples is this many times the samples it computes
+ * while the caller copies in the rest of the workers' (by the last measured rates), so that no
+ * worker waits for them.
  */
 const FIRST_PIECE_MARGIN = 1.5;
-/** forwardRows: copy time over compute time per sample before anything is measured (the textbook net, Fashion-MNIST: 0.14 against 0.9 µs). */
+/** forwardRows: copy time over compute time per sample before anything is measured (the textbook net on Fashion-MNIST: about 0.14 µs against 1 µs). */
 const ROWS_RATIO_GUESS = 0.15;
 /** Polls between two clock reads while spinning. */
 const SPIN_CHECK = 256;
@@ -615,14 +615,17 @@ function pool(l: Launch): ThreadPool {
     forwardRows(layers, desc, n, xp, work, staged, stage) {
       if (disposed || n < MANY_SAMPLES * size || !usable(work)) return false;
       const workers = size - 1;
-      // The caller copies in the c samples that are not in when it posts the job, then computes s
-      // of its own, in the time the workers compute theirs, (n − s)/workers. With the copy of a
-      // sample `ratio` of its compute: s = (n − workers·ratio·c)/size, kept between a quarter of an
-      // even share (so that its compute stays measured) and an even share.
-      const first = Math.ceil((FIRST_PIECE_MARGIN * rows.ratio * n) / NR) * NR;
+      // With the copy of a sample `ratio` of its compute: a worker's first piece f must last while
+      // the caller copies the rest of the workers' h samples, f ≥ ratio·(h − workers·f). The
+      // caller then copies in the c samples that were not in at the post, and computes s of its
+      // own in the time the workers compute theirs, (n − s)/workers: s = (n − workers·ratio·c)/size,
+      // kept between a quarter of an even share (so that its compute stays measured) and an even
+      // share. (h is taken as an even share's here: f is a margin anyway.)
+      const { ratio } = rows;
+      const first = Math.ceil((FIRST_PIECE_MARGIN * ratio * (n - n / size)) / (1 + workers * ratio) / NR) * NR;
       const c = n - Math.min(n, Math.max(staged, workers * first));
       const even = n / size;
-      const own = Math.round(Math.min(even, Math.max(even / 4, (n - workers * rows.ratio * c) / size)) / NR) * NR;
+      const own = Math.round(Math.min(even, Math.max(even / 4, (n - workers * ratio * c) / size)) / NR) * NR;
       const h = n - own;
       const tiles = Math.ceil(h / NR);
       for (let t = 1; t < size; t++) {
