@@ -7,10 +7,12 @@ import { allocate, Matrix, type DType, type FloatArray } from '../tensor/matrix.
 const SMALL_BATCH = 16;
 /**
  * A forward batch whose samples are still to be copied in (predict, evaluate on kernels with
- * forwardRows, which copy them as the threads compute) is taken by its non-zeros ('auto') by the
- * density of its first samples only, so that no more than these are copied before the threads start.
+ * forwardRows, which copy them as the threads compute) is taken by its non-zeros ('auto') or not
+ * by the density of its first samples, about this many values of them (at least SMALL_BATCH
+ * samples), so that only these are copied before the threads start, and a mostly-zero batch
+ * (decided again on all its samples) is not counted twice over much.
  */
-const DECIDE_SAMPLES = 128;
+export const DECIDE_VALUES = 1 << 16;
 /** Largest data set (bytes, X and Y) that `stage` copies into the kernels' memory. */
 const STAGE_LIMIT = 512 * 1024 * 1024;
 /**
@@ -169,7 +171,7 @@ export class Batch {
       } else this.rows.set(rows);
     }
     if (sparse) {
-      const decide = this.pending && sparseInput === 'auto' ? Math.min(n, DECIDE_SAMPLES) : n;
+      const decide = this.pending && sparseInput === 'auto' ? Math.min(n, Math.max(SMALL_BATCH, Math.ceil(DECIDE_VALUES / inputs))) : n;
       this.copyPending(decide);
       if (decide === n || this.rowNonZeros(this.rows.subarray(0, decide * inputs), decide, sparseInput)) {
         this.copyPending(n);

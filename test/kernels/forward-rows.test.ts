@@ -12,6 +12,7 @@ import type { ForwardLayer, Kernels } from '../../src/kernels/types.js';
 import { network, type NetworkSpec } from '../../src/network.js';
 import { Random } from '../../src/random.js';
 import { Matrix } from '../../src/tensor/matrix.js';
+import { DECIDE_VALUES } from '../../src/train/batch.js';
 import { poolOver, product, sharedKernels } from './pool.js';
 
 const threaded = sharedMemorySupported() && threadsSupported();
@@ -197,7 +198,10 @@ describe.runIf(threaded)('forwardRows on the pool', () => {
 });
 
 describe('predict: which batches are copied in by the forward pass', () => {
-  const spec: NetworkSpec = [30, { units: 12, activation: 'relu' }, { units: 4, activation: 'softmax' }];
+  const inputs = 600;
+  const spec: NetworkSpec = [inputs, { units: 12, activation: 'relu' }, { units: 4, activation: 'softmax' }];
+  /** the samples whose density decides ('auto') before the rest is copied in */
+  const decide = Math.ceil(DECIDE_VALUES / inputs);
 
   /** predict on wasm kernels whose nonZeros and forwardRows are spied on (or forwardRows removed), with the calls seen. */
   function predictWith(x: Float32Array, rows: number, withRows: boolean) {
@@ -209,7 +213,7 @@ describe('predict: which batches are copied in by the forward pass', () => {
     });
     try {
       const net = network(spec, { seed: 4, kernels: spied, loss: 'cross-entropy' });
-      return { out: hex(net.predict(new Matrix(rows, 30, x)).data), seen };
+      return { out: hex(net.predict(new Matrix(rows, inputs, x)).data), seen };
     } finally {
       k.dispose();
     }
@@ -217,14 +221,16 @@ describe('predict: which batches are copied in by the forward pass', () => {
 
   const rows = 1000;
   const r = new Random(6);
-  const dense = Float32Array.from({ length: rows * 30 }, () => (r.uniform() < 0.5 ? 0 : r.normal()));
-  const sparse = Float32Array.from({ length: rows * 30 }, (_, i) => (i % 97 === 0 ? 1 : 0));
-  const denseStart = Float32Array.from({ length: rows * 30 }, (_, i) => (i < 128 * 30 ? dense[i]! : 0));
+  const dense = Float32Array.from({ length: rows * inputs }, () => (r.uniform() < 0.5 ? 0 : r.normal()));
+  const sparse = Float32Array.from({ length: rows * inputs }, (_, i) => (i % 97 === 0 ? 1 : 0));
+  const denseStart = Float32Array.from({ length: rows * inputs }, (_, i) => (i < decide * inputs ? dense[i]! : 0));
+
+  it('decides by the first 110 samples (600 inputs)', () => expect(decide).toBe(110));
 
   it.each([
-    ['half zeros: dense by its first 128 samples, copied in by forwardRows', dense, [128], [128]],
-    ['1% non-zero: by its non-zeros (first 128, then all), copied in before', sparse, [128, rows], []],
-    ['a dense start and zeros after: dense by its first 128', denseStart, [128], [128]],
+    ['half zeros: dense by its first samples, copied in by forwardRows', dense, [decide], [decide]],
+    ['1% non-zero: by its non-zeros (its first samples, then all), copied in before', sparse, [decide, rows], []],
+    ['a dense start and zeros after: dense by its first samples', denseStart, [decide], [decide]],
   ] as const)('%s; the same values as without forwardRows', (_, x, nonZeros, forwardRows) => {
     const got = predictWith(x, rows, true);
     expect(got.seen).toEqual({ nonZeros, forwardRows });
