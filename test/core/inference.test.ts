@@ -147,7 +147,7 @@ describe.each(kernelChoices)('predict and evaluate on %s', (_, makeKernels) => {
     const kernels = makeKernels();
     try {
       const net = network(specOf([37, 13, 7], ['sigmoid', 'sigmoid']), { seed: 2, kernels });
-      for (const [rows, row, col, bad] of [[1, 0, 5, NaN], [40, 17, 36, Infinity], [1100, 1050, 0, -Infinity]] as const) {
+      for (const [rows, row, col, bad] of [[1, 0, 5, NaN], [40, 17, 36, Infinity], [1100, 1050, 0, -Infinity], [1100, 700, 20, NaN]] as const) {
         const x = inputs(rows, 37, 3);
         x[row * 37 + col] = bad;
         expect(() => net.predict(new Matrix(rows, 37, x))).toThrow(DataError);
