@@ -138,10 +138,12 @@ export class Batch {
    * unless null), or samples order[start..start+n) when an order is given. On kernels that read Xᵀ
    * (the wasm ones: the first product packs Xᵀ as fast as X), the samples stay one per row as they
    * are stored: read in place when X lives in the kernels' memory, else copied in with one copy (or
-   * one per sample, in an order); nothing is transposed. Other kernels gather X as `load` does.
+   * one per sample, in an order), or, on kernels with forwardRows, left to the forward pass to copy
+   * as it computes (takeRows); nothing is transposed. Other kernels gather X as `load` does.
    * Mostly-zero batches are then taken by their non-zeros (`sparseX`), decided per batch: 'auto'
-   * (default) when at most SPARSE_DENSITY of the batch is non-zero, true always, false
-   * never. (On kernels without Xᵀ, only batches of consecutive samples.)
+   * (default) when at most SPARSE_DENSITY of the batch is non-zero (of its first DECIDE_VALUES
+   * values first, when the forward pass is to copy it), true always, false never. (On kernels
+   * without Xᵀ, only batches of consecutive samples.)
    */
   loadForward(X: Matrix, Y: Matrix | null, order: ArrayLike<number> | null, start: number, n: number, sparseInput: boolean | 'auto' = 'auto'): void {
     const { kernels, inputs } = this;

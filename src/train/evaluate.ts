@@ -17,7 +17,8 @@ const CHUNK = 1024;
  * a(L) for every sample of X (samples × inputs), as samples × outputs. X's values are checked for
  * NaN and ±Infinity here, chunk by chunk (forwardChecked). Chunks that are mostly exact zeros go
  * through the first layer by their non-zeros (`sparseInput`, as in fit: 'auto' by each chunk's
- * density, true, false; see Batch.loadForward).
+ * density, true, false; see Batch.loadForward). A chunk of many samples in an ordinary array is
+ * copied into the kernels' memory by the forward pass itself, while the threads compute (Model.forwardRows).
  */
 export function predict(model: Model, batch: Batch, X: Matrix, sparseInput: boolean | 'auto' = 'auto'): Matrix {
   const out = Matrix.zeros(X.rows, model.outputs, model.dtype);
