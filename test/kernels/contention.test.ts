@@ -90,6 +90,7 @@ describe('pacer', () => {
       const threaded = p.threaded(1000);
       jobs.push([clock.now, threaded]);
       clock.now += threaded ? threadedMs : aloneMs;
+      if (p.timing) p.ended();
     }
     return jobs;
   }
@@ -99,15 +100,16 @@ describe('pacer', () => {
     const p = new Pacer(clock.read);
     const s = stretches(run(p, clock, 0.5, 0.9, 10_000));
     const alone = s.filter(([threaded]) => !threaded);
-    expect(alone.length).toBe(Math.floor(10_000 / (PROBE_EVERY_MS + PROBE_MS)));
+    // a probe: PROBE_MS of jobs timed on the threads, then PROBE_MS alone
+    expect(alone.length).toBe(Math.floor(10_000 / (PROBE_EVERY_MS + 2 * PROBE_MS)));
     // (read every CHECK_JOBS jobs, the clock starts a probe up to that many threaded jobs late)
     for (const [, from, to] of alone) {
       expect(to - from).toBeGreaterThanOrEqual(PROBE_MS);
       expect(to - from).toBeLessThan(PROBE_MS + 1);
     }
     for (const [, from, to] of s.filter(([threaded]) => threaded).slice(0, -1)) {
-      expect(to - from).toBeGreaterThanOrEqual(PROBE_EVERY_MS);
-      expect(to - from).toBeLessThanOrEqual(PROBE_EVERY_MS + CHECK_JOBS * 0.5);
+      expect(to - from).toBeGreaterThanOrEqual(PROBE_EVERY_MS + PROBE_MS);
+      expect(to - from).toBeLessThanOrEqual(PROBE_EVERY_MS + PROBE_MS + CHECK_JOBS * 0.5 + 0.5);
     }
   });
 
@@ -115,22 +117,39 @@ describe('pacer', () => {
     const clock = fakeClock();
     const p = new Pacer(clock.read);
     // both threads twice as slow beside each other: one thread does 1.67 times the work per ms
-    const s = stretches(run(p, clock, 1.0, 0.6, PROBE_EVERY_MS + PROBE_MS + 4 * MIN_PAUSE_MS + 2 * PROBE_SOON_MS));
+    const s = stretches(run(p, clock, 1.0, 0.6, PROBE_EVERY_MS + 2 * PROBE_MS + 4 * MIN_PAUSE_MS + 2 * PROBE_SOON_MS + 2 * PROBE_MS));
     const [first, pause, back, again] = s.map(([threaded, from, to]) => ({ threaded, ms: to - from }));
-    // threads until the first probe (up to CHECK_JOBS jobs late); the probe and the pause that
-    // follows it run alone; the threads come back for PROBE_SOON_MS, and the next probe pauses them
-    // for twice as long
+    // threads until the first probe (up to CHECK_JOBS jobs late) and its PROBE_MS timed on them; the
+    // probe's jobs alone and the pause that follows them run alone; the threads come back for
+    // PROBE_SOON_MS (and the next probe's PROBE_MS on them), and the next probe pauses them for twice as long
     expect(first!.threaded).toBe(true);
-    expect(first!.ms).toBeGreaterThanOrEqual(PROBE_EVERY_MS);
-    expect(first!.ms).toBeLessThanOrEqual(PROBE_EVERY_MS + CHECK_JOBS);
+    expect(first!.ms).toBeGreaterThanOrEqual(PROBE_EVERY_MS + PROBE_MS);
+    expect(first!.ms).toBeLessThanOrEqual(PROBE_EVERY_MS + PROBE_MS + CHECK_JOBS + 1);
     expect(pause!.threaded).toBe(false);
     expect(pause!.ms).toBeGreaterThanOrEqual(PROBE_MS + MIN_PAUSE_MS);
     expect(pause!.ms).toBeLessThan(PROBE_MS + MIN_PAUSE_MS + 2);
     expect(back!.threaded).toBe(true);
-    expect(back!.ms).toBeGreaterThanOrEqual(PROBE_SOON_MS);
-    expect(back!.ms).toBeLessThanOrEqual(PROBE_SOON_MS + CHECK_JOBS);
+    expect(back!.ms).toBeGreaterThanOrEqual(PROBE_SOON_MS + PROBE_MS);
+    expect(back!.ms).toBeLessThanOrEqual(PROBE_SOON_MS + PROBE_MS + CHECK_JOBS + 1);
     expect(again!.threaded).toBe(false);
     expect(again!.ms).toBeGreaterThanOrEqual(PROBE_MS + 2 * MIN_PAUSE_MS);
+  });
+
+  it('keeps the threads for an app that calls in bursts: the time between its calls is nobody’s work', () => {
+    // 40 ms of back-to-back jobs, then 460 ms without any (a server between requests, a page
+    // between frames): threads twice as fast per job as one thread must stay on, whichever part of
+    // a burst the probe falls in
+    const clock = fakeClock();
+    const p = new Pacer(clock.read);
+    const jobs: [number, boolean][] = [];
+    for (let burst = 0; burst < 40; burst++) {
+      jobs.push(...run(p, clock, 0.5, 1.0, 40));
+      clock.now += 460;
+    }
+    const alone = stretches(jobs).filter(([threaded]) => !threaded);
+    expect(alone.length).toBeGreaterThan(0);
+    for (const [, from, to] of alone) expect(to - from, `alone from ${from}`).toBeLessThan(PROBE_MS + 500);
+    expect(jobs.filter(([, threaded]) => !threaded).length).toBeLessThan(0.05 * jobs.length);
   });
 
   it('keeps the threads when one thread does more work per ms but less than PROBE_MARGIN times theirs (a probe window is noisy)', () => {

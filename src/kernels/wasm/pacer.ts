@@ -21,11 +21,13 @@
  * 5–6 µs on each thread, for seconds, so that two threads predicted 51.6 M samples/s against one
  * thread's 85.7 M), which no barrier wait shows. So the pacer also compares throughput: the pool
  * tells it each job's work (its flops, or its element count), and after every PROBE_EVERY_MS of
- * threaded time it runs the jobs on the caller alone for PROBE_MS and compares the work done per
- * ms with the threaded stretch before; when one thread does PROBE_MARGIN times as much, the
- * threads pause as above (and the next probe after their return comes after PROBE_SOON_MS). The
- * clock is read every CHECK_JOBS jobs for this, and a probe costs an idle machine about
- * PROBE_MS / PROBE_EVERY_MS of its threads' gain.
+ * threaded time it times PROBE_MS of jobs on the threads and then PROBE_MS of jobs on the caller
+ * alone, and compares their work per ms; when one thread does PROBE_MARGIN times as much, the
+ * threads pause as above (and the next probe after their return comes after PROBE_SOON_MS). Only
+ * the jobs' own time counts (the pool reports each timed job's end, `ended`): an app that calls
+ * the kernels in bursts, idle in between, would otherwise look slow on the threads whenever the
+ * probe fell inside a burst. The clock is read every CHECK_JOBS jobs for this, twice a job while
+ * timing, and a probe costs an idle machine about PROBE_MS / PROBE_EVERY_MS of its threads' gain.
  */
 
 /**
@@ -46,7 +48,7 @@ export const MAX_PAUSE_MS = 2000;
 export const PROBE_EVERY_MS = 2000;
 /** Threaded time before the first probe after the threads come back from a pause a probe began, ms. */
 export const PROBE_SOON_MS = 200;
-/** How long a probe runs the jobs on the calling thread alone, ms. */
+/** Job time a probe measures on the threads, then on the calling thread alone, ms. */
 export const PROBE_MS = 20;
 /** How much more work per ms one thread must do in a probe for the threads to pause (noise in a 20 ms window stays under it). */
 export const PROBE_MARGIN = 1.2;
@@ -54,6 +56,8 @@ export const PROBE_MARGIN = 1.2;
 export const CHECK_JOBS = 16;
 
 export class Pacer {
+  /** Whether the current job is timed: the pool then calls `ended` when it has run. */
+  timing = false;
   private paused = false;
   private resumeAt = 0;
   private pause = MIN_PAUSE_MS;
@@ -62,24 +66,24 @@ export class Pacer {
   /** Start of the current window, or -Infinity before the first loss. */
   private windowStart = -Infinity;
   private lost = 0;
-  /** Work of every job so far (the pool's units: flops, elements). */
-  private work = 0;
   private jobs = 0;
-  /** The current threaded stretch: its start (NaN before the first job) and the work done before it. */
-  private since = NaN;
-  private workBefore = 0;
+  private started = false;
   /** When the next probe begins, and whether the last pause came from a probe. */
   private probeAt = 0;
   private probePaused = false;
-  /** During a probe: its start (NaN: no probe), the work before it, and the threaded stretch's work per ms. */
-  private probeStart = NaN;
+  /** A probe's phase (none, timing jobs on the threads, then on the caller alone), its timed jobs' work and time so far, and the threads' work per ms. */
+  private phase: 'none' | 'threads' | 'alone' = 'none';
+  private timedWork = 0;
+  private timedMs = 0;
   private threadedRate = 0;
+  /** The timed job: its start and work. */
+  private jobStart = 0;
+  private jobWork = 0;
 
   constructor(private readonly clock: () => number) {}
 
-  /** Whether the next job, of `work` units, is to use the threads (false during a pause or a probe). */
+  /** Whether the next job, of `work` units, is to use the threads (false during a pause or a probe's jobs alone). */
   threaded(work: number): boolean {
-    this.work += work;
     if (this.paused) {
       const now = this.clock();
       if (now < this.resumeAt) return false;
@@ -87,45 +91,57 @@ export class Pacer {
       this.resumedAt = now;
       this.windowStart = now;
       this.lost = 0;
-      this.stretch(now, this.probePaused ? PROBE_SOON_MS : PROBE_EVERY_MS, work);
+      this.probeAt = now + (this.probePaused ? PROBE_SOON_MS : PROBE_EVERY_MS);
       return true;
     }
-    if (!Number.isNaN(this.probeStart)) return this.probing(work);
-    if ((++this.jobs & (CHECK_JOBS - 1)) !== 0 && !Number.isNaN(this.since)) return true;
-    const now = this.clock();
-    if (Number.isNaN(this.since)) this.stretch(now, PROBE_EVERY_MS, work);
-    if (now < this.probeAt) return true;
-    this.threadedRate = (this.work - work - this.workBefore) / (now - this.since);
-    this.probeStart = now;
-    this.workBefore = this.work - work;
-    return false;
-  }
-
-  /** A probe's job (of `work` units): on the caller alone until PROBE_MS have passed, then the verdict. */
-  private probing(work: number): boolean {
-    const now = this.clock();
-    if (now - this.probeStart < PROBE_MS) return false;
-    const rate = (this.work - work - this.workBefore) / (now - this.probeStart);
-    this.probeStart = NaN;
-    if (rate > 0 && rate >= PROBE_MARGIN * this.threadedRate) {
-      this.stop(now, true);
-      return false;
+    if (this.phase !== 'none') {
+      this.time(this.clock(), work);
+      return this.phase === 'threads';
     }
-    this.stretch(now, PROBE_EVERY_MS, work);
+    if ((++this.jobs & (CHECK_JOBS - 1)) !== 0 && this.started) return true;
+    const now = this.clock();
+    if (!this.started) {
+      this.started = true;
+      this.probeAt = now + PROBE_EVERY_MS;
+    }
+    if (now < this.probeAt) return true;
+    this.phase = 'threads';
+    this.timedWork = this.timedMs = 0;
+    this.time(now, work);
     return true;
   }
 
-  /** Starts a threaded stretch at `now` with the job of `work` units, probed after `probeIn` ms. */
-  private stretch(now: number, probeIn: number, work: number): void {
-    this.since = now;
-    this.workBefore = this.work - work;
-    this.probeAt = now + probeIn;
+  /** The end of a timed job: once a phase has PROBE_MS of job time, the next phase, or the verdict. */
+  ended(): void {
+    const now = this.clock();
+    this.timing = false;
+    this.timedWork += this.jobWork;
+    this.timedMs += now - this.jobStart;
+    if (this.timedMs < PROBE_MS) return;
+    const rate = this.timedWork / this.timedMs;
+    this.timedWork = this.timedMs = 0;
+    if (this.phase === 'threads') {
+      this.threadedRate = rate;
+      this.phase = 'alone';
+      return;
+    }
+    this.phase = 'none';
+    if (rate > 0 && rate >= PROBE_MARGIN * this.threadedRate) this.stop(now, true);
+    else this.probeAt = now + PROBE_EVERY_MS;
+  }
+
+  private time(now: number, work: number): void {
+    this.timing = true;
+    this.jobStart = now;
+    this.jobWork = work;
   }
 
   /** Pauses the threads from `to` on: for the current pause, doubled when they lose again within MAX_PAUSE_MS of their return. */
   private stop(to: number, byProbe: boolean): void {
     if (to - this.resumedAt > MAX_PAUSE_MS) this.pause = MIN_PAUSE_MS;
     this.paused = true;
+    this.phase = 'none';
+    this.timing = false;
     this.probePaused = byProbe;
     this.resumeAt = to + this.pause;
     this.pause = Math.min(2 * this.pause, MAX_PAUSE_MS);

@@ -473,6 +473,12 @@ function pool(l: Launch): ThreadPool {
     return size > 1 && pacer.threaded(work);
   }
 
+  /** A job that ran on the calling thread alone (its result passed through): its end, when the pacer times it. */
+  function alone<T>(result: T): T {
+    if (pacer.timing) pacer.ended();
+    return result;
+  }
+
   /**
    * Posts job s with its parameters (in the description's order) and runs it on the threads. Fixed
    * arguments, not a rest parameter: a job allocates nothing, it is a store per parameter.
@@ -541,6 +547,7 @@ function pool(l: Launch): ThreadPool {
       const now = performance.now();
       pacer.lose(now - Atomics.exchange(i32, LATE, 0) / 1000, now);
     }
+    if (pacer.timing) pacer.ended();
     if (Atomics.load(i32, ERROR)) {
       Atomics.store(i32, ERROR, 0);
       throw new Error('a kernel worker thread failed');
@@ -656,54 +663,50 @@ function pool(l: Launch): ThreadPool {
       return true;
     },
     gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
-      if (disposed || !usable(2 * m * n * k)) return x.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, setup.ws, 0, m, 0, n);
+      if (disposed || !usable(2 * m * n * k)) return alone(x.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, setup.ws, 0, m, 0, n));
       split(m, n);
       post(JOB.gemm, transA, transB, m, n, k, alpha, a, b, beta, c);
     },
     denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut) {
-      if (disposed || !usable(2 * m * n * k)) return x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, 0, m, 0, n);
+      if (disposed || !usable(2 * m * n * k)) return alone(x.denseForward(m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut, setup.ws, 0, m, 0, n));
       split(m, n, n >= MANY_SAMPLES * size);
       post(JOB.denseForward, m, n, k, w, xp, transX, bias, act, actAlpha, z, aOut);
     },
     sumColumns(out, xp, units, n, alpha) {
-      if (disposed || !usable(units * n)) return x.sumColumns(out, xp, units, n, alpha);
+      if (disposed || !usable(units * n)) return alone(x.sumColumns(out, xp, units, n, alpha));
       // the rows of δ each thread computed (split as the products that wrote them), summed there
       split(units, n);
-      if (i32[RANGES + 1] === units) return x.sumColumns(out, xp, units, n, alpha);
+      if (i32[RANGES + 1] === units) return alone(x.sumColumns(out, xp, units, n, alpha));
       post(JOB.sumColumns, out, xp, units, n, alpha);
     },
     denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev) {
-      if (disposed || !usable(2 * m * n * k)) return x.denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev, setup.ws, 0, m, 0, n);
+      if (disposed || !usable(2 * m * n * k)) return alone(x.denseBackward(m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev, setup.ws, 0, m, 0, n));
       split(m, n);
       post(JOB.denseBackward, m, n, k, w, delta, act, actAlpha, zPrev, aPrev, dAPrev, deltaPrev);
     },
     adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count) {
-      if (disposed || !usable(count)) return x.adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
+      if (disposed || !usable(count)) return alone(x.adamUpdate(theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count));
       // elementwise: any split gives the same values
       splitElements(count);
       post(JOB.adamUpdate, theta, g, m, v, lrc1, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invc2, count);
     },
     rmspropUpdate(theta, g, v, lr, rho, oneMinusRho, eps, count) {
-      if (disposed || !usable(count)) return x.rmspropUpdate(theta, g, v, lr, rho, oneMinusRho, eps, count);
+      if (disposed || !usable(count)) return alone(x.rmspropUpdate(theta, g, v, lr, rho, oneMinusRho, eps, count));
       splitElements(count);
       post(JOB.rmspropUpdate, theta, g, v, lr, rho, oneMinusRho, eps, count);
     },
     sgdUpdate(theta, g, lr, count) {
-      if (disposed || !usable(count)) return x.sgdUpdate(theta, g, lr, count);
+      if (disposed || !usable(count)) return alone(x.sgdUpdate(theta, g, lr, count));
       splitElements(count);
       post(JOB.sgdUpdate, theta, g, lr, count);
     },
     momentumUpdate(theta, g, v, lr, mu, nesterov, count) {
-      if (disposed || !usable(count)) return x.momentumUpdate(theta, g, v, lr, mu, nesterov, count);
+      if (disposed || !usable(count)) return alone(x.momentumUpdate(theta, g, v, lr, mu, nesterov, count));
       splitElements(count);
       post(JOB.momentumUpdate, theta, g, v, lr, mu, nesterov, count);
     },
     gather(byColumns, src, cols, idx, dst, n) {
-      if (disposed || !usable(n * cols)) {
-        if (byColumns) x.gatherColumns(src, cols, idx, dst, n, 0, n);
-        else x.gatherRows(src, cols, idx, dst, 0, n);
-        return;
-      }
+      if (disposed || !usable(n * cols)) return alone(byColumns ? x.gatherColumns(src, cols, idx, dst, n, 0, n) : x.gatherRows(src, cols, idx, dst, 0, n));
       // By columns, blocks of 16 samples: each thread writes whole 64-byte lines of dst's rows.
       const unit = byColumns && n >= 16 * size ? 16 : 1;
       const units = Math.ceil(n / unit);
@@ -716,17 +719,17 @@ function pool(l: Launch): ThreadPool {
       else post(JOB.gatherRows, src, cols, idx, dst);
     },
     sparseForward(m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut) {
-      if (disposed || !usable(m * n)) return x.sparseForward(m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut, 0, m);
+      if (disposed || !usable(m * n)) return alone(x.sparseForward(m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut, 0, m));
       splitRows(m);
       post(JOB.sparseForward, m, n, k, w, start, index, value, bias, act, actAlpha, z, aOut);
     },
     sparseWeightGradient(m, n, k, alpha, delta, start, index, value, dW) {
-      if (disposed || !usable(m * n)) return x.sparseWeightGradient(m, n, k, alpha, delta, start, index, value, dW, 0, m);
+      if (disposed || !usable(m * n)) return alone(x.sparseWeightGradient(m, n, k, alpha, delta, start, index, value, dW, 0, m));
       splitRows(m);
       post(JOB.sparseWeightGradient, m, n, k, alpha, delta, start, index, value, dW);
     },
     maxAbs(xp, count) {
-      if (disposed || !usable(count)) return x.maxAbs(xp, count);
+      if (disposed || !usable(count)) return alone(x.maxAbs(xp, count));
       splitElements(count);
       post(JOB.maxAbs, xp, count);
       // Math.max propagates a thread's NaN
