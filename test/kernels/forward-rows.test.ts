@@ -122,7 +122,9 @@ describe.runIf(threaded)('forwardRows on the pool', () => {
     const want = outs.map(({ z, a }) => [hex(z), hex(a)]);
     for (const { z, a } of outs) z.fill(NaN), a.fill(NaN);
     stage.fill(NaN);
-    return { desc: descAt, rows, stage, outs, want, layers: shapes.length, work: 2 * n * (24 * 40 + 10 * 24) };
+    /** The copying a caller does: samples [from, to) of the rows into the stage. */
+    const copy = (from: number, to: number) => stage.set(rows.subarray(from * 40, to * 40), from * 40);
+    return { desc: descAt, rows, stage, copy, outs, want, layers: shapes.length, work: 2 * n * (24 * 40 + 10 * 24) };
   }
 
   it('the workers’ first pieces are copied before the post, the rest of theirs before STAGED 2, the caller’s own last; the values as on one thread', () => {
@@ -137,7 +139,7 @@ describe.runIf(threaded)('forwardRows on the pool', () => {
         const gen = control[WORDS.GEN]!;
         const took = pool.forwardRows(j.layers, j.desc, n, j.stage.byteOffset, j.work, staged, (from, to) => {
           calls.push([from, to, control[WORDS.GEN]! - gen, control[WORDS.STAGED]!]);
-          j.stage.set(j.rows.subarray(from * 40, to * 40), from * 40);
+          j.copy(from, to);
         });
         expect(took).toBe(true);
         expect(hex(j.stage)).toBe(hex(j.rows));
@@ -172,13 +174,13 @@ describe.runIf(threaded)('forwardRows on the pool', () => {
       expect(() =>
         pool.forwardRows(j.layers, j.desc, n, j.stage.byteOffset, j.work, 0, (from, to) => {
           if (++calls === 2) throw fail;
-          j.stage.set(j.rows.subarray(from * 40, to * 40), from * 40);
+          j.copy(from, to);
         }),
       ).toThrow(fail);
       const { m, n: cols, k, a, b, c, single } = product(kernels, 21);
       pool.gemm(0, 0, m, cols, k, 1, a.byteOffset, b.byteOffset, 0, c.byteOffset);
       expect(Array.from(c)).toEqual(Array.from(single));
-      expect(pool.forwardRows(j.layers, j.desc, n, j.stage.byteOffset, j.work, 0, (from, to) => j.stage.set(j.rows.subarray(from * 40, to * 40), from * 40))).toBe(true);
+      expect(pool.forwardRows(j.layers, j.desc, n, j.stage.byteOffset, j.work, 0, j.copy)).toBe(true);
       j.outs.forEach(({ z, a: out }, l) => expect([hex(z), hex(out)], `layer ${l + 1}`).toEqual(j.want[l]));
     } finally {
       pool.dispose();
