@@ -13,6 +13,7 @@ import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { network } from '../src/network.js';
 import { Random } from '../src/random.js';
 import { Matrix } from '../src/tensor/matrix.js';
+import { median } from './measure.js';
 
 const turnsArg = process.argv.indexOf('--turns');
 const turns = turnsArg > 0 ? Number(process.argv[turnsArg + 1]) : 30;
@@ -32,8 +33,6 @@ function make() {
   return { kernels, predict: () => net.predict(views[call++ % batches]!) };
 }
 const nets = [make(), make()];
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 
 /** Calls `predict` for `ms`; returns each call's µs. */
 function run(predict: () => unknown, ms: number): number[] {

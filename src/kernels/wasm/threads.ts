@@ -587,17 +587,20 @@ function pool(l: Launch): ThreadPool {
         if (lo < i32[r + 3]!) stage(lo, i32[r + 3]!);
         copied += Math.max(0, i32[r + 3]! - lo);
       }
-      Atomics.store(i32, STAGED, 2);
-      Atomics.notify(i32, STAGED);
-      const own = Math.max(i32[RANGES + 2]!, rows.staged);
-      if (own < rows.n) stage(own, rows.n);
-      copied += Math.max(0, rows.n - own);
     } catch (e) {
       rows.error = e;
-      Atomics.store(i32, STAGED, 2);
-      Atomics.notify(i32, STAGED);
     }
-    rows.copied = copied;
+    Atomics.store(i32, STAGED, 2);
+    Atomics.notify(i32, STAGED);
+    const own = Math.max(i32[RANGES + 2]!, rows.staged);
+    if (rows.error === null && own < rows.n) {
+      try {
+        stage(own, rows.n);
+      } catch (e) {
+        rows.error = e;
+      }
+    }
+    rows.copied = copied + (rows.error === null ? Math.max(0, rows.n - own) : 0);
     rows.ownFrom = performance.now();
   }
 
@@ -644,7 +647,8 @@ function pool(l: Launch): ThreadPool {
         i32[r + 1] = 0;
         i32[r + 2] = lo;
         i32[r + 3] = hi;
-        if (Math.max(lo, staged) < split) stage(Math.max(lo, staged), split);
+        const from = Math.max(lo, staged);
+        if (from < split) stage(from, split);
       }
       i32[RANGES] = n;
       i32[RANGES + 1] = 0;
